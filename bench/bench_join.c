@@ -1,0 +1,194 @@
+/*
+ * bench_join.c - times the exact join and the IVF modes on the synthetic set
+ * (bench/synth.py), and OpenBLAS sgemm peak in the same run.
+ *
+ *   bench_join DIR [threads=2] [max_dist=0.6] [runs=3] [tile_rows tile_cols]
+ *
+ * DIR holds emb.f32, groups.u32 and info.txt. Reports medians of `runs`.
+ * Share of peak: join GFLOP/s (flops of the tiles actually computed, and
+ * also the nominal N^2*d of the half matrix) over the sgemm GFLOP/s of a
+ * square 2048 product with the same number of threads.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <omp.h>
+#include <cblas.h>
+#include "faceaudit/faceaudit.h"
+#include "../src/audit/join.h"
+#ifdef FA_BENCH_IVF
+#include "../src/audit/ivf.h"
+#endif
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *load(const char *dir, const char *name, size_t bytes)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) { perror(path); exit(2); }
+    void *p = malloc(bytes);
+    if (fread(p, 1, bytes, f) != bytes) { fprintf(stderr, "%s: short read\n", path); exit(2); }
+    fclose(f);
+    return p;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof *v, dcmp);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* GFLOP/s of a square sgemm with `threads` BLAS threads (best of 5). */
+static double sgemm_peak(int sz, int threads)
+{
+    float *a = malloc((size_t)sz * sz * 4), *b = malloc((size_t)sz * sz * 4),
+          *c = malloc((size_t)sz * sz * 4);
+    for (size_t i = 0; i < (size_t)sz * sz; i++) a[i] = b[i] = (float)(i % 7) * 0.1f;
+    openblas_set_num_threads(threads);
+    double best = 0;
+    for (int r = 0; r < 3; r++) {
+        double t = now_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, sz, sz, sz, 1, a, sz, b, sz, 0, c, sz);
+        t = now_s() - t;
+        double g = 2.0 * sz * sz * sz / t * 1e-9;
+        if (g > best) best = g;
+    }
+    free(a); free(b); free(c);
+    return best;
+}
+
+/* Same shape as the join's tiles: K=128, many tiles, `threads` OpenMP
+ * threads each calling single-threaded sgemm: the ceiling of the join. */
+static double sgemm_tile_peak(int m, int nn, int d, int threads)
+{
+    openblas_set_num_threads(1);
+    double t = now_s(), flops = 0;
+    int reps = 400;
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
+    {
+        float *a = calloc((size_t)m * d, 4), *b = calloc((size_t)nn * d, 4),
+              *c = malloc((size_t)m * nn * 4);
+#pragma omp for schedule(dynamic, 1)
+        for (int r = 0; r < reps; r++) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nn, d, 1, a, d, b, d, 0, c, nn);
+            flops += 2.0 * m * nn * d;
+        }
+        free(a); free(b); free(c);
+    }
+    return flops / (now_s() - t) * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { fprintf(stderr, "usage: bench_join DIR [threads] [max_dist] [runs] [R C]\n"); return 2; }
+    const char *dir = argv[1];
+    int threads = argc > 2 ? atoi(argv[2]) : 2;
+    float t = argc > 3 ? (float)atof(argv[3]) : 0.6f;
+    int runs = argc > 4 ? atoi(argv[4]) : 3;
+    int R = argc > 6 ? atoi(argv[5]) : 0, C = argc > 6 ? atoi(argv[6]) : 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/info.txt", dir);
+    FILE *f = fopen(path, "r");
+    size_t n; int d;
+    if (!f || fscanf(f, "%zu %d", &n, &d) != 2) { fprintf(stderr, "bad info.txt\n"); return 2; }
+    fclose(f);
+    float *x = load(dir, "emb.f32", n * d * sizeof(float));
+    uint32_t *g = load(dir, "groups.u32", n * sizeof(uint32_t));
+    printf("data: n=%zu d=%d threads=%d max_dist=%.3f runs=%d\n", n, d, threads, (double)t, runs);
+
+    double p1 = sgemm_peak(2048, 1), pn = sgemm_peak(2048, threads);
+    fa_join_params jp = fa_join_default_params();
+    jp.threads = threads;
+    if (R) jp.tile_rows = R;
+    if (C) jp.tile_cols = C;
+    double ptile = sgemm_tile_peak(jp.tile_rows, jp.tile_cols, d, threads);
+    printf("sgemm 2048^3: %.1f GFLOP/s (1 thread), %.1f GFLOP/s (%d threads); "
+           "tile-shaped %dx%dx%d on %d threads: %.1f GFLOP/s\n",
+           p1, pn, threads, jp.tile_rows, jp.tile_cols, d, threads, ptile);
+
+    /* The machine may be shared: measure the peak right before and after
+     * each run and take the per-run ratio against the better of the two. */
+    double *tm = calloc(runs, sizeof *tm), *share = calloc(runs, sizeof *share);
+    fa_join_stats st = { 0 };
+    size_t npairs = 0;
+    for (int r = 0; r < runs; r++) {
+        fa_pairvec pv = { 0 };
+        double pa = sgemm_peak(2048, threads);
+        if (fa_join_exact(x, g, n, d, t, &jp, &pv, &st) < 0) {
+            fprintf(stderr, "join: %s\n", fa_last_error());
+            return 1;
+        }
+        double pb = sgemm_peak(2048, threads);
+        tm[r] = st.seconds;
+        share[r] = st.gemm_flops / st.seconds * 1e-9 / (pa > pb ? pa : pb);
+        npairs = pv.n;
+        fa_pairvec_free(&pv);
+    }
+    double tj = median(tm, runs);
+    printf("exact join: per-run share of the adjacent sgemm peak: median %.0f%%\n",
+           100 * median(share, runs));
+    double nominal = (double)n * n * d;      /* 2 * N^2/2 * d */
+    printf("exact join: %.3f s median, %zu pairs, %zu tiles, %zu candidates\n",
+           tj, npairs, st.tiles, st.candidates);
+    printf("  computed %.1f GFLOP -> %.1f GFLOP/s = %.0f%% of %d-thread sgemm peak "
+           "(%.0f%% of tile-shaped peak)\n",
+           st.gemm_flops * 1e-9, st.gemm_flops / tj * 1e-9,
+           100 * st.gemm_flops / tj * 1e-9 / pn, threads,
+           100 * st.gemm_flops / tj * 1e-9 / ptile);
+    printf("  nominal N^2*d %.1f GFLOP -> %.1f GFLOP/s = %.0f%% of peak\n",
+           nominal * 1e-9, nominal / tj * 1e-9, 100 * nominal / tj * 1e-9 / pn);
+
+#ifdef FA_BENCH_IVF
+    fa_ivf_params ip = fa_ivf_default_params();
+    ip.threads = threads;
+    for (int mode = 0; mode < 3; mode++) {
+        ip.nprobe = mode == 0 ? 0 : mode == 1 ? 1 : 8;
+        fa_ivf_stats is = { 0 };
+        size_t np = 0;
+        for (int r = 0; r < runs; r++) {
+            fa_pairvec pv = { 0 };
+            ip.recall_sample = r == 0 && ip.nprobe ? 2000 : 0;
+            fa_ivf_stats s1;
+            if (fa_ivf_join(x, g, n, d, t, &ip, &pv, &s1) < 0) {
+                fprintf(stderr, "ivf: %s\n", fa_last_error());
+                return 1;
+            }
+            if (r == 0) is = s1;
+            tm[r] = s1.join_seconds + s1.build_seconds;
+            np = pv.n;
+            fa_pairvec_free(&pv);
+        }
+        double ti = median(tm, runs);
+        if (ip.nprobe == 0)
+            printf("ivf exact nlist=%zu: %.3f s median (k-means %.3f s), %zu pairs (%s exact), "
+                   "list pairs %zu of %zu pruned, rows pruned %.1f%%\n",
+                   is.nlist, ti, is.build_seconds, np, np == npairs ? "=" : "!=",
+                   is.list_pairs_pruned, is.list_pairs_total,
+                   100.0 * is.rows_pruned / (is.rows_considered ? is.rows_considered : 1));
+        else
+            printf("ivf nprobe=%d nlist=%zu: %.3f s median, %zu pairs, recall %.4f "
+                   "(%zu of %zu sampled true pairs)\n",
+                   ip.nprobe, is.nlist, ti, np, is.recall, is.recall_found, is.recall_truth);
+    }
+#endif
+    free(tm);
+    free(share);
+    free(x);
+    free(g);
+    return 0;
+}

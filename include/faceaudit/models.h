@@ -1,0 +1,53 @@
+/*
+ * models.h - finding, fetching and verifying the three model files.
+ *
+ * All models live in one directory (default $FACEAUDIT_MODELS, else
+ * $XDG_DATA_HOME/faceaudit/models, else ~/.local/share/faceaudit/models).
+ * fa_models_fetch fills it from a local folder (air-gapped installs, CI), else
+ * from dlib.net, checking pinned SHA-256 sums. When dlib's encoder file cannot
+ * be had, it is rebuilt from face-api's TF.js port of the same network (npm
+ * package @vladmandic/face-api@1.7.15), whose files are pinned too.
+ */
+#ifndef FACEAUDIT_MODELS_H
+#define FACEAUDIT_MODELS_H
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FA_PATH_MAX 4096
+
+typedef struct {
+    char detector[FA_PATH_MAX];
+    char landmarks[FA_PATH_MAX];
+    char encoder[FA_PATH_MAX];
+    const char *encoder_kind;   /* "dlib", "dlib (face-api weights)", "taguchi", "custom" */
+} fa_models;
+
+/* The default models directory (see above). Returns 0 or -1. */
+int fa_models_default_dir(char *out, size_t n);
+
+/* Picks the files in dir. encoder is NULL or "dlib" (dlib's original if
+ * present, else the copy rebuilt from face-api), "faceapi", "taguchi", or a
+ * path to any network file of the same dlib architecture. Returns 0, or -1
+ * with a message saying what is missing and how to fetch it. */
+int fa_models_resolve(const char *dir, const char *encoder, fa_models *out);
+
+typedef struct {
+    const char *dir;            /* destination */
+    const char *from;           /* local folder of model files, or NULL */
+    const char *encoder;        /* "dlib" (default), "taguchi", or a path */
+    int offline;                /* never use the network */
+    void (*log)(void *ud, const char *msg);
+    void *log_ud;
+} fa_fetch_params;
+
+/* Puts every model needed for p->encoder into p->dir and verifies it.
+ * Returns 0, or -1 with a message naming the model and the reason. */
+int fa_models_fetch(const fa_fetch_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,419 @@
+/*
+ * join.c - the exact tiled cross-folder range join (see join.h).
+ *
+ * Distances come from the Gram identity |a-b|^2 = |a|^2 + |b|^2 - 2 a.b, with
+ * a.b from one cblas_sgemm per tile. For row i the test is
+ *     |b_j|^2 - 2 g_ij <= t^2 - |a_i|^2 + slack_i
+ * one multiply-add and one compare per element, no sqrt, counted in a SIMD
+ * loop; a row with a nonzero count is scanned again and its candidates are
+ * re-measured exactly. The slack bounds the rounding error of the float
+ * sgemm, so no true match is lost and the exact measure decides.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <omp.h>
+#include <cblas.h>
+#include "faceaudit/faceaudit.h"
+#include "join.h"
+
+#define TILE_ROWS_DEFAULT 512
+#define TILE_COLS_DEFAULT 512
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- pair vectors ---------------------------------------------------------- */
+
+void fa_pairvec_free(fa_pairvec *pv)
+{
+    if (!pv) return;
+    free(pv->v);
+    pv->v = NULL;
+    pv->n = pv->cap = 0;
+}
+
+int fa_pairvec_push(fa_pairvec *pv, fa_pair p)
+{
+    if (pv->n == pv->cap) {
+        size_t cap = pv->cap ? pv->cap * 2 : 256;
+        fa_pair *v = realloc(pv->v, cap * sizeof *v);
+        if (!v) return -1;
+        pv->v = v;
+        pv->cap = cap;
+    }
+    pv->v[pv->n++] = p;
+    return 0;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const fa_pair *x = a, *y = b;
+    if (x->i != y->i) return x->i < y->i ? -1 : 1;
+    if (x->j != y->j) return x->j < y->j ? -1 : 1;
+    return 0;
+}
+
+void fa_pairvec_sort_unique(fa_pairvec *pv)
+{
+    if (pv->n < 2) return;
+    qsort(pv->v, pv->n, sizeof *pv->v, pair_cmp);
+    size_t w = 1;
+    for (size_t r = 1; r < pv->n; r++)
+        if (pv->v[r].i != pv->v[w - 1].i || pv->v[r].j != pv->v[w - 1].j)
+            pv->v[w++] = pv->v[r];
+    pv->n = w;
+}
+
+/* ---- exact measures ------------------------------------------------------- */
+
+double fa_l2sq_exact(const float *a, const float *b, int d)
+{
+    double s = 0;
+    for (int k = 0; k < d; k++) {
+        double t = (double)a[k] - (double)b[k];
+        s += t * t;
+    }
+    return s;
+}
+
+double fa_cos_exact(const float *a, const float *b, int d)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (int k = 0; k < d; k++) {
+        ab += (double)a[k] * b[k];
+        aa += (double)a[k] * a[k];
+        bb += (double)b[k] * b[k];
+    }
+    return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0.0;
+}
+
+void fa_norms2(const float *x, size_t n, int d, float *out)
+{
+    for (size_t r = 0; r < n; r++) {
+        const float *v = x + r * (size_t)d;
+        double s = 0;
+        for (int k = 0; k < d; k++) s += (double)v[k] * v[k];
+        out[r] = (float)s;
+    }
+}
+
+fa_join_params fa_join_default_params(void)
+{
+    fa_join_params p = { 0, TILE_ROWS_DEFAULT, TILE_COLS_DEFAULT, 0 };
+    return p;
+}
+
+/* ---- the tile kernel ------------------------------------------------------ */
+
+/* Elements of a Gram row within the loosened threshold. */
+static inline int count_row(const float *g, const float *nb, size_t n, float thr)
+{
+    int c = 0;
+#pragma omp simd reduction(+ : c)
+    for (size_t k = 0; k < n; k++) c += (nb[k] - 2.0f * g[k] <= thr);
+    return c;
+}
+
+/* First position in grp[lo,hi) whose value is >= v (or > v when `after`). */
+static size_t bound_u32(const uint32_t *grp, size_t lo, size_t hi, uint32_t v, int after)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (grp[mid] < v || (after && grp[mid] == v)) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Re-measures the candidates of row i among columns [from,to) of the tile. */
+static void collect_row(fa_join_ctx *ctx, const fa_rowset *A, size_t i,
+                        const fa_rowset *B, size_t bj, const float *grow,
+                        size_t from, size_t to, float thr, int d, double t2)
+{
+    const float *a = A->x + i * (size_t)d;
+    for (size_t j = from; j < to; j++) {
+        if (!(B->norm2[j] - 2.0f * grow[j - bj] <= thr)) continue;
+        if (!B->sorted && B->group[j] == A->group[i]) continue;
+        ctx->candidates++;
+        const float *b = B->x + j * (size_t)d;
+        double d2 = fa_l2sq_exact(a, b, d);
+        if (!(d2 <= t2)) continue;
+        uint32_t u = A->id[i], v = B->id[j];
+        fa_pair p = { u < v ? u : v, u < v ? v : u, (float)sqrt(d2),
+                      (float)fa_cos_exact(a, b, d) };
+        if (fa_pairvec_push(&ctx->out, p) < 0) ctx->failed = 1;
+    }
+}
+
+/* Thresholds a computed tile: rows [ai,ai+m) x columns [bj,bj+nn). */
+static void scan_tile(fa_join_ctx *ctx, const fa_rowset *A, size_t ai, size_t m,
+                      const fa_rowset *B, size_t bj, size_t nn, int upper,
+                      int d, double t2)
+{
+    const float eps = (float)(2.0 * (d + 4) * 5.97e-8);
+    for (size_t r = 0; r < m; r++) {
+        size_t i = ai + r, from = bj, to = bj + nn;
+        if (upper && from < i + 1) from = i + 1;
+        if (from >= to) continue;
+        size_t lo = from, hi = from;       /* same-group columns */
+        if (B->sorted) {
+            lo = bound_u32(B->group, from, to, A->group[i], 0);
+            hi = bound_u32(B->group, lo, to, A->group[i], 1);
+        }
+        float na = A->norm2[i];
+        float thr = (float)(t2 - na) + eps * (na + ctx->max_norm2)
+                    + 1e-6f * (float)(t2 + na);
+        const float *grow = ctx->g + r * (size_t)nn;
+        int c = count_row(grow + (from - bj), B->norm2 + from, lo - from, thr)
+              + count_row(grow + (hi - bj), B->norm2 + hi, to - hi, thr);
+        if (!c) continue;
+        collect_row(ctx, A, i, B, bj, grow, from, lo, thr, d, t2);
+        collect_row(ctx, A, i, B, bj, grow, hi, to, thr, d, t2);
+    }
+}
+
+/* True when every row of the A tile and every column of the B tile share
+ * one group (both sorted), so the tile holds no cross-group pair. */
+static int tile_one_group(const fa_rowset *A, size_t ai, size_t m,
+                          const fa_rowset *B, size_t bj, size_t nn)
+{
+    if (!A->sorted || !B->sorted) return 0;
+    uint32_t g = A->group[ai];
+    return A->group[ai + m - 1] == g && B->group[bj] == g && B->group[bj + nn - 1] == g;
+}
+
+void fa_join_rect(fa_join_ctx *ctx, const fa_rowset *A, size_t a0, size_t a1,
+                  const fa_rowset *B, size_t b0, size_t b1, int upper,
+                  int d, double t2)
+{
+    const size_t R = ctx->tile_rows, C = ctx->tile_cols;
+    for (size_t j = b0; j < b1; j++)
+        if (B->norm2[j] > ctx->max_norm2) ctx->max_norm2 = B->norm2[j];
+    for (size_t ai = a0; ai < a1; ai += R) {
+        size_t m = a1 - ai < R ? a1 - ai : R;
+        size_t bstart = upper && b0 < ai + 1 ? ai + 1 : b0;
+        for (size_t bj = bstart; bj < b1; bj += C) {
+            size_t nn = b1 - bj < C ? b1 - bj : C;
+            if (tile_one_group(A, ai, m, B, bj, nn)) continue;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)nn, d,
+                        1.0f, A->x + ai * (size_t)d, d, B->x + bj * (size_t)d, d,
+                        0.0f, ctx->g, (int)nn);
+            ctx->tiles++;
+            ctx->flops += 2.0 * m * nn * d;
+            scan_tile(ctx, A, ai, m, B, bj, nn, upper, d, t2);
+        }
+    }
+}
+
+/* ---- the flat join -------------------------------------------------------- */
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The rows sorted by (group, row): copies of x, norms, groups, ids. */
+typedef struct {
+    float *x, *norm2;
+    uint32_t *group, *id;
+    uint32_t *gend;      /* gend[p]: end of the group run holding p */
+} sorted_rows;
+
+static void sorted_free(sorted_rows *s)
+{
+    free(s->x); free(s->norm2); free(s->group); free(s->id); free(s->gend);
+}
+
+static int sorted_make(sorted_rows *s, const float *x, const uint32_t *group,
+                       size_t n, int d)
+{
+    memset(s, 0, sizeof *s);
+    uint64_t *key = malloc((n ? n : 1) * sizeof *key);
+    s->x = malloc((n ? n : 1) * (size_t)d * sizeof *s->x);
+    s->norm2 = malloc((n ? n : 1) * sizeof *s->norm2);
+    s->group = malloc((n ? n : 1) * sizeof *s->group);
+    s->id = malloc((n ? n : 1) * sizeof *s->id);
+    s->gend = malloc((n ? n : 1) * sizeof *s->gend);
+    if (!key || !s->x || !s->norm2 || !s->group || !s->id || !s->gend) {
+        free(key);
+        sorted_free(s);
+        return fa_error("fa_join_exact: out of memory for %zu rows", n);
+    }
+    for (size_t r = 0; r < n; r++) key[r] = (uint64_t)group[r] << 32 | r;
+    qsort(key, n, sizeof *key, u64_cmp);
+    for (size_t p = 0; p < n; p++) {
+        uint32_t r = (uint32_t)key[p];
+        s->id[p] = r;
+        s->group[p] = group[r];
+        memcpy(s->x + p * (size_t)d, x + (size_t)r * d, (size_t)d * sizeof *x);
+    }
+    free(key);
+    fa_norms2(s->x, n, d, s->norm2);
+    for (size_t p = n; p-- > 0;)
+        s->gend[p] = p + 1 < n && s->group[p + 1] == s->group[p] ? s->gend[p + 1]
+                                                                 : (uint32_t)(p + 1);
+    return 0;
+}
+
+/* Merges the per-thread results into out, sorted. */
+int fa_join_merge(fa_join_ctx *ctx, int nt, fa_pairvec *out)
+{
+    size_t total = out->n;
+    for (int t = 0; t < nt; t++) total += ctx[t].out.n;
+    if (total > out->cap) {
+        fa_pair *v = realloc(out->v, (total ? total : 1) * sizeof *v);
+        if (!v) return fa_error("fa_join: out of memory for %zu pairs", total);
+        out->v = v;
+        out->cap = total;
+    }
+    for (int t = 0; t < nt; t++) {
+        if (ctx[t].out.n)
+            memcpy(out->v + out->n, ctx[t].out.v, ctx[t].out.n * sizeof *out->v);
+        out->n += ctx[t].out.n;
+    }
+    qsort(out->v, out->n, sizeof *out->v, pair_cmp);
+    return 0;
+}
+
+int fa_join_ctx_init(fa_join_ctx *ctx, int tile_rows, int tile_cols)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->tile_rows = tile_rows;
+    ctx->tile_cols = tile_cols;
+    ctx->g = malloc((size_t)tile_rows * tile_cols * sizeof *ctx->g);
+    return ctx->g ? 0 : -1;
+}
+
+void fa_join_ctx_free(fa_join_ctx *ctx)
+{
+    free(ctx->g);
+    ctx->g = NULL;
+    fa_pairvec_free(&ctx->out);
+}
+
+int fa_join_check_args(const char *fn, size_t n, int d, float max_dist,
+                       const fa_join_params *p)
+{
+    if (d <= 0 || d > FA_DIM_MAX) return fa_error("%s: bad dimension %d", fn, d);
+    if (n >= UINT32_MAX) return fa_error("%s: too many rows (%zu)", fn, n);
+    if (!(max_dist >= 0) || !isfinite(max_dist))
+        return fa_error("%s: bad threshold %g", fn, (double)max_dist);
+    if (p && (p->tile_rows < 0 || p->tile_cols < 0 || p->threads < 0 ||
+              p->tile_rows > 65536 || p->tile_cols > 65536))
+        return fa_error("%s: bad tile or thread parameters", fn);
+    return 0;
+}
+
+int fa_blas_single_begin(void)
+{
+#ifdef OPENBLAS_VERSION
+    int old = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    return old;
+#else
+    return 1;
+#endif
+}
+
+void fa_blas_single_end(int old)
+{
+#ifdef OPENBLAS_VERSION
+    openblas_set_num_threads(old);
+#else
+    (void)old;
+#endif
+}
+
+int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
+                  float max_dist, const fa_join_params *params,
+                  fa_pairvec *out, fa_join_stats *stats)
+{
+    double t0 = now_s();
+    fa_join_params p = params ? *params : fa_join_default_params();
+    if (fa_join_check_args("fa_join_exact", n, d, max_dist, &p) < 0) return -1;
+    if (!p.tile_rows) p.tile_rows = TILE_ROWS_DEFAULT;
+    if (!p.tile_cols) p.tile_cols = TILE_COLS_DEFAULT;
+    int nt = p.threads ? p.threads : omp_get_max_threads();
+    double t2 = (double)max_dist * max_dist;
+
+    sorted_rows s;
+    if (sorted_make(&s, x, group, n, d) < 0) return -1;
+    fa_rowset S = { s.x, s.norm2, s.group, s.id, n, 1 };
+
+    /* Tasks: an A tile of R rows against a block of C columns, starting
+     * after the first row's group (earlier columns are never j > i of
+     * another group for any row of the tile). */
+    size_t R = p.tile_rows, C = p.tile_cols, ntask = 0, cap = 0;
+    uint64_t *task = NULL;
+    for (size_t ai = 0; ai < n; ai += R)
+        for (size_t bj = s.gend[ai]; bj < n; bj += C) {
+            if (ntask == cap) {
+                cap = cap ? cap * 2 : 1024;
+                uint64_t *t = realloc(task, cap * sizeof *t);
+                if (!t) { free(task); sorted_free(&s); return fa_error("fa_join_exact: out of memory"); }
+                task = t;
+            }
+            task[ntask++] = (uint64_t)ai << 32 | bj;
+        }
+
+    fa_join_ctx *ctx = calloc(nt, sizeof *ctx);
+    int failed = !ctx, over = 0;
+    size_t found = 0;
+    for (int t = 0; !failed && t < nt; t++)
+        if (fa_join_ctx_init(&ctx[t], p.tile_rows, p.tile_cols) < 0) failed = 1;
+    int blas_old = fa_blas_single_begin();
+    if (!failed) {
+#pragma omp parallel num_threads(nt)
+        {
+            fa_join_ctx *c = &ctx[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+            for (size_t k = 0; k < ntask; k++) {
+                int stop;
+#pragma omp atomic read
+                stop = over;
+                if (stop || c->failed) continue;
+                size_t ai = task[k] >> 32, bj = (uint32_t)task[k];
+                size_t before = c->out.n;
+                fa_join_rect(c, &S, ai, ai + R < n ? ai + R : n, &S, bj,
+                             bj + C < n ? bj + C : n, 1, d, t2);
+                size_t total;
+#pragma omp atomic capture
+                total = found += c->out.n - before;
+                if (p.max_pairs && total > p.max_pairs) {
+#pragma omp atomic write
+                    over = 1;
+                }
+            }
+        }
+    }
+    fa_blas_single_end(blas_old);
+    for (int t = 0; ctx && t < nt; t++) failed |= ctx[t].failed;
+
+    int rc = 0;
+    if (failed) rc = fa_error("fa_join_exact: out of memory");
+    else if (over) rc = fa_error("fa_join_exact: more than %zu pairs within distance %g; "
+                                 "lower the threshold", p.max_pairs, (double)max_dist);
+    else rc = fa_join_merge(ctx, nt, out);
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        for (int t = 0; ctx && t < nt; t++) {
+            stats->gemm_flops += ctx[t].flops;
+            stats->tiles += ctx[t].tiles;
+            stats->candidates += ctx[t].candidates;
+        }
+        stats->seconds = now_s() - t0;
+    }
+    for (int t = 0; ctx && t < nt; t++) fa_join_ctx_free(&ctx[t]);
+    free(ctx);
+    free(task);
+    sorted_free(&s);
+    return rc;
+}

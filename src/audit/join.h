@@ -1,0 +1,136 @@
+/*
+ * join.h - the exact cross-folder range join: every unordered pair of rows
+ * in different groups whose Euclidean distance is within a threshold.
+ *
+ * Rows are sorted by group internally, so that pairs of tiles inside one
+ * group are skipped wholesale. Each tile pair is one single-threaded
+ * cblas_sgemm into a small per-thread buffer (never an N x N matrix), which
+ * is thresholded while it is still in cache; OpenMP spreads the tile pairs
+ * over threads. Memory: O(N*d + threads*tile + results).
+ *
+ * Numerics. The sgemm only nominates candidates, with a safety margin that
+ * bounds its rounding error; every candidate is then re-measured exactly
+ * (differences squared and summed in double, fa_l2sq_exact), and a pair is a
+ * match iff that exact squared distance is <= max_dist^2 (computed in double).
+ * So ties at the threshold count as matches, duplicate vectors come out at
+ * distance 0 exactly, and the result equals a naive O(N^2) loop that uses
+ * fa_l2sq_exact, bit for bit.
+ *
+ * Threads: the join calls BLAS from several OpenMP threads at once; it sets
+ * OpenBLAS to one thread for its duration and restores the old count.
+ */
+#ifndef FA_AUDIT_JOIN_H
+#define FA_AUDIT_JOIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One match: rows i < j (the caller's row numbers), Euclidean distance and
+ * cosine similarity (0 when either vector is zero). */
+typedef struct {
+    uint32_t i, j;
+    float dist;
+    float cos;
+} fa_pair;
+
+/* A growable array of pairs; zero-initialise, release with fa_pairvec_free. */
+typedef struct {
+    fa_pair *v;
+    size_t n, cap;
+} fa_pairvec;
+
+void fa_pairvec_free(fa_pairvec *pv);
+/* Appends one pair; returns 0, or -1 when out of memory. */
+int fa_pairvec_push(fa_pairvec *pv, fa_pair p);
+/* Sorts by (i, j) and drops repeated (i, j). */
+void fa_pairvec_sort_unique(fa_pairvec *pv);
+
+typedef struct {
+    int threads;          /* OpenMP threads; 0: omp_get_max_threads() */
+    int tile_rows;        /* rows of a tile (A side); 0: default 512 */
+    int tile_cols;        /* columns of a tile (B side); 0: default 512 */
+    size_t max_pairs;     /* fail when more pairs match; 0: no limit */
+} fa_join_params;
+
+fa_join_params fa_join_default_params(void);
+
+/* What a join did (all optional to read). */
+typedef struct {
+    double seconds;       /* wall time of the whole call */
+    double gemm_flops;    /* 2*m*n*d summed over the sgemm calls made */
+    size_t tiles;         /* sgemm calls made */
+    size_t candidates;    /* pairs re-measured exactly */
+} fa_join_stats;
+
+/* Exact join. x: n x d floats, row-major; group[r]: the folder of row r.
+ * Appends to `out` every pair (i < j, group[i] != group[j]) with exact
+ * distance <= max_dist, sorted by (i, j). `out` must be empty or hold
+ * earlier results (they are kept, but then the order is only partially
+ * sorted). `stats` may be NULL. Returns 0, or -1 (fa_last_error) on bad
+ * arguments, out of memory, or more than max_pairs matches. */
+int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
+                  float max_dist, const fa_join_params *params,
+                  fa_pairvec *out, fa_join_stats *stats);
+
+/* The exact squared distance used for every match decision. */
+double fa_l2sq_exact(const float *a, const float *b, int d);
+/* Cosine similarity in double; 0 when either vector is zero. */
+double fa_cos_exact(const float *a, const float *b, int d);
+
+/* ---- the tile kernel, shared with ivf.c ---------------------------------- */
+
+/* A set of rows, contiguous: x (n x d), squared norms, groups, caller ids.
+ * When `sorted` is set, group[] is non-decreasing, which lets the kernel skip
+ * a row's same-group columns as one range. */
+typedef struct {
+    const float *x;
+    const float *norm2;
+    const uint32_t *group;
+    const uint32_t *id;
+    size_t n;
+    int sorted;
+} fa_rowset;
+
+/* Per-thread scratch for fa_join_rect. */
+typedef struct {
+    float *g;             /* tile_rows x tile_cols */
+    int tile_rows, tile_cols;
+    fa_pairvec out;
+    size_t candidates, tiles;
+    double flops;
+    float max_norm2;      /* largest norm2 in any B set used */
+    int failed;           /* sticky: out of memory */
+} fa_join_ctx;
+
+/* Joins rows [a0,a1) of A against rows [b0,b1) of B in tiles. When `upper`
+ * is set, A and B are the same set and only j > i counts. Pairs of equal
+ * group never count. Matches go to ctx->out as (id_i, id_j) ordered so that
+ * the smaller id comes first. */
+void fa_join_rect(fa_join_ctx *ctx, const fa_rowset *A, size_t a0, size_t a1,
+                  const fa_rowset *B, size_t b0, size_t b1, int upper,
+                  int d, double t2);
+
+/* Allocates the tile buffer; returns 0 or -1. fa_join_ctx_free releases
+ * the buffer and the pairs. */
+int fa_join_ctx_init(fa_join_ctx *ctx, int tile_rows, int tile_cols);
+void fa_join_ctx_free(fa_join_ctx *ctx);
+/* Appends the pairs of nt contexts to out and sorts out by (i, j). */
+int fa_join_merge(fa_join_ctx *ctx, int nt, fa_pairvec *out);
+/* Validates the common arguments; -1 with a message naming fn. */
+int fa_join_check_args(const char *fn, size_t n, int d, float max_dist,
+                       const fa_join_params *p);
+/* OpenBLAS to one thread (returns the old count) and back. */
+int fa_blas_single_begin(void);
+void fa_blas_single_end(int old);
+
+/* Squared norms in double, rounded to float. */
+void fa_norms2(const float *x, size_t n, int d, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

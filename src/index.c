@@ -1,0 +1,465 @@
+/*
+ * index.c - `faceaudit index`: decides what each file in the tree needs
+ * (nothing, a copy of a previous result, or the networks), runs the pipeline,
+ * checkpoints to the journal and commits the cache.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "faceaudit/index.h"
+#include "hashmap.h"
+#include "journal.h"
+#include "pipeline.h"
+#include "scan.h"
+#include "sha256.h"
+#include "util.h"
+
+#define DIM 128
+
+/* Where a previous result lives: the old cache, or the journal of an
+ * interrupted run. */
+typedef struct {
+    const fa_cache *old;
+    fa_result *replayed;
+    size_t n_replayed;
+    fa_hashmap by_path;     /* path -> source id */
+    fa_hashmap by_sha;      /* sha256 -> source id (files that decoded) */
+} prior;
+
+/* Source ids: [0, old->n_files) are old cache files, then replayed results. */
+static int prior_is_old(const prior *pr, size_t id) { return pr->old && id < pr->old->n_files; }
+
+static const fa_result *prior_replayed(const prior *pr, size_t id)
+{
+    return &pr->replayed[id - (pr->old ? pr->old->n_files : 0)];
+}
+
+/* Copies a previous result (faces and embeddings included) into r. */
+static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
+{
+    uint32_t n;
+    if (prior_is_old(pr, id)) {
+        const fa_file *f = &pr->old->files[id];
+        n = f->n_faces;
+        r->status = f->status; r->width = f->width; r->height = f->height;
+        r->has_sha256 = f->has_sha256;
+        memcpy(r->sha256, f->sha256, 32);
+        free(r->reason);
+        r->reason = fa_strdup(f->reason);
+        r->boxes = n ? malloc(n * sizeof *r->boxes) : NULL;
+        r->emb = n ? malloc(n * (size_t)dim * sizeof(float)) : NULL;
+        if (n && (!r->boxes || !r->emb)) return -1;
+        for (uint32_t k = 0; k < n; k++) {
+            r->boxes[k] = pr->old->faces[f->first_face + k].box;
+            memcpy(r->emb + (size_t)k * dim, pr->old->emb + (size_t)(f->first_face + k) * dim, (size_t)dim * 4);
+        }
+    } else {
+        const fa_result *s = prior_replayed(pr, id);
+        n = s->n_faces;
+        r->status = s->status; r->width = s->width; r->height = s->height;
+        r->has_sha256 = s->has_sha256;
+        memcpy(r->sha256, s->sha256, 32);
+        free(r->reason);
+        r->reason = fa_strdup(s->reason);
+        r->boxes = n ? malloc(n * sizeof *r->boxes) : NULL;
+        r->emb = n ? malloc(n * (size_t)dim * sizeof(float)) : NULL;
+        if (n && (!r->boxes || !r->emb)) return -1;
+        if (n) {
+            memcpy(r->boxes, s->boxes, n * sizeof *r->boxes);
+            memcpy(r->emb, s->emb, n * (size_t)dim * sizeof(float));
+        }
+    }
+    r->n_faces = n;
+    return r->reason ? 0 : -1;
+}
+
+static int prior_build(prior *pr)
+{
+    size_t n_old = pr->old ? pr->old->n_files : 0;
+    if (fa_hashmap_init(&pr->by_path, n_old + pr->n_replayed) ||
+        fa_hashmap_init(&pr->by_sha, n_old + pr->n_replayed))
+        return fa_error("out of memory");
+    for (size_t i = 0; i < n_old + pr->n_replayed; i++) {
+        const char *path;
+        const uint8_t *sha;
+        int has_sha, decoded;
+        if (i < n_old) {
+            const fa_file *f = &pr->old->files[i];
+            path = f->path; sha = f->sha256; has_sha = f->has_sha256;
+            decoded = f->status == FA_STATUS_OK || f->status == FA_STATUS_NO_FACE;
+        } else {
+            const fa_result *r = prior_replayed(pr, i);
+            path = r->path; sha = r->sha256; has_sha = r->has_sha256;
+            decoded = r->status == FA_STATUS_OK || r->status == FA_STATUS_NO_FACE;
+        }
+        /* Journal entries come later and so replace the old cache's. */
+        if (fa_hashmap_put(&pr->by_path, path, strlen(path), i)) return fa_error("out of memory");
+        if (has_sha && decoded && fa_hashmap_put(&pr->by_sha, sha, 32, i)) return fa_error("out of memory");
+    }
+    return 0;
+}
+
+static void prior_free(prior *pr)
+{
+    for (size_t i = 0; i < pr->n_replayed; i++) fa_result_clear(&pr->replayed[i]);
+    free(pr->replayed);
+    fa_hashmap_free(&pr->by_path);
+    fa_hashmap_free(&pr->by_sha);
+}
+
+/* Pipeline callback: a file whose bytes were seen before under another name. */
+static int reuse_by_sha(void *ud, const uint8_t sha[32], fa_result *r)
+{
+    const prior *pr = ud;
+    size_t id;
+    if (!fa_hashmap_get(&pr->by_sha, sha, 32, &id)) return 0;
+    char *path = r->path;
+    int64_t size = r->size, mtime = r->mtime_ns;
+    if (prior_copy(pr, id, r, DIM)) return 0;
+    r->path = path; r->size = size; r->mtime_ns = mtime;
+    return 1;
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+int fa_model_sha256(const char *path, char hex[65])
+{
+    struct stat st;
+    if (stat(path, &st) < 0) return fa_error("%s: %s", path, strerror(errno));
+    char side[4096], line[256], *text = NULL;
+    size_t len;
+    snprintf(side, sizeof side, "%s.sha256", path);
+    long long mt = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    snprintf(line, sizeof line, " %lld %lld\n", (long long)st.st_size, mt);
+    if (fa_read_file(side, 4096, &text, &len) == 0 && len == 64 + strlen(line) &&
+        strcmp(text + 64, line) == 0 && fa_utf8_valid(text, 64)) {
+        memcpy(hex, text, 64);
+        hex[64] = 0;
+        free(text);
+        uint8_t tmp[32];
+        if (fa_sha256_unhex(hex, tmp) == 0) return 0;
+    }
+    free(text);
+    uint8_t d[32];
+    if (fa_sha256_file(path, d)) return -1;
+    fa_sha256_hex(d, hex);
+    char out[512];
+    snprintf(out, sizeof out, "%s%s", hex, line);
+    fa_write_file_atomic(side, out, strlen(out));   /* a read-only models dir is fine */
+    return 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int model_ids(const fa_index_params *p, fa_model_id ids[3])
+{
+    const char *roles[3] = {"detector", "landmarks", "encoder"};
+    const char *paths[3] = {p->detector, p->landmarks, p->encoder};
+    for (int i = 0; i < 3; i++) {
+        if (!paths[i]) return fa_error("no %s model given", roles[i]);
+        memset(&ids[i], 0, sizeof ids[i]);
+        snprintf(ids[i].role, sizeof ids[i].role, "%s", roles[i]);
+        snprintf(ids[i].name, sizeof ids[i].name, "%s", base_name(paths[i]));
+        if (fa_model_sha256(paths[i], ids[i].sha256)) return -1;
+    }
+    return 0;
+}
+
+/* Models and detection policy, hashed: what a journal must match to be replayed. */
+static void fingerprint(const fa_model_id ids[3], const fa_detect_params *d, char out[65])
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s %s %s %d %d %d %lld %d %.4f", ids[0].sha256, ids[1].sha256, ids[2].sha256,
+             d->detect_long_side, d->upsample_min_side, d->retry_long_side, (long long)d->max_pixels,
+             d->chip_size, d->chip_padding);
+    uint8_t h[32];
+    fa_sha256_buf(text, strlen(text), h);
+    fa_sha256_hex(h, out);
+}
+
+static int same_models(const fa_cache *c, const fa_model_id ids[3], const fa_detect_params *d)
+{
+    for (int i = 0; i < 3; i++) {
+        const fa_model_id *m = fa_cache_model(c, ids[i].role);
+        if (!m || strcmp(m->sha256, ids[i].sha256) != 0)
+            return fa_error("%s was made with %s model %s (sha256 %.12s...), this run uses %s (%.12s...); "
+                            "embeddings of different models must not be mixed: use --rebuild, or another "
+                            "cache with -o", c->dir, ids[i].role, m ? m->name : "(none)", m ? m->sha256 : "",
+                            ids[i].name, ids[i].sha256);
+    }
+    if (c->detect.detect_long_side != d->detect_long_side || c->detect.upsample_min_side != d->upsample_min_side ||
+        c->detect.retry_long_side != d->retry_long_side || c->detect.chip_size != d->chip_size)
+        return fa_error("%s was made with other detection parameters; use --rebuild to redo it with these", c->dir);
+    return 0;
+}
+
+/* flock()ed lock file: a second writer fails at once. */
+static int take_lock(const char *dir)
+{
+    char *path = fa_path_join(dir, "lock");
+    int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd < 0) { fa_error("%s: %s", path ? path : dir, strerror(errno)); free(path); return -1; }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        fa_error("%s is being written by another faceaudit process%s%s; wait for it or use another -o",
+                 dir, pid[0] ? " (pid " : "", pid[0] ? strcat(pid, ")") : "");
+        close(fd);
+        free(path);
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) == 0) { ssize_t w = pwrite(fd, pid, (size_t)n, 0); (void)w; }
+    free(path);
+    return fd;
+}
+
+/* ---- assembly and commit ------------------------------------------------------ */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Builds the cache arrays from per-file results (in scan order) and commits. */
+static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa_result *res, size_t n,
+                          const fa_model_id ids[3], fa_index_stats *st)
+{
+    size_t n_faces = 0, n_folders = 0;
+    for (size_t i = 0; i < n; i++) n_faces += res[i].n_faces;
+    char **folders = malloc((n ? n : 1) * sizeof *folders);
+    fa_file *files = calloc(n ? n : 1, sizeof *files);
+    fa_face *faces = calloc(n_faces ? n_faces : 1, sizeof *faces);
+    float *emb = malloc((n_faces ? n_faces : 1) * DIM * sizeof(float));
+    int rc = -1;
+    if (!folders || !files || !faces || !emb) { fa_error("out of memory"); goto out; }
+    for (size_t i = 0; i < n; i++) folders[n_folders++] = scan->v[i].folder;
+    qsort(folders, n_folders, sizeof *folders, cmp_str);
+    size_t u = 0;
+    for (size_t i = 0; i < n_folders; i++)
+        if (!u || strcmp(folders[u - 1], folders[i]) != 0) folders[u++] = folders[i];
+    n_folders = u;
+    size_t row = 0;
+    memset(st->status, 0, sizeof st->status);
+    for (size_t i = 0; i < n; i++) {
+        fa_file *f = &files[i];
+        const fa_result *r = &res[i];
+        const char *fo = scan->v[i].folder;
+        f->path = r->path;
+        f->folder = (uint32_t)((char **)bsearch(&fo, folders, n_folders, sizeof *folders, cmp_str) - folders);
+        f->status = r->status;
+        f->reason = r->reason ? r->reason : "";
+        f->size = r->size; f->mtime_ns = r->mtime_ns;
+        f->has_sha256 = r->has_sha256;
+        memcpy(f->sha256, r->sha256, 32);
+        f->width = r->width; f->height = r->height;
+        f->n_faces = r->n_faces;
+        f->first_face = r->n_faces ? (int64_t)row : -1;
+        for (uint32_t k = 0; k < r->n_faces; k++, row++) {
+            faces[row] = (fa_face){(uint32_t)i, k, r->boxes[k]};
+            memcpy(emb + row * DIM, r->emb + (size_t)k * DIM, DIM * sizeof(float));
+        }
+        st->status[r->status]++;
+    }
+    char abs_root[4096];
+    if (!realpath(p->root, abs_root)) snprintf(abs_root, sizeof abs_root, "%s", p->root);
+    fa_cache_data d = {abs_root, DIM, n, n_faces, n_folders, files, faces, emb, folders, ids, 3, &p->detect};
+    rc = fa_cache_commit(p->cache_dir, &d);
+    st->files = n;
+    st->faces = n_faces;
+out:
+    free(folders); free(files); free(faces); free(emb);
+    return rc;
+}
+
+/* Files of the old cache that are no longer in the (first n of the) tree. */
+static size_t count_removed(const fa_cache *old, const fa_scan_list *scan, size_t n)
+{
+    fa_hashmap now;
+    size_t gone = 0, id;
+    if (!old || fa_hashmap_init(&now, n)) return 0;
+    for (size_t i = 0; i < n; i++) fa_hashmap_put(&now, scan->v[i].path, strlen(scan->v[i].path), i);
+    for (size_t i = 0; i < old->n_files; i++)
+        if (!fa_hashmap_get(&now, old->files[i].path, strlen(old->files[i].path), &id)) gone++;
+    fa_hashmap_free(&now);
+    return gone;
+}
+
+/* ---- the run ------------------------------------------------------------------- */
+
+void fa_index_default_params(fa_index_params *p)
+{
+    memset(p, 0, sizeof *p);
+    fa_detect_default_params(&p->detect);
+    p->checkpoint_seconds = 2.0;
+}
+
+static void report(const fa_index_params *p, fa_index_progress *pg, double t0, int final)
+{
+    if (!p->progress) return;
+    pg->elapsed = fa_now() - t0;
+    pg->rate = pg->elapsed > 0 ? (double)pg->done / pg->elapsed : 0;
+    pg->eta = pg->rate > 0 ? (double)(pg->todo - pg->done) / pg->rate : -1;
+    pg->final = final;
+    p->progress(p->progress_ud, pg);
+}
+
+/* Decides per scanned file: reuse (path, size, mtime unchanged) or work. */
+static size_t plan(const fa_scan_list *scan, size_t n, const prior *pr, fa_result *res, size_t *work,
+                   fa_index_stats *st)
+{
+    size_t n_work = 0;
+    for (size_t i = 0; i < n; i++) {
+        const fa_scan_entry *e = &scan->v[i];
+        fa_result *r = &res[i];
+        size_t id;
+        r->path = fa_strdup(e->path);
+        r->size = e->size;
+        r->mtime_ns = e->mtime_ns;
+        if (e->problem) {
+            r->status = FA_STATUS_UNREADABLE;
+            r->reason = fa_strdup(e->problem);
+        } else if (!e->folder[0]) {
+            r->status = FA_STATUS_NO_IDENTITY;
+            r->reason = fa_strdup("file directly in ROOT: identities come from first-level folders");
+        } else if (fa_hashmap_get(&pr->by_path, e->path, strlen(e->path), &id) &&
+                   (prior_is_old(pr, id) ? pr->old->files[id].size == e->size &&
+                                               pr->old->files[id].mtime_ns == e->mtime_ns
+                                         : prior_replayed(pr, id)->size == e->size &&
+                                               prior_replayed(pr, id)->mtime_ns == e->mtime_ns) &&
+                   prior_copy(pr, id, r, DIM) == 0) {
+            if (prior_is_old(pr, id)) st->reused++;
+            else st->resumed++;
+        } else {
+            work[n_work++] = i;
+        }
+    }
+    return n_work;
+}
+
+static int run_pipeline(const fa_index_params *p, prior *pr, fa_result *res, const size_t *work, size_t n_work,
+                        fa_journal *jr, fa_index_stats *st, fa_stage_times *times)
+{
+    fa_result *items = calloc(n_work ? n_work : 1, sizeof *items);
+    if (!items) return fa_error("out of memory");
+    for (size_t k = 0; k < n_work; k++) {
+        items[k] = res[work[k]];          /* moves path ownership into the item */
+        memset(&res[work[k]], 0, sizeof res[work[k]]);
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    fa_pipeline_params pp = {
+        .root = p->root, .models = {p->detector, p->landmarks, p->encoder}, .detect = &p->detect,
+        .jobs = p->jobs > 0 ? p->jobs : (int)(cores > 0 ? cores : 1), .dim = DIM,
+        .reuse = reuse_by_sha, .reuse_ud = pr, .cancel = p->cancel};
+    pp.readers = pp.jobs >= 6 ? 2 : 1;
+    if ((size_t)pp.jobs > n_work && n_work) pp.jobs = (int)n_work;
+    int rc = 0;
+    size_t finished = 0;
+    if (n_work) {
+        fa_pipeline *pl = fa_pipeline_start(&pp, items, n_work);
+        if (!pl) rc = -1;
+        fa_index_progress pg = {.total = st->files, .todo = n_work};
+        double t0 = fa_now(), last_sync = t0, last_report = 0;
+        size_t idx;
+        fa_done_kind kind;
+        int got;
+        while (pl && (got = fa_pipeline_next(pl, 0.25, &idx, &kind)) >= 0) {
+            double now = fa_now();
+            if (got == 1) {
+                finished++;
+                pg.done++;
+                pg.faces += items[idx].n_faces;
+                if (kind == FA_DONE_ENCODED) st->encoded++;
+                else if (kind == FA_DONE_MOVED) st->moved++;
+                else pg.failures++;
+                if (fa_journal_append(jr, &items[idx])) { rc = -1; break; }
+            }
+            if (now - last_sync >= p->checkpoint_seconds) {
+                if (fa_journal_sync(jr)) { rc = -1; break; }
+                last_sync = now;
+            }
+            if (now - last_report >= 0.2) { report(p, &pg, t0, 0); last_report = now; }
+        }
+        if (pl) fa_pipeline_stop(pl, times);
+        if (rc == 0 && fa_journal_sync(jr)) rc = -1;
+        report(p, &pg, t0, 1);
+    }
+    for (size_t k = 0; k < n_work; k++) res[work[k]] = items[k];
+    free(items);
+    if (rc == 0 && finished < n_work)
+        rc = fa_error("interrupted: %zu of %zu files done and saved; run the same command again to resume",
+                      finished, n_work);
+    return rc;
+}
+
+int fa_index_run(const fa_index_params *p, fa_index_stats *st)
+{
+    double t_start = fa_now();
+    memset(st, 0, sizeof *st);
+    fa_tune_malloc();   /* before the workers allocate their scratch buffers */
+    fa_blas_setup();    /* one BLAS thread per worker: we parallelise above it */
+    if (fa_mkdir_p(p->cache_dir)) return -1;
+    int lock = take_lock(p->cache_dir);
+    if (lock < 0) return -1;
+    fa_model_id ids[3];
+    prior pr = {0};
+    fa_scan_list scan = {0};
+    fa_result *res = NULL;
+    size_t *work = NULL;
+    fa_journal *jr = NULL;
+    fa_cache *old = NULL;
+    char *jpath = fa_path_join(p->cache_dir, "journal"), fp[65];
+    size_t n = 0;
+    int rc = -1;
+    if (!jpath || model_ids(p, ids)) goto out;
+    if (!p->rebuild && fa_cache_exists(p->cache_dir)) {
+        if (!(old = fa_cache_open(p->cache_dir))) {
+            fa_error("cannot update the existing cache: %s (use --rebuild to start over)", fa_last_error());
+            goto out;
+        }
+        if (same_models(old, ids, &p->detect)) goto out;
+    }
+    if (p->rebuild) unlink(jpath);
+    if (fa_scan(p->root, &scan)) goto out;
+    n = p->limit && p->limit < scan.n ? p->limit : scan.n;
+    fingerprint(ids, &p->detect, fp);
+    if (!(jr = fa_journal_open(jpath, fp, DIM, &pr.replayed, &pr.n_replayed))) goto out;
+    pr.old = old;
+    if (prior_build(&pr)) goto out;
+    res = calloc(n ? n : 1, sizeof *res);
+    work = malloc((n ? n : 1) * sizeof *work);
+    if (!res || !work) { fa_error("out of memory"); goto out; }
+    st->files = n;
+    size_t n_work = plan(&scan, n, &pr, res, work, st);
+    st->removed = count_removed(old, &scan, n);
+    fa_stage_times times = {0};
+    int prc = run_pipeline(p, &pr, res, work, n_work, jr, st, &times);
+    st->t_read = times.read; st->t_decode = times.decode;
+    st->t_detect = times.detect; st->t_encode = times.encode;
+    if (prc) goto out;
+    if (commit_results(p, &scan, res, n, ids, st)) goto out;
+    unlink(jpath);   /* its results are in the cache now */
+    rc = 0;
+out:
+    st->seconds = fa_now() - t_start;
+    if (res)
+        for (size_t i = 0; i < n; i++) fa_result_clear(&res[i]);
+    free(res);
+    free(work);
+    fa_journal_close(jr);
+    prior_free(&pr);
+    fa_cache_close(old);
+    fa_scan_free(&scan);
+    free(jpath);
+    close(lock);
+    return rc;
+}

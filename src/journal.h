@@ -1,0 +1,53 @@
+/*
+ * journal.h - the checkpoint log of `faceaudit index`.
+ *
+ * While an index run works, every finished file is appended to CACHE/journal
+ * and the journal is fsync'ed every couple of seconds, so `kill -9` loses at
+ * most that much work. The next run replays the journal's intact prefix and
+ * skips those files; a torn last record is ignored. The journal is deleted
+ * once its results are committed into the cache.
+ *
+ * Layout: header "FAJOURNAL1\n", u32 dim, 64-byte fingerprint (hex SHA-256 of
+ * the models and detection parameters: a journal made by other models is
+ * discarded), then records:
+ *   u32 magic 'FAJR', u32 payload length, u32 CRC-32 of payload, payload:
+ *   u16 path length, path, i64 size, i64 mtime_ns, u8 status, u8 has_sha,
+ *   32 bytes sha256, i32 width, i32 height, u16 reason length, reason,
+ *   u32 n_faces, then per face 5 floats (x y w h score) and dim floats.
+ * All integers little-endian.
+ */
+#ifndef FA_JOURNAL_H
+#define FA_JOURNAL_H
+#include "faceaudit/cache.h"
+
+/* One file's outcome, as the indexer produces it. */
+typedef struct {
+    char *path;
+    int64_t size, mtime_ns;
+    fa_status status;
+    int has_sha256;
+    uint8_t sha256[32];
+    int width, height;
+    char *reason;
+    uint32_t n_faces;
+    fa_box *boxes;      /* n_faces */
+    float *emb;         /* n_faces x dim */
+} fa_result;
+
+void fa_result_clear(fa_result *r);
+
+typedef struct fa_journal fa_journal;
+
+/* Opens (creating if needed) the journal at path for appending. Intact
+ * records from an earlier run with the same fingerprint and dim are returned
+ * in *replayed (caller frees each with fa_result_clear, then the array). */
+fa_journal *fa_journal_open(const char *path, const char fingerprint[64], int dim,
+                            fa_result **replayed, size_t *n_replayed);
+/* Buffers one record. Returns 0 or -1. */
+int fa_journal_append(fa_journal *j, const fa_result *r);
+/* Writes buffered records and fsyncs. Returns 0 or -1 (disk full...). */
+int fa_journal_sync(fa_journal *j);
+void fa_journal_close(fa_journal *j);
+
+uint32_t fa_crc32(const void *p, size_t n);
+#endif

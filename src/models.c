@@ -1,0 +1,321 @@
+/*
+ * models.c - the model directory: which files to use, and how to get them
+ * (local folder, dlib.net, or rebuilding the encoder from face-api's weights).
+ * Downloads and unpacking use the system's curl, bzip2, tar, npm and 7z, run
+ * without a shell.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "faceaudit/index.h"
+#include "faceaudit/models.h"
+#include "shim/shim.h"
+#include "util.h"
+
+extern char **environ;
+
+typedef struct {
+    const char *file;
+    const char *url;            /* .bz2 on dlib.net */
+    const char *sha256;         /* of the decompressed file; NULL: not pinned */
+} model_spec;
+
+#define DETECTOR "mmod_human_face_detector.dat"
+#define LANDMARKS5 "shape_predictor_5_face_landmarks.dat"
+#define LANDMARKS68 "shape_predictor_68_face_landmarks.dat"
+#define ENCODER "dlib_face_recognition_resnet_model_v1.dat"
+#define ENCODER_FACEAPI "dlib_face_recognition_resnet_model_v1_faceapi.dat"
+#define TAGUCHI "taguchi_face_recognition_resnet_model_v1.dat"
+#define SYSTEM_68 "/usr/share/dlib/" LANDMARKS68
+
+/* Checksums we could verify ourselves. dlib.net's encoder and 5-point model
+ * could not be downloaded where this was written, so their sums are not
+ * pinned: fetch prints the sum it got, and the cache records it. */
+static const model_spec specs[] = {
+    {DETECTOR, "http://dlib.net/files/" DETECTOR ".bz2",
+     "be467b1a76f482693de3b0f6a1ff91d092319be71523d4d4b0628f6a53fcb87a"},
+    {LANDMARKS68, "http://dlib.net/files/" LANDMARKS68 ".bz2",
+     "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f"},
+    {LANDMARKS5, "http://dlib.net/files/" LANDMARKS5 ".bz2", NULL},
+    {ENCODER, "http://dlib.net/files/" ENCODER ".bz2", NULL},
+    {TAGUCHI, "https://github.com/TaguchiModels/dlibModels/raw/main/taguchi_face_recognition_resnet_model_v1.7z", NULL},
+};
+
+/* face-api 1.7.15's encoder weights, as npm serves them. */
+#define FACEAPI_PKG "@vladmandic/face-api@1.7.15"
+#define FACEAPI_TGZ "vladmandic-face-api-1.7.15.tgz"
+#define FACEAPI_BIN "face_recognition_model.bin"
+#define FACEAPI_JSON "face_recognition_model-weights_manifest.json"
+#define FACEAPI_BIN_SHA "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589"
+#define FACEAPI_JSON_SHA "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b"
+
+static void say(const fa_fetch_params *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const fa_fetch_params *p, const char *fmt, ...)
+{
+    if (!p->log) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    p->log(p->log_ud, msg);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+int fa_models_default_dir(char *out, size_t n)
+{
+    const char *env = getenv("FACEAUDIT_MODELS"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (env && *env) snprintf(out, n, "%s", env);
+    else if (xdg && *xdg) snprintf(out, n, "%s/faceaudit/models", xdg);
+    else if (home && *home) snprintf(out, n, "%s/.local/share/faceaudit/models", home);
+    else return fa_error("no models directory: set FACEAUDIT_MODELS or HOME");
+    return 0;
+}
+
+static int pick(char *out, const char *dir, const char *name)
+{
+    snprintf(out, FA_PATH_MAX, "%s/%s", dir, name);
+    return exists(out);
+}
+
+static int exists_in(const char *dir, const char *name)
+{
+    char path[FA_PATH_MAX];
+    return pick(path, dir, name);
+}
+
+int fa_models_resolve(const char *dir, const char *encoder, fa_models *m)
+{
+    memset(m, 0, sizeof *m);
+    if (!pick(m->detector, dir, DETECTOR))
+        return fa_error("%s: no %s; run `faceaudit models fetch` first", dir, DETECTOR);
+    if (!pick(m->landmarks, dir, LANDMARKS5) && !pick(m->landmarks, dir, LANDMARKS68) &&
+        !pick(m->landmarks, "/usr/share/dlib", LANDMARKS68))
+        return fa_error("%s: no landmark model (%s or %s); run `faceaudit models fetch`", dir, LANDMARKS5, LANDMARKS68);
+    if (!encoder || strcmp(encoder, "dlib") == 0) {
+        if (pick(m->encoder, dir, ENCODER)) m->encoder_kind = "dlib";
+        else if (pick(m->encoder, dir, ENCODER_FACEAPI)) m->encoder_kind = "dlib (face-api weights)";
+        else return fa_error("%s: no face encoder (%s); run `faceaudit models fetch`", dir, ENCODER);
+    } else if (strcmp(encoder, "faceapi") == 0) {
+        if (!pick(m->encoder, dir, ENCODER_FACEAPI))
+            return fa_error("%s: no %s; run `faceaudit models fetch --encoder faceapi`", dir, ENCODER_FACEAPI);
+        m->encoder_kind = "dlib (face-api weights)";
+    } else if (strcmp(encoder, "taguchi") == 0) {
+        if (!pick(m->encoder, dir, TAGUCHI))
+            return fa_error("%s: no %s; run `faceaudit models fetch --encoder taguchi`", dir, TAGUCHI);
+        m->encoder_kind = "taguchi";
+    } else {
+        snprintf(m->encoder, FA_PATH_MAX, "%s", encoder);
+        if (!exists(m->encoder)) return fa_error("%s: no such encoder file", encoder);
+        m->encoder_kind = "custom";
+    }
+    return 0;
+}
+
+/* ---- running tools ----------------------------------------------------------- */
+
+/* Runs argv (no shell) in cwd, stdout to out_path if given. Returns the exit
+ * status, or -1 if it could not start. */
+static int run(const char *const argv[], const char *cwd, const char *out_path)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
+                                     out_path ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return -1;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    char *data;
+    size_t len;
+    if (fa_read_file(from, (size_t)1 << 32, &data, &len)) return -1;
+    int rc = fa_write_file_atomic(to, data, len);
+    free(data);
+    return rc;
+}
+
+/* Checks dst against a pinned sum; removes it on mismatch. */
+static int verify(const fa_fetch_params *p, const char *dst, const char *want)
+{
+    char got[65];
+    if (fa_model_sha256(dst, got)) return -1;
+    if (want && strcmp(got, want) != 0) {
+        char side[FA_PATH_MAX + 8];
+        unlink(dst);
+        snprintf(side, sizeof side, "%s.sha256", dst);
+        unlink(side);
+        return fa_error("%s: checksum mismatch (sha256 %s, expected %s); file removed", dst, got, want);
+    }
+    say(p, "  %s  sha256 %s%s", strrchr(dst, '/') + 1, got, want ? " (verified)" : " (no pinned sum to check)");
+    return 0;
+}
+
+/* Decompresses src.bz2 into dst (atomically). */
+static int bunzip(const char *src, const char *dst)
+{
+    char tmp[FA_PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.part", dst);
+    const char *argv[] = {"bzip2", "-dc", src, NULL};
+    if (run(argv, NULL, tmp) != 0) { unlink(tmp); return fa_error("%s: bzip2 could not decompress it", src); }
+    if (rename(tmp, dst) < 0) { unlink(tmp); return fa_error("%s: %s", dst, strerror(errno)); }
+    return 0;
+}
+
+static int download(const char *url, const char *dst)
+{
+    char tmp[FA_PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.part", dst);
+    const char *argv[] = {"curl", "-fsSL", "--connect-timeout", "15", "--retry", "2", "-o", tmp, url, NULL};
+    int rc = run(argv, NULL, NULL);
+    if (rc != 0) {
+        unlink(tmp);
+        return fa_error("%s: download failed (%s)", url, rc < 0 ? "curl not found" : "no network or not found");
+    }
+    if (rename(tmp, dst) < 0) { unlink(tmp); return fa_error("%s: %s", dst, strerror(errno)); }
+    return 0;
+}
+
+/* ---- fetching one model ---------------------------------------------------- */
+
+/* From a local folder: NAME, or NAME.bz2. Returns 1 if found and copied. */
+static int from_folder(const fa_fetch_params *p, const model_spec *s, const char *dst)
+{
+    char src[FA_PATH_MAX];
+    if (!p->from) return 0;
+    if (pick(src, p->from, s->file)) return copy_file(src, dst) ? -1 : 1;
+    snprintf(src, sizeof src, "%s/%s.bz2", p->from, s->file);
+    if (exists(src)) return bunzip(src, dst) ? -1 : 1;
+    return 0;
+}
+
+static int from_net(const fa_fetch_params *p, const model_spec *s, const char *dst)
+{
+    if (p->offline) return 0;
+    char arc[FA_PATH_MAX + 8];
+    const char *ext = strrchr(s->url, '.');
+    snprintf(arc, sizeof arc, "%s%s", dst, ext);
+    say(p, "  downloading %s", s->url);
+    if (download(s->url, arc)) return -1;
+    int rc;
+    if (strcmp(ext, ".bz2") == 0) rc = bunzip(arc, dst);
+    else {  /* .7z: unpack next to it */
+        char dir[FA_PATH_MAX], outarg[FA_PATH_MAX + 4];
+        snprintf(dir, sizeof dir, "%s", dst);
+        *strrchr(dir, '/') = 0;
+        snprintf(outarg, sizeof outarg, "-o%s", dir);
+        const char *argv[] = {"7z", "x", "-y", outarg, arc, NULL};
+        rc = run(argv, NULL, NULL) == 0 && exists(dst) ? 0
+             : fa_error("%s: could not unpack (is p7zip-full installed?)", arc);
+    }
+    unlink(arc);
+    return rc ? -1 : 1;
+}
+
+/* Makes dir/s->file present and verified. Returns 0, or -1. */
+static int fetch_one(const fa_fetch_params *p, const model_spec *s, int required)
+{
+    char dst[FA_PATH_MAX];
+    if (pick(dst, p->dir, s->file) && verify(p, dst, s->sha256) == 0) return 0;
+    int got = from_folder(p, s, dst);
+    if (got == 0) got = from_net(p, s, dst);
+    if (got < 0) return required ? -1 : 0;
+    if (got == 0) return required ? fa_error("%s: not in %s and not downloadable", s->file,
+                                             p->from ? p->from : "(no --from folder)") : 0;
+    return verify(p, dst, s->sha256);
+}
+
+/* face-api's weights: from --from (loose files or the npm tarball), else npm. */
+static int faceapi_sources(const fa_fetch_params *p, const char *work, char *json, char *bin)
+{
+    char tgz[FA_PATH_MAX];
+    if (p->from && pick(json, p->from, FACEAPI_JSON) && pick(bin, p->from, FACEAPI_BIN)) return 0;
+    if (!(p->from && pick(tgz, p->from, FACEAPI_TGZ))) {
+        if (p->offline) return fa_error("face-api weights not in %s and --offline given", p->from ? p->from : "(none)");
+        say(p, "  npm pack %s", FACEAPI_PKG);
+        const char *argv[] = {"npm", "pack", "--silent", FACEAPI_PKG, NULL};
+        if (run(argv, work, NULL) != 0 || !pick(tgz, work, FACEAPI_TGZ))
+            return fa_error("npm pack %s failed (npm installed? registry reachable?)", FACEAPI_PKG);
+    }
+    const char *argv[] = {"tar", "-xzf", tgz, "-C", work, "package/model/" FACEAPI_JSON,
+                          "package/model/" FACEAPI_BIN, NULL};
+    if (run(argv, NULL, NULL) != 0) return fa_error("%s: cannot unpack the face-api weights", tgz);
+    snprintf(json, FA_PATH_MAX, "%s/package/model/%s", work, FACEAPI_JSON);
+    snprintf(bin, FA_PATH_MAX, "%s/package/model/%s", work, FACEAPI_BIN);
+    return 0;
+}
+
+static int check_sum(const char *path, const char *want)
+{
+    char got[65];
+    if (fa_model_sha256(path, got)) return -1;
+    if (strcmp(got, want) != 0) return fa_error("%s: sha256 %s, expected %s", path, got, want);
+    return 0;
+}
+
+/* Rebuilds dlib's encoder from face-api's weights. */
+static int fetch_faceapi(const fa_fetch_params *p)
+{
+    char dst[FA_PATH_MAX], work[] = "/tmp/faceaudit-faceapi-XXXXXX", json[FA_PATH_MAX], bin[FA_PATH_MAX];
+    if (pick(dst, p->dir, ENCODER_FACEAPI)) return verify(p, dst, NULL);
+    if (!mkdtemp(work)) return fa_error("mkdtemp: %s", strerror(errno));
+    int rc = faceapi_sources(p, work, json, bin);
+    if (rc == 0) rc = check_sum(json, FACEAPI_JSON_SHA) || check_sum(bin, FACEAPI_BIN_SHA) ? -1 : 0;
+    if (rc == 0) {
+        say(p, "  converting face-api weights to dlib's format");
+        char tmp[FA_PATH_MAX + 8];
+        snprintf(tmp, sizeof tmp, "%s.part", dst);
+        rc = fa_convert_faceapi(json, bin, tmp);
+        if (rc == 0 && rename(tmp, dst) < 0) rc = fa_error("%s: %s", dst, strerror(errno));
+        if (rc) unlink(tmp);
+    }
+    const char *argv[] = {"rm", "-rf", work, NULL};
+    run(argv, NULL, NULL);
+    return rc ? -1 : verify(p, dst, NULL);
+}
+
+int fa_models_fetch(const fa_fetch_params *p)
+{
+    if (fa_mkdir_p(p->dir)) return -1;
+    say(p, "models directory: %s", p->dir);
+    if (fetch_one(p, &specs[0], 1)) return -1;
+    /* Landmarks: dlib's 5-point model if it can be had, else the 68-point one. */
+    if (fetch_one(p, &specs[2], 0) || !exists_in(p->dir, LANDMARKS5)) {
+        char dst[FA_PATH_MAX];
+        if (!pick(dst, p->dir, LANDMARKS68) && exists(SYSTEM_68)) {
+            if (symlink(SYSTEM_68, dst) < 0 && errno != EEXIST) return fa_error("%s: %s", dst, strerror(errno));
+        }
+        if (fetch_one(p, &specs[1], 1)) return -1;
+    }
+    const char *enc = p->encoder ? p->encoder : "dlib";
+    if (strcmp(enc, "taguchi") == 0) return fetch_one(p, &specs[4], 1);
+    if (strcmp(enc, "faceapi") == 0) return fetch_faceapi(p);
+    if (strcmp(enc, "dlib") != 0) {
+        if (!exists(enc)) return fa_error("%s: no such encoder file", enc);
+        return verify(p, enc, NULL);
+    }
+    if (fetch_one(p, &specs[3], 0) == 0 && exists_in(p->dir, ENCODER)) return 0;
+    say(p, "  %s not available; rebuilding it from face-api's weights", ENCODER);
+    return fetch_faceapi(p);
+}

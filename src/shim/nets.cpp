@@ -1,0 +1,310 @@
+// nets.cpp - the three networks behind faceaudit: dlib's MMOD CNN face
+// detector, the landmark predictor that aligns each face, and the ResNet
+// encoder that turns an aligned 150x150 chip into a 128-d embedding.
+//
+// Detection runs on a rescaled copy of the image (see fa_detect_default_params
+// for why and which sizes); landmarks and chips always come from the original
+// full-resolution pixels, so embeddings do not depend on the detection scale.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <dlfcn.h>
+#include <malloc.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <dlib/image_processing.h>
+#include <dlib/opencv/cv_image.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "resnet.hpp"
+#include "shim.h"
+
+extern "C" void openblas_set_num_threads(int);  // from libopenblas, linked directly
+
+struct fa_nets {
+    fa::det_net_type detector;
+    dlib::shape_predictor landmarks;
+    fa::anet_type encoder;
+    fa_nets_stats stats{};
+};
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double ms_since(clock_type::time_point t0) {
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+// --- detection ------------------------------------------------------------
+
+// A view of the caller's RGB buffer that dlib's image functions accept,
+// without copying the full-resolution image.
+cv::Mat as_mat(const fa_image *img) {
+    return cv::Mat(img->height, img->width, CV_8UC3, img->rgb);
+}
+
+// The image resized by `scale` into the detector's input type. Area
+// averaging when shrinking avoids aliasing that hides faces; bilinear when
+// enlarging.
+dlib::matrix<dlib::rgb_pixel> scaled_copy(const fa_image *img, double scale) {
+    long w = std::max(1L, std::lround(img->width * scale));
+    long h = std::max(1L, std::lround(img->height * scale));
+    dlib::matrix<dlib::rgb_pixel> out(h, w);
+    cv::Mat dst(h, w, CV_8UC3, &out(0, 0));
+    if (w == img->width && h == img->height)
+        as_mat(img).copyTo(dst);
+    else
+        cv::resize(as_mat(img), dst, dst.size(), 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    return out;
+}
+
+// Never enlarge more than 2x (dlib's pyramid_up step): beyond that the
+// detector gains nothing and the cost grows with the square of the scale.
+const double max_upscale = 2.0;
+
+// The first pass's scale: long side brought down to detect_long_side, or up
+// towards upsample_min_side for small images (the detector misses faces
+// below about 80 px).
+double first_scale(const fa_image *img, const fa_detect_params *p) {
+    double L = std::max(img->width, img->height);
+    if (p->detect_long_side > 0 && L > p->detect_long_side) return p->detect_long_side / L;
+    int up = p->detect_long_side > 0 ? std::min(p->upsample_min_side, p->detect_long_side)
+                                     : p->upsample_min_side;
+    if (up > 0 && L < up) return std::min(up / L, max_upscale);
+    return 1.0;
+}
+
+// The second pass's scale for an image where the first found nothing: long
+// side up to retry_long_side (which bounds its memory), or 0 when that would
+// not look meaningfully closer than the first pass did.
+double retry_scale(const fa_image *img, const fa_detect_params *p, double first) {
+    if (p->retry_long_side <= 0 || p->retry_long_side <= p->detect_long_side) return 0;
+    double L = std::max(img->width, img->height);
+    double s = std::min(p->retry_long_side / L, max_upscale);
+    return s > first * 1.2 ? s : 0;
+}
+
+// Share of the box that lies inside the image.
+double inside_fraction(const dlib::rectangle &r, long w, long h) {
+    dlib::rectangle in = r.intersect(dlib::rectangle(0, 0, w - 1, h - 1));
+    return r.area() ? (double)in.area() / r.area() : 0;
+}
+
+// Runs the detector at one scale; boxes come back in original pixels,
+// without the ones mostly outside the image.
+std::vector<fa_box> detect_at(fa_nets *n, const fa_image *img, double scale) {
+    dlib::matrix<dlib::rgb_pixel> small = scaled_copy(img, scale);
+    std::vector<dlib::mmod_rect> dets = n->detector(small);
+    n->stats.detect_passes++;
+    n->stats.detect_megapixels += small.size() / 1e6;
+    std::vector<fa_box> out;
+    for (const dlib::mmod_rect &d : dets) {
+        if (inside_fraction(d.rect, small.nc(), small.nr()) < 0.5) continue;
+        fa_box b;
+        b.x = (float)(d.rect.left() / scale);
+        b.y = (float)(d.rect.top() / scale);
+        b.w = (float)(d.rect.width() / scale);
+        b.h = (float)(d.rect.height() / scale);
+        b.score = (float)d.detection_confidence;
+        out.push_back(b);
+    }
+    return out;
+}
+
+int copy_sorted(std::vector<fa_box> &found, fa_box *boxes, int max) {
+    std::stable_sort(found.begin(), found.end(),
+                     [](const fa_box &a, const fa_box &b) { return a.score > b.score; });
+    for (int i = 0; i < max && i < (int)found.size(); i++) boxes[i] = found[i];
+    return (int)found.size();
+}
+
+int check_image(const fa_image *img, const char *fn) {
+    if (!img || !img->rgb || img->width < 1 || img->height < 1)
+        return fa_error("%s: empty image", fn);
+    return 0;
+}
+
+int detect(fa_nets *n, const fa_image *img, const fa_detect_params *p, fa_box *boxes, int max) {
+    auto t0 = clock_type::now();
+    double s1 = first_scale(img, p);
+    std::vector<fa_box> found = detect_at(n, img, s1);
+    double s2 = found.empty() ? retry_scale(img, p, s1) : 0;
+    if (s2 > 0) {
+        n->stats.retries++;
+        found = detect_at(n, img, s2);
+    }
+    n->stats.detect_ms += ms_since(t0);
+    return copy_sorted(found, boxes, max);
+}
+
+// --- landmarks, chips, embeddings ----------------------------------------------
+
+dlib::rectangle to_rect(const fa_box &b) {
+    return dlib::rectangle(std::lround(b.x), std::lround(b.y),
+                           std::lround(b.x + b.w) - 1, std::lround(b.y + b.h) - 1);
+}
+
+// Aligned chips of every face, cut from the full-resolution image.
+std::vector<dlib::matrix<dlib::rgb_pixel>> face_chips(fa_nets *n, const fa_image *img,
+                                                      const fa_detect_params *p,
+                                                      const fa_box *boxes, int n_boxes) {
+    cv::Mat m = as_mat(img);
+    dlib::cv_image<dlib::rgb_pixel> view(m);
+    std::vector<dlib::chip_details> details;
+    for (int i = 0; i < n_boxes; i++) {
+        dlib::full_object_detection shape = n->landmarks(view, to_rect(boxes[i]));
+        details.push_back(dlib::get_face_chip_details(shape, p->chip_size, p->chip_padding));
+    }
+    dlib::array<dlib::matrix<dlib::rgb_pixel>> chips;
+    dlib::extract_image_chips(view, details, chips);
+    return std::vector<dlib::matrix<dlib::rgb_pixel>>(chips.begin(), chips.end());
+}
+
+int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
+           const fa_box *boxes, int n_boxes, float *out) {
+    if (n_boxes <= 0) return 0;
+    if (p->chip_size != 150)
+        return fa_error("fa_encode_faces: chip_size must be 150 for this encoder, not %d", p->chip_size);
+    auto t0 = clock_type::now();
+    std::vector<dlib::matrix<dlib::rgb_pixel>> chips = face_chips(n, img, p, boxes, n_boxes);
+    n->stats.align_ms += ms_since(t0);
+    t0 = clock_type::now();
+    // All faces of one image in one batch; 16 at a time bounds the memory
+    // a crowd photo can take.
+    std::vector<dlib::matrix<float, 0, 1>> emb = n->encoder(chips, 16);
+    n->stats.encode_ms += ms_since(t0);
+    n->stats.faces_encoded += n_boxes;
+    for (int i = 0; i < n_boxes; i++)
+        std::copy(emb[i].begin(), emb[i].end(), out + (size_t)i * 128);
+    return 0;
+}
+
+// --- loading ------------------------------------------------------------------
+
+template <typename T>
+void load_one(T &item, const char *path, const char *role) {
+    if (!path) throw std::runtime_error(std::string("no ") + role + " model given");
+    try {
+        dlib::deserialize(path) >> item;
+    } catch (const std::exception &e) {
+        throw std::runtime_error(std::string("cannot load ") + role + " model " + path + ": " + e.what());
+    }
+}
+
+fa_nets *load(const fa_model_paths *paths) {
+    auto n = std::make_unique<fa_nets>();
+    load_one(n->detector, paths->detector, "detector");
+    load_one(n->landmarks, paths->landmarks, "landmarks");
+    load_one(n->encoder, paths->encoder, "encoder");
+    if (n->landmarks.num_parts() != 5 && n->landmarks.num_parts() != 68)
+        throw std::runtime_error("landmarks model has " + std::to_string(n->landmarks.num_parts()) +
+                                 " points; face alignment needs 5 or 68");
+    return n.release();
+}
+
+}  // namespace
+
+// --- the C API ----------------------------------------------------------------
+
+extern "C" void fa_detect_default_params(fa_detect_params *p)
+{
+    p->detect_long_side = 800;
+    p->upsample_min_side = 640;
+    p->retry_long_side = 1600;
+    p->max_pixels = 80LL * 1000 * 1000;
+    p->chip_size = 150;
+    p->chip_padding = 0.25f;
+}
+
+extern "C" fa_nets *fa_nets_load(const fa_model_paths *paths)
+{
+    try {
+        return load(paths);
+    } catch (const std::exception &e) {
+        fa_error("fa_nets_load: %s", e.what());
+    } catch (...) {
+        fa_error("fa_nets_load: unknown error");
+    }
+    return NULL;
+}
+
+extern "C" void fa_nets_free(fa_nets *n) { delete n; }
+
+extern "C" int fa_nets_dim(const fa_nets *n) { return n ? 128 : 0; }
+
+extern "C" int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,
+                         fa_box *boxes, int max)
+{
+    if (check_image(img, "fa_detect") != 0) return -1;
+    try {
+        return detect(n, img, p, boxes, max);
+    } catch (const std::bad_alloc &) {
+        return fa_error("fa_detect: out of memory for a %dx%d image", img->width, img->height);
+    } catch (const std::exception &e) {
+        return fa_error("fa_detect: %s", e.what());
+    } catch (...) {
+        return fa_error("fa_detect: unknown error");
+    }
+}
+
+extern "C" int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxes, int max)
+{
+    if (check_image(img, "fa_detect_reference") != 0) return -1;
+    try {
+        auto t0 = clock_type::now();
+        std::vector<fa_box> found = detect_at(n, img, 1.0);
+        n->stats.detect_ms += ms_since(t0);
+        return copy_sorted(found, boxes, max);
+    } catch (const std::bad_alloc &) {
+        return fa_error("fa_detect_reference: out of memory for a %dx%d image", img->width, img->height);
+    } catch (const std::exception &e) {
+        return fa_error("fa_detect_reference: %s", e.what());
+    } catch (...) {
+        return fa_error("fa_detect_reference: unknown error");
+    }
+}
+
+extern "C" int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
+                               const fa_box *boxes, int n_boxes, float *out)
+{
+    if (check_image(img, "fa_encode_faces") != 0) return -1;
+    try {
+        return encode(n, img, p, boxes, n_boxes, out);
+    } catch (const std::bad_alloc &) {
+        return fa_error("fa_encode_faces: out of memory");
+    } catch (const std::exception &e) {
+        return fa_error("fa_encode_faces: %s", e.what());
+    } catch (...) {
+        return fa_error("fa_encode_faces: unknown error");
+    }
+}
+
+extern "C" void fa_nets_get_stats(const fa_nets *n, fa_nets_stats *out) { *out = n->stats; }
+
+extern "C" void fa_tune_malloc(void)
+{
+    // dlib allocates (and frees) a large scratch buffer in every convolution;
+    // served by mmap, each one costs fresh page faults. Keep them on the heap
+    // and keep freed memory for reuse instead of trimming it back.
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
+}
+
+extern "C" int fa_blas_setup(void)
+{
+    openblas_set_num_threads(1);
+    // dlib calls the generic libblas.so.3, which Debian's alternatives may
+    // point at OpenBLAS (a second copy, with its own thread count) or at the
+    // ~15x slower reference BLAS.
+    void *h = dlopen("libblas.so.3", RTLD_NOLOAD | RTLD_LAZY);
+    if (!h) return 0;
+    int is_openblas = dlsym(h, "openblas_get_config") != NULL;
+    void *set = dlsym(h, "openblas_set_num_threads");
+    if (set) ((void (*)(int))set)(1);
+    dlclose(h);
+    return is_openblas;
+}

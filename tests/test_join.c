@@ -1,0 +1,241 @@
+/*
+ * test_join.c - the exact tiled join against a naive O(N^2) reference:
+ * random and clustered data, sizes around the tile size, several thresholds,
+ * duplicate vectors, ties at the threshold, one folder only, every face its
+ * own folder, several tile shapes and thread counts.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "faceaudit/faceaudit.h"
+#include "../src/audit/join.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...) do { \
+    if (cond) passed++; \
+    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
+} while (0)
+
+static uint64_t rng_state;
+static double urand(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+static double nrand(void)
+{
+    double u = urand() + 1e-300, v = urand();
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* The reference: every pair of different groups, exact measure. */
+static void naive(const float *x, const uint32_t *g, size_t n, int d, float t,
+                  fa_pairvec *out)
+{
+    double t2 = (double)t * t;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (g[i] == g[j]) continue;
+            double d2 = fa_l2sq_exact(x + i * d, x + j * d, d);
+            if (d2 <= t2) {
+                fa_pair p = { (uint32_t)i, (uint32_t)j, (float)sqrt(d2),
+                              (float)fa_cos_exact(x + i * d, x + j * d, d) };
+                fa_pairvec_push(out, p);
+            }
+        }
+}
+
+static int same_pairs(const fa_pairvec *a, const fa_pairvec *b)
+{
+    if (a->n != b->n) return 0;
+    for (size_t k = 0; k < a->n; k++)
+        if (a->v[k].i != b->v[k].i || a->v[k].j != b->v[k].j ||
+            a->v[k].dist != b->v[k].dist || a->v[k].cos != b->v[k].cos) return 0;
+    return 1;
+}
+
+/* Clustered data: k centres, points around them, groups mostly following
+ * clusters with some mislabelled rows; dup_every > 0 copies rows. */
+static void make_data(float *x, uint32_t *g, size_t n, int d, int k, int ngroups,
+                      double spread, int dup_every)
+{
+    float *c = malloc((size_t)k * d * sizeof *c);
+    for (int i = 0; i < k * d; i++) c[i] = (float)(nrand() / sqrt(d));
+    for (size_t r = 0; r < n; r++) {
+        int cl = (int)(urand() * k);
+        for (int j = 0; j < d; j++)
+            x[r * d + j] = c[cl * d + j] + (float)(spread * nrand() / sqrt(d));
+        g[r] = ngroups ? (uint32_t)(urand() < 0.9 ? cl % ngroups : urand() * ngroups)
+                       : (uint32_t)r;
+        if (dup_every && r > 0 && r % dup_every == 0) {
+            size_t src = (size_t)(urand() * r);
+            memcpy(x + r * d, x + src * d, d * sizeof *x);
+        }
+    }
+    free(c);
+}
+
+static void run_case(const char *name, const float *x, const uint32_t *g, size_t n,
+                     int d, float t, int rows, int cols, int threads)
+{
+    fa_pairvec ref = { 0 }, got = { 0 };
+    naive(x, g, n, d, t, &ref);
+    fa_join_params p = fa_join_default_params();
+    p.tile_rows = rows;
+    p.tile_cols = cols;
+    p.threads = threads;
+    fa_join_stats st;
+    int rc = fa_join_exact(x, g, n, d, t, &p, &got, &st);
+    CHECK(rc == 0, "%s: rc %d (%s)", name, rc, fa_last_error());
+    CHECK(same_pairs(&ref, &got), "%s n=%zu d=%d t=%g tile=%dx%d thr=%d: ref %zu got %zu",
+          name, n, d, (double)t, rows, cols, threads, ref.n, got.n);
+    fa_pairvec_free(&ref);
+    fa_pairvec_free(&got);
+}
+
+static void test_sizes(void)
+{
+    static const size_t sizes[] = { 0, 1, 2, 3, 17, 255, 256, 257, 600, 1100, 2049 };
+    static const int dims[] = { 1, 7, 128 };
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (size_t di = 0; di < 3; di++) {
+            size_t n = sizes[si];
+            int d = dims[di];
+            if (n > 1100 && d != 128) continue;
+            float *x = malloc((n + 1) * d * sizeof *x);
+            uint32_t *g = malloc((n + 1) * sizeof *g);
+            rng_state = 1000 + n * 7 + d;
+            make_data(x, g, n, d, 1 + (int)n / 20, 1 + (int)n / 30, 0.6, 13);
+            float ts[] = { 0.0f, 0.3f, 0.7f, 1.2f };
+            for (int ti = 0; ti < 4; ti++) {
+                if (n > 1100 && ts[ti] > 0.8f) continue;
+                run_case("clustered", x, g, n, d, ts[ti], 256, 1024, 2);
+                run_case("small tiles", x, g, n, d, ts[ti], 7, 33, 3);
+            }
+            free(x);
+            free(g);
+        }
+}
+
+static void test_random_uniform(void)
+{
+    size_t n = 700;
+    int d = 16;
+    float *x = malloc(n * d * sizeof *x);
+    uint32_t *g = malloc(n * sizeof *g);
+    rng_state = 42;
+    for (size_t i = 0; i < n * d; i++) x[i] = (float)(urand() * 2 - 1);
+    for (size_t i = 0; i < n; i++) g[i] = (uint32_t)(urand() * 10);
+    run_case("uniform", x, g, n, d, 1.0f, 64, 100, 2);
+    run_case("uniform all", x, g, n, d, 100.0f, 64, 100, 2);   /* every pair */
+    free(x);
+    free(g);
+}
+
+static void test_special_groups(void)
+{
+    size_t n = 513;
+    int d = 32;
+    float *x = malloc(n * d * sizeof *x);
+    uint32_t *g = malloc(n * sizeof *g);
+    rng_state = 7;
+    make_data(x, g, n, d, 20, 5, 0.5, 0);
+    for (size_t i = 0; i < n; i++) g[i] = 3;                  /* one folder only */
+    fa_pairvec got = { 0 };
+    CHECK(fa_join_exact(x, g, n, d, 10.0f, NULL, &got, NULL) == 0 && got.n == 0,
+          "one folder: %zu pairs", got.n);
+    fa_pairvec_free(&got);
+    for (size_t i = 0; i < n; i++) g[i] = (uint32_t)(n - i);  /* each its own */
+    run_case("own folders", x, g, n, d, 0.6f, 256, 1024, 2);
+    run_case("own folders small", x, g, n, d, 0.6f, 16, 16, 2);
+    /* groups interleaved, unsorted ids, huge group ids */
+    for (size_t i = 0; i < n; i++) g[i] = (uint32_t)(i % 2 ? UINT32_MAX - 1 : i % 7);
+    run_case("interleaved", x, g, n, d, 0.8f, 32, 64, 2);
+    free(x);
+    free(g);
+}
+
+/* Duplicates give 0 exactly; a pair exactly at the threshold matches. */
+static void test_duplicates_and_ties(void)
+{
+    int d = 128;
+    size_t n = 300;
+    float *x = malloc(n * d * sizeof *x);
+    uint32_t *g = malloc(n * sizeof *g);
+    rng_state = 99;
+    make_data(x, g, n, d, 30, 30, 0.4, 0);
+    for (size_t i = 0; i < n; i++) g[i] = (uint32_t)(i % 30);
+    memcpy(x + 10 * d, x + 200 * d, d * sizeof *x);     /* 10 and 200: groups 10, 20 */
+    memcpy(x + 11 * d, x + 12 * d, d * sizeof *x);
+    fa_pairvec got = { 0 };
+    fa_join_exact(x, g, n, d, 0.0f, NULL, &got, NULL);
+    int saw = 0;
+    for (size_t k = 0; k < got.n; k++)
+        if (got.v[k].i == 10 && got.v[k].j == 200) saw = got.v[k].dist == 0.0f;
+    CHECK(saw, "duplicate vectors at distance 0 with threshold 0 (%zu pairs)", got.n);
+    fa_pairvec_free(&got);
+
+    /* tie: threshold set to an exact pair distance (as float, rounded up to
+     * cover it, then that very pair's distance) */
+    double d2 = fa_l2sq_exact(x + 3 * d, x + 50 * d, d);
+    float t = (float)sqrt(d2);
+    while ((double)t * t < d2) t = nextafterf(t, INFINITY);
+    run_case("tie", x, g, n, d, t, 256, 1024, 2);
+    fa_join_exact(x, g, n, d, t, NULL, &got, NULL);
+    saw = 0;
+    for (size_t k = 0; k < got.n; k++) saw |= got.v[k].i == 3 && got.v[k].j == 50;
+    CHECK(saw, "pair at the threshold is a match");
+    fa_pairvec_free(&got);
+    float below = nextafterf(t, 0);
+    if ((double)below * below < d2) {
+        fa_join_exact(x, g, n, d, below, NULL, &got, NULL);
+        saw = 0;
+        for (size_t k = 0; k < got.n; k++) saw |= got.v[k].i == 3 && got.v[k].j == 50;
+        CHECK(!saw, "pair just above the threshold is not a match");
+        fa_pairvec_free(&got);
+    }
+    /* unit vectors scaled large: slack is relative */
+    for (size_t i = 0; i < n * d; i++) x[i] *= 1000.0f;
+    run_case("scaled", x, g, n, d, 600.0f, 256, 1024, 2);
+    free(x);
+    free(g);
+}
+
+static void test_errors_and_cap(void)
+{
+    float x[4] = { 0, 0, 0, 0 };
+    uint32_t g[2] = { 0, 1 };
+    fa_pairvec got = { 0 };
+    CHECK(fa_join_exact(x, g, 2, 0, 1.0f, NULL, &got, NULL) < 0, "d=0 rejected");
+    CHECK(fa_join_exact(x, g, 2, 2, NAN, NULL, &got, NULL) < 0, "NaN threshold rejected");
+    CHECK(fa_join_exact(x, g, 2, 2, -1.0f, NULL, &got, NULL) < 0, "negative threshold rejected");
+    size_t n = 400;
+    int d = 8;
+    float *y = calloc(n * d, sizeof *y);
+    uint32_t *h = malloc(n * sizeof *h);
+    for (size_t i = 0; i < n; i++) h[i] = (uint32_t)i;
+    fa_join_params p = fa_join_default_params();
+    p.max_pairs = 1000;
+    CHECK(fa_join_exact(y, h, n, d, 1.0f, &p, &got, NULL) < 0, "max_pairs enforced");
+    CHECK(strstr(fa_last_error(), "more than") != NULL, "message: %s", fa_last_error());
+    fa_pairvec_free(&got);
+    p.max_pairs = 0;
+    CHECK(fa_join_exact(y, h, n, d, 0.0f, &p, &got, NULL) == 0 && got.n == n * (n - 1) / 2,
+          "all-zero vectors: every pair at distance 0 (%zu)", got.n);
+    fa_pairvec_free(&got);
+    free(y);
+    free(h);
+}
+
+int main(void)
+{
+    test_sizes();
+    test_random_uniform();
+    test_special_groups();
+    test_duplicates_and_ties();
+    test_errors_and_cap();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}

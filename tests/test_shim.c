@@ -1,0 +1,249 @@
+/*
+ * test_shim.c - end-to-end tests of the C++ shim through its C API: image
+ * decoding and bad input, the face-api weight converter, detection and
+ * embeddings on the known photos of shared/faces.
+ *
+ * usage: test_shim FACES_DIR [MODELS_DIR [FACEAPI_MODEL_DIR]]
+ *   FACES_DIR          shared/faces (examples/, probes/)
+ *   MODELS_DIR         holds mmod_human_face_detector.dat and
+ *                      shape_predictor_68_face_landmarks.dat (or _5_);
+ *                      default $FA_MODELS_DIR
+ *   FACEAPI_MODEL_DIR  face-api's model/ folder with
+ *                      face_recognition_model-weights_manifest.json and .bin;
+ *                      default $FA_FACEAPI_DIR
+ * The converted encoder is written to a temporary file. Exits 77 (skipped)
+ * when the model files are missing, 1 on any failure.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "faceaudit/faceaudit.h"
+#include "shim/shim.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (cond) passed++;                                                \
+        else {                                                             \
+            failed++;                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+        }                                                                  \
+    } while (0)
+
+static const char *faces_dir;
+
+/* Reads a whole file; returns NULL if it cannot. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    return buf;
+}
+
+static char *join(const char *a, const char *b)
+{
+    static char buf[8][4096];
+    static int k;
+    char *out = buf[k++ % 8];
+    snprintf(out, 4096, "%s/%s", a, b);
+    return out;
+}
+
+static int file_exists(const char *path) { return access(path, R_OK) == 0; }
+
+/* Decodes a file of shared/faces; returns 0 on success. */
+static int decode_file(const char *rel, fa_image *img)
+{
+    size_t len;
+    unsigned char *bytes = slurp(join(faces_dir, rel), &len);
+    if (!bytes) return -1;
+    int rc = fa_image_decode(bytes, len, img);
+    free(bytes);
+    return rc;
+}
+
+static void test_decode(void)
+{
+    fa_image img;
+    CHECK(decode_file("probes/32bit.png", &img) == 0, "%s", fa_last_error());
+    CHECK(img.width > 0 && img.height > 0 && img.rgb, "%dx%d", img.width, img.height);
+    fa_image_free(&img);
+
+    unsigned char garbage[4096];
+    for (size_t i = 0; i < sizeof garbage; i++) garbage[i] = (unsigned char)(i * 2654435761u >> 13);
+    CHECK(fa_image_decode(garbage, sizeof garbage, &img) == -1, "garbage decoded");
+    CHECK(strstr(fa_last_error(), "not a decodable image") != NULL, "%s", fa_last_error());
+    CHECK(fa_image_decode(garbage, 0, &img) == -1, "empty input decoded");
+
+    /* A JPEG cut in half either decodes (libjpeg pads it) or fails cleanly. */
+    size_t len;
+    unsigned char *jpg = slurp(join(faces_dir, "examples/obama/obama.jpg"), &len);
+    CHECK(jpg != NULL, "cannot read obama.jpg");
+    if (!jpg) return;
+    int rc = fa_image_decode(jpg, len / 2, &img);
+    CHECK(rc == 0 || rc == -1, "rc %d", rc);
+    if (rc == 0) fa_image_free(&img);
+    CHECK(fa_image_decode(jpg, 200, &img) == -1, "200-byte JPEG header decoded");
+    free(jpg);
+}
+
+static void test_thumbnail(void)
+{
+    fa_box box = {100, 100, 200, 200, 1};
+    uint8_t *out = NULL;
+    size_t len = 0;
+    CHECK(fa_thumbnail_jpeg(join(faces_dir, "examples/obama/obama.jpg"), &box, 96, &out, &len) == 0,
+          "%s", fa_last_error());
+    CHECK(len > 100 && out && out[0] == 0xFF && out[1] == 0xD8, "not a JPEG (%zu bytes)", len);
+    fa_image img;
+    CHECK(out && fa_image_decode(out, len, &img) == 0 && img.width == 96 && img.height == 96,
+          "thumbnail does not decode to 96x96");
+    fa_image_free(&img);
+    free(out);
+    /* A box at the corner, partly outside: padded, not an error. */
+    fa_box corner = {-50, -50, 120, 120, 1};
+    CHECK(fa_thumbnail_jpeg(join(faces_dir, "examples/obama/obama.jpg"), &corner, 64, &out, &len) == 0,
+          "%s", fa_last_error());
+    free(out);
+    CHECK(fa_thumbnail_jpeg("/nonexistent/\xe9\x8c\xa6.jpg", &box, 64, &out, &len) == -1, "missing file");
+}
+
+static void test_convert_errors(const char *faceapi_dir, const char *tmpdir)
+{
+    const char *manifest = join(faceapi_dir, "face_recognition_model-weights_manifest.json");
+    const char *out = join(tmpdir, "bad.dat");
+    /* The .bin size must match the manifest: any other file is rejected. */
+    CHECK(fa_convert_faceapi(manifest, manifest, out) == -1, "manifest as weights accepted");
+    CHECK(strstr(fa_last_error(), "bytes") != NULL, "%s", fa_last_error());
+    CHECK(!file_exists(out), "a failed conversion left a file");
+
+    const char *bad_json = join(tmpdir, "bad.json");
+    FILE *f = fopen(bad_json, "w");
+    fputs("[{\"weights\": [ {\"name\": \"x\", \"shape\": [1], \"dtype\": \"float32\"} ]", f);
+    fclose(f);
+    CHECK(fa_convert_faceapi(bad_json, join(faceapi_dir, "face_recognition_model.bin"), out) == -1,
+          "truncated JSON accepted");
+    CHECK(strstr(fa_last_error(), "JSON") != NULL, "%s", fa_last_error());
+    unlink(bad_json);
+}
+
+static float dist(const float *a, const float *b)
+{
+    double s = 0;
+    for (int i = 0; i < 128; i++) s += (double)(a[i] - b[i]) * (a[i] - b[i]);
+    return (float)sqrt(s);
+}
+
+/* The embedding of the best face of a photo; returns the face count. */
+static int embed(fa_nets *n, const char *rel, float *emb)
+{
+    fa_image img;
+    if (decode_file(rel, &img) != 0) return -1;
+    fa_detect_params p;
+    fa_detect_default_params(&p);
+    fa_box boxes[16];
+    int nf = fa_detect(n, &img, &p, boxes, 16);
+    if (nf > 0 && fa_encode_faces(n, &img, &p, boxes, 1, emb) != 0) nf = -1;
+    fa_image_free(&img);
+    return nf;
+}
+
+static void test_embeddings(fa_nets *n)
+{
+    static const char *obama[3] = {"examples/obama/obama.jpg", "examples/obama/obama2.jpg",
+                                   "examples/obama/obama3.jpg"};
+    float o[3][128], biden[128];
+    for (int i = 0; i < 3; i++) CHECK(embed(n, obama[i], o[i]) >= 1, "%s: %s", obama[i], fa_last_error());
+    CHECK(embed(n, "examples/biden/biden.jpg", biden) >= 1, "biden: %s", fa_last_error());
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++) {
+            float d = dist(o[i], o[j]);
+            printf("obama%d-obama%d %.3f\n", i + 1, j + 1, d);
+            CHECK(d < 0.6f, "obama %d-%d distance %.3f", i, j, d);
+        }
+    for (int i = 0; i < 3; i++) {
+        float d = dist(o[i], biden);
+        printf("obama%d-biden %.3f\n", i + 1, d);
+        CHECK(d > 0.6f, "obama %d-biden distance %.3f", i, d);
+    }
+}
+
+static void test_two_people(fa_nets *n)
+{
+    fa_image img;
+    CHECK(decode_file("probes/two_people.jpg", &img) == 0, "%s", fa_last_error());
+    fa_detect_params p;
+    fa_detect_default_params(&p);
+    fa_box boxes[8];
+    int nf = fa_detect(n, &img, &p, boxes, 8);
+    CHECK(nf == 2, "two_people.jpg: %d faces", nf);
+    if (nf >= 2) {
+        CHECK(boxes[0].score >= boxes[1].score, "boxes not sorted by score");
+        float emb[2 * 128];
+        CHECK(fa_encode_faces(n, &img, &p, boxes, 2, emb) == 0, "%s", fa_last_error());
+    }
+    fa_image_free(&img);
+}
+
+static void test_nets(const char *models_dir, const char *encoder)
+{
+    char lm[4096];
+    snprintf(lm, sizeof lm, "%s", join(models_dir, "shape_predictor_68_face_landmarks.dat"));
+    if (!file_exists(lm)) snprintf(lm, sizeof lm, "%s", join(models_dir, "shape_predictor_5_face_landmarks.dat"));
+    fa_model_paths paths = {join(models_dir, "mmod_human_face_detector.dat"), lm, encoder};
+    fa_model_paths wrong = {paths.detector, lm, paths.detector};
+    CHECK(fa_nets_load(&wrong) == NULL, "detector loaded as encoder");
+    fa_nets *n = fa_nets_load(&paths);
+    CHECK(n != NULL, "%s", fa_last_error());
+    if (!n) return;
+    CHECK(fa_nets_dim(n) == 128, "dim %d", fa_nets_dim(n));
+    test_embeddings(n);
+    test_two_people(n);
+    fa_nets_free(n);
+}
+
+int main(int argc, char **argv)
+{
+    faces_dir = argc > 1 ? argv[1] : "../shared/faces";
+    const char *models_dir = argc > 2 ? argv[2] : getenv("FA_MODELS_DIR");
+    const char *faceapi_dir = argc > 3 ? argv[3] : getenv("FA_FACEAPI_DIR");
+    fa_tune_malloc();
+    fa_blas_setup();
+    test_decode();
+    test_thumbnail();
+
+    int have_models = models_dir && faceapi_dir &&
+        file_exists(join(models_dir, "mmod_human_face_detector.dat")) &&
+        file_exists(join(faceapi_dir, "face_recognition_model.bin"));
+    if (have_models) {
+        char tmpdir[] = "/tmp/test_shim.XXXXXX";
+        CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+        char encoder[4096];
+        snprintf(encoder, sizeof encoder, "%s/resnet.dat", tmpdir);
+        test_convert_errors(faceapi_dir, tmpdir);
+        int rc = fa_convert_faceapi(join(faceapi_dir, "face_recognition_model-weights_manifest.json"),
+                                    join(faceapi_dir, "face_recognition_model.bin"), encoder);
+        CHECK(rc == 0, "%s", fa_last_error());
+        if (rc == 0) test_nets(models_dir, encoder);
+        unlink(encoder);
+        rmdir(tmpdir);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    if (failed) return 1;
+    if (!have_models) {
+        printf("model files not found: network tests skipped\n");
+        return 77;
+    }
+    return 0;
+}
