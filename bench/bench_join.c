@@ -5,6 +5,8 @@
  *   bench_join DIR [threads=2] [max_dist=0.6] [runs=3] [tile_rows tile_cols]
  *
  * DIR holds emb.f32, groups.u32 and info.txt. Reports medians of `runs`.
+ * With FA_BENCH_PAIRS=FILE the exact pairs are written there (uint32 i, j),
+ * for bench/faiss_ref.py.
  * Share of peak: join GFLOP/s (flops of the tiles actually computed, and
  * also the nominal N^2*d of the half matrix) over the sgemm GFLOP/s of a
  * square 2048 product with the same number of threads.
@@ -18,9 +20,7 @@
 #include <cblas.h>
 #include "faceaudit/faceaudit.h"
 #include "../src/audit/join.h"
-#ifdef FA_BENCH_IVF
 #include "../src/audit/ivf.h"
-#endif
 
 static double now_s(void)
 {
@@ -134,6 +134,15 @@ int main(int argc, char **argv)
             return 1;
         }
         double pb = sgemm_peak(2048, threads);
+        const char *dump = getenv("FA_BENCH_PAIRS");   /* i, j as uint32 pairs */
+        if (dump && r == 0) {
+            FILE *pf = fopen(dump, "wb");
+            for (size_t k = 0; pf && k < pv.n; k++) {
+                uint32_t ij[2] = { pv.v[k].i, pv.v[k].j };
+                fwrite(ij, sizeof ij, 1, pf);
+            }
+            if (pf) fclose(pf);
+        }
         tm[r] = st.seconds;
         share[r] = st.gemm_flops / st.seconds * 1e-9 / (pa > pb ? pa : pb);
         npairs = pv.n;
@@ -153,7 +162,6 @@ int main(int argc, char **argv)
     printf("  nominal N^2*d %.1f GFLOP -> %.1f GFLOP/s = %.0f%% of peak\n",
            nominal * 1e-9, nominal / tj * 1e-9, 100 * nominal / tj * 1e-9 / pn);
 
-#ifdef FA_BENCH_IVF
     fa_ivf_params ip = fa_ivf_default_params();
     ip.threads = threads;
     for (int mode = 0; mode < 3; mode++) {
@@ -185,7 +193,6 @@ int main(int argc, char **argv)
                    "(%zu of %zu sampled true pairs)\n",
                    ip.nprobe, is.nlist, ti, np, is.recall, is.recall_found, is.recall_truth);
     }
-#endif
     free(tm);
     free(share);
     free(x);

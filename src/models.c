@@ -185,7 +185,7 @@ static int bunzip(const char *src, const char *dst)
 
 static int download(const char *url, const char *dst)
 {
-    char tmp[FA_PATH_MAX + 8];
+    char tmp[FA_PATH_MAX + 16];
     snprintf(tmp, sizeof tmp, "%s.part", dst);
     const char *argv[] = {"curl", "-fsSL", "--connect-timeout", "15", "--retry", "2", "-o", tmp, url, NULL};
     int rc = run(argv, NULL, NULL);

@@ -7,12 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "decode.h"
+#include "photo.h"
 #include "pipeline.h"
 #include "sha256.h"
 #include "util.h"
 
-#define MAX_FACES 256
 #define MAX_FILE_BYTES ((size_t)1 << 30)
 
 typedef struct {
@@ -73,7 +72,6 @@ static int prepare(fa_pipeline *pl, fa_result *r, fa_image *img, fa_done_kind *k
 {
     char *full = fa_path_join(pl->p.root, r->path), *bytes = NULL, why[600];
     size_t len = 0;
-    int64_t w = 0, h = 0;
     int need = 0;
     double t0 = fa_now();
     *kind = FA_DONE_FAILED;
@@ -87,27 +85,9 @@ static int prepare(fa_pipeline *pl, fa_result *r, fa_image *img, fa_done_kind *k
     r->has_sha256 = 1;
     add_time(pl, &pl->times.read, t0);
     if (pl->p.reuse && pl->p.reuse(pl->p.reuse_ud, r->sha256, r)) { *kind = FA_DONE_MOVED; goto out; }
-    fa_format f = fa_sniff(bytes, len);
-    if (len == 0) { fail(r, FA_STATUS_UNREADABLE, "empty file"); goto out; }
-    if (f == FA_FMT_UNKNOWN) { fail(r, FA_STATUS_UNREADABLE, "not an image (unrecognised content)"); goto out; }
-    if (!fa_format_supported(f)) { fail(r, FA_STATUS_UNSUPPORTED, fa_format_name(f)); goto out; }
-    if (fa_image_dims(bytes, len, f, &w, &h)) {
-        snprintf(why, sizeof why, "%s", fa_last_error());
-        fail(r, FA_STATUS_UNREADABLE, why);
-        goto out;
-    }
-    if (w * h > pl->p.detect->max_pixels) {
-        snprintf(why, sizeof why, "%lldx%lld pixels declared, limit %lld", (long long)w, (long long)h,
-                 (long long)pl->p.detect->max_pixels);
-        fail(r, FA_STATUS_TOO_LARGE, why);
-        goto out;
-    }
     t0 = fa_now();
-    if (fa_image_decode(bytes, len, img)) {
-        snprintf(why, sizeof why, "%s %s", fa_format_name(f), fa_last_error());
-        fail(r, FA_STATUS_UNREADABLE, why);
-        goto out;
-    }
+    fa_status st = fa_photo_decode(bytes, len, pl->p.detect, img, why, sizeof why);
+    if (st != FA_STATUS_OK) { fail(r, st, why); goto out; }
     add_time(pl, &pl->times.decode, t0);
     r->width = img->width;
     r->height = img->height;
@@ -149,31 +129,15 @@ static void *reader_main(void *arg)
 static void infer(fa_pipeline *pl, fa_nets *nets, size_t i, fa_image *img)
 {
     fa_result *r = &pl->items[i];
-    fa_box boxes[MAX_FACES];
+    fa_photo_times t = {0};
     char why[600];
-    double t0 = fa_now();
-    int n = fa_detect(nets, img, pl->p.detect, boxes, MAX_FACES);
-    add_time(pl, &pl->times.detect, t0);
-    if (n < 0) {
-        snprintf(why, sizeof why, "face detection failed: %s", fa_last_error());
-        fail(r, FA_STATUS_UNREADABLE, why);
-        return;
-    }
-    if (n == 0) { fail(r, FA_STATUS_NO_FACE, "no face found"); return; }
-    if (n > MAX_FACES) n = MAX_FACES;
-    r->boxes = malloc((size_t)n * sizeof *r->boxes);
-    r->emb = malloc((size_t)n * pl->p.dim * sizeof(float));
-    t0 = fa_now();
-    if (!r->boxes || !r->emb || fa_encode_faces(nets, img, pl->p.detect, boxes, n, r->emb)) {
-        snprintf(why, sizeof why, "face encoding failed: %s", r->emb ? fa_last_error() : "out of memory");
-        free(r->boxes); free(r->emb);
-        r->boxes = NULL; r->emb = NULL;
-        fail(r, FA_STATUS_UNREADABLE, why);
-        return;
-    }
-    add_time(pl, &pl->times.encode, t0);
-    memcpy(r->boxes, boxes, (size_t)n * sizeof *boxes);
-    r->n_faces = (uint32_t)n;
+    fa_status st = fa_photo_faces(nets, img, pl->p.detect, pl->p.dim, &r->boxes, &r->emb, &r->n_faces, why,
+                                  sizeof why, &t);
+    pthread_mutex_lock(&pl->mu);
+    pl->times.detect += t.detect;
+    pl->times.encode += t.encode;
+    pthread_mutex_unlock(&pl->mu);
+    if (st != FA_STATUS_OK) { fail(r, st, why); return; }
     r->status = FA_STATUS_OK;
     free(r->reason);
     r->reason = fa_strdup("");

@@ -27,6 +27,7 @@ static const char help[] =
     "      --retry-size N     second look at images with no face, at up to N px (0: off)\n"
     "      --max-megapixels N images declaring more pixels get status too_large\n"
     "      --limit N          only the first N files (benchmarks)\n"
+    "      --checkpoint S     save finished work every S seconds (default 2)\n"
     "  -q, --quiet            no progress line\n";
 
 typedef struct {
@@ -70,7 +71,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         {"rebuild", no_argument, 0, 'R'}, {"detect-size", required_argument, 0, 'D'},
         {"upsample-below", required_argument, 0, 'U'}, {"retry-size", required_argument, 0, 'T'},
         {"max-megapixels", required_argument, 0, 'P'}, {"limit", required_argument, 0, 'L'},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"checkpoint", required_argument, 0, 'C'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long v;
     int c;
     optind = 1;
@@ -86,6 +87,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         case 'T': if (cli_int("--retry-size", optarg, 0, 8192, &v)) return -1; p->detect.retry_long_side = (int)v; break;
         case 'P': if (cli_int("--max-megapixels", optarg, 1, 100000, &v)) return -1; p->detect.max_pixels = v * 1000000LL; break;
         case 'L': if (cli_int("--limit", optarg, 1, 1L << 40, &v)) return -1; p->limit = (size_t)v; break;
+        case 'C': if (cli_double("--checkpoint", optarg, 0.1, 3600, &p->checkpoint_seconds)) return -1; break;
         case 'q': *quiet = 1; break;
         case 'h': fputs(help, stdout); exit(FA_EXIT_OK);
         default: fputs(help, stderr); return -1;

@@ -132,6 +132,9 @@ int detect(fa_nets *n, const fa_image *img, const fa_detect_params *p, fa_box *b
     auto t0 = clock_type::now();
     double s1 = first_scale(img, p);
     std::vector<fa_box> found = detect_at(n, img, s1);
+    // Only a photo with no face at all gets a second look: retrying photos
+    // whose faces are merely small doubled the detector's work on
+    // nogizaka46 for 2% more faces.
     double s2 = found.empty() ? retry_scale(img, p, s1) : 0;
     if (s2 > 0) {
         n->stats.retries++;
@@ -169,6 +172,9 @@ int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
     if (n_boxes <= 0) return 0;
     if (p->chip_size != 150)
         return fa_error("fa_encode_faces: chip_size must be 150 for this encoder, not %d", p->chip_size);
+    for (int i = 0; i < n_boxes; i++)
+        if (!(boxes[i].w >= 1 && boxes[i].h >= 1))
+            return fa_error("fa_encode_faces: box %d is empty", i);
     auto t0 = clock_type::now();
     std::vector<dlib::matrix<dlib::rgb_pixel>> chips = face_chips(n, img, p, boxes, n_boxes);
     n->stats.align_ms += ms_since(t0);
@@ -212,8 +218,8 @@ fa_nets *load(const fa_model_paths *paths) {
 
 extern "C" void fa_detect_default_params(fa_detect_params *p)
 {
-    p->detect_long_side = 800;
-    p->upsample_min_side = 640;
+    p->detect_long_side = 1024;
+    p->upsample_min_side = 0;  // the retry enlarges small images that need it
     p->retry_long_side = 1600;
     p->max_pixels = 80LL * 1000 * 1000;
     p->chip_size = 150;

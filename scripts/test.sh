@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# test.sh - builds faceaudit twice (normal, and with AddressSanitizer +
+# UndefinedBehaviorSanitizer) and runs the whole test suite in each. The
+# models are fetched once (from ../shared/models, the encoder rebuilt from
+# face-api's weights) and shared by both builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+shared=$(cd .. && pwd)/shared
+export FACEAUDIT_TEST_MODELS=$PWD/build/models
+export FA_TEST_CACHE_DIR=$PWD/build/datasets
+jobs=$(nproc)
+
+scripts/build.sh build -DFA_SHARED="$shared"
+(cd build && ctest --output-on-failure -j1 --timeout 1500)
+
+scripts/build.sh build-asan -DFA_SANITIZE=ON -DFA_SHARED="$shared"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j1 --timeout 1500 ${FA_ASAN_CTEST_ARGS:-})

@@ -1,0 +1,171 @@
+/*
+ * findings.h - the audit of a cache: what `faceaudit audit` reports.
+ *
+ * fa_audit_run takes the cache and produces plain arrays of plain structs
+ * (indices into the cache's files / faces / folders, numbers, enums), so that
+ * the report writers (text, CSV, JSON, HTML) only format:
+ *
+ *   matches   cross-folder face pairs within the threshold, labelled
+ *             identical_file (same SHA-256), same_photo (distance <
+ *             same_photo_dist) or same_person, and marked strong when they
+ *             are evidence of a filing mistake rather than a look-alike: not
+ *             same_person, or one face nearer the other folder's robust centre
+ *             than its own (centre_ratio < 1), or the folders' merge is
+ *             suggested. Ranked strong first, then by rel (see calib.h).
+ *   merges    folder pairs with matches: count, share of each folder's faces
+ *             involved, median / minimum distance, robust-centre distance,
+ *             the mix ratio (median distance over all pairs across the two
+ *             folders / median distance over pairs inside either; sampled),
+ *             and whether the rule suggests merging them: at least
+ *             merge_min_pairs matches involving >= 2 faces of each folder, and
+ *             mix <= merge_max_mix: faces of the two folders are as close to
+ *             each other as to their own folder-mates, so the two folders
+ *             describe one face. (Robust centres alone do not tell: in a
+ *             crowded embedding, e.g. tight crops of similar-looking people,
+ *             every folder's centre sits near every other's.)
+ *   outliers  the calibration's atypical faces (see calib.h): nearer another
+ *             folder's robust centre than their own, or far from their own
+ *             (robust z >= calib.outlier_z), with the nearest other folder
+ *   dups      files with identical bytes (any status, faceless included)
+ *   no_face, multi_face, errors   file lists
+ *
+ * One face per image: a file with several faces is represented by the face
+ * nearest its folder's coordinate-wise median centre (computed from the
+ * folder's single-face files when it has any), listed in multi_face.
+ *
+ * The threshold: --max-distance when given; otherwise, with --min-similarity,
+ * the cosine rule (see fa_audit_params); otherwise the calibrated one.
+ */
+#ifndef FA_AUDIT_FINDINGS_H
+#define FA_AUDIT_FINDINGS_H
+
+#include "faceaudit/cache.h"
+#include "calib.h"
+#include "join.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    FA_MATCH_IDENTICAL_FILE = 0,
+    FA_MATCH_SAME_PHOTO,
+    FA_MATCH_SAME_PERSON,
+} fa_match_kind;
+
+/* "identical_file", "same_photo", "same_person". */
+const char *fa_match_kind_name(fa_match_kind k);
+
+typedef enum { FA_SEARCH_EXACT = 0, FA_SEARCH_IVF_EXACT, FA_SEARCH_IVF_PROBE } fa_search_mode;
+
+typedef struct {
+    float max_distance;     /* > 0: explicit threshold; <= 0 (default -1): calibrated */
+    float min_similarity;   /* in (-1, 1]: cosine rule; NAN (default): unused. Pairs
+                               must have cos >= it; the join runs at the largest
+                               distance such a pair can have given the norms. */
+    float same_photo_dist;  /* default 0.12 (a JPEG re-encode of a small crop moves
+                               the embedding by ~0.06; other photos of one person
+                               are rarely nearer than 0.25) */
+    fa_search_mode mode;    /* default exact */
+    int nlist;              /* IVF lists; 0: sqrt(n) */
+    int nprobe;             /* FA_SEARCH_IVF_PROBE */
+    size_t recall_sample;   /* rows sampled for the recall of the probe mode; default 1000 */
+    int threads;            /* 0: omp_get_max_threads() */
+    size_t max_pairs;       /* 0: no limit (default 5,000,000) */
+    uint32_t merge_min_pairs;   /* default 3 */
+    float merge_max_mix;        /* default 1.05 */
+    float merge_min_share;      /* also require this share of both folders; default 0 */
+    fa_calib_params calib;      /* calib.outlier_z: the outlier rule (default 3.5) */
+} fa_audit_params;
+
+fa_audit_params fa_audit_default_params(void);
+
+/* A cross-folder pair of faces. a is the face whose file path sorts first. */
+typedef struct {
+    uint32_t face_a, face_b;        /* rows of fa_cache.faces / emb */
+    uint32_t file_a, file_b;
+    uint32_t folder_a, folder_b;
+    float dist, cos;
+    float rel;                      /* dist / max(spread_a, spread_b); < 1 strong */
+    float spread_a, spread_b;       /* median distance to own folder-mates (NaN: alone) */
+    float centre_ratio;             /* min over the two faces of distance to the other
+                                       folder's robust centre / to its own (NaN: unknown) */
+    int strong;                     /* evidence of a filing mistake (see above) */
+    fa_match_kind kind;
+} fa_match;
+
+typedef struct {
+    uint32_t folder_a, folder_b;    /* folder_a < folder_b */
+    uint32_t pairs;                 /* matches between them */
+    uint32_t faces_a, faces_b;      /* distinct faces of each involved */
+    uint32_t size_a, size_b;        /* audited faces per folder */
+    float share_a, share_b;         /* faces_x / size_x */
+    float median_dist, min_dist;
+    float centre_dist;              /* between robust centres */
+    float mix;                      /* the mix ratio above */
+    int suggest;                    /* the merge rule above */
+} fa_merge;
+
+typedef struct {
+    uint32_t face, file, folder;
+    float centre_dist;              /* to own folder's robust centre */
+    float z;                        /* robust z of that within the folder */
+    float spread;                   /* median distance to folder-mates */
+    uint32_t best_folder;           /* nearest other folder centre; UINT32_MAX: none */
+    float best_dist;
+    int nearer_other;               /* best_dist < centre_dist */
+} fa_outlier;
+
+typedef struct {
+    uint32_t first, count;          /* files dup_files[first .. first+count) */
+    int cross_folder;               /* the copies span several folders */
+} fa_dup_group;
+
+typedef struct {
+    uint32_t file;
+    uint32_t n_faces;
+    uint32_t chosen_face;           /* the face used for the audit */
+} fa_multi_face;
+
+typedef struct {
+    /* the threshold and how it was chosen */
+    float threshold;                /* distance used for the join */
+    const char *threshold_source;   /* "max-distance", "min-similarity", "calibrated" */
+    float min_similarity;           /* NAN when unused */
+    float unit_norm_distance;       /* sqrt(2 - 2 s) for min_similarity s, else NAN */
+    float norm_min, norm_max;       /* embedding norms of the audited faces */
+    fa_calib *calib;                /* owned; per audited row statistics */
+    /* the audited rows: one face per file with faces */
+    size_t n_rows;
+    uint32_t *row_face;             /* audited row -> face */
+    /* search */
+    fa_search_mode mode;
+    double search_seconds, calib_seconds;
+    size_t nlist;
+    double recall;                  /* probe mode: recall on the sample; else -1 */
+    size_t recall_truth, recall_found;
+    size_t list_pairs_pruned, list_pairs_total;
+    /* findings */
+    fa_match *matches;       size_t n_matches;
+    double flagged_share;           /* n_matches / cross-folder pairs (all faces; the
+                                       calibration's cross_share counts typical ones) */
+    size_t n_identical_file, n_same_photo, n_same_person;
+    size_t n_strong;                /* matches marked strong */
+    fa_merge *merges;        size_t n_merges, n_merge_suggested;
+    fa_outlier *outliers;    size_t n_outliers;
+    fa_dup_group *dups;      size_t n_dups;
+    uint32_t *dup_files;     size_t n_dup_files;
+    uint32_t *no_face;       size_t n_no_face;
+    fa_multi_face *multi;    size_t n_multi;
+    uint32_t *errors;        size_t n_errors;  /* status other than ok / no_face */
+} fa_audit;
+
+/* Runs the whole audit. Returns NULL (fa_last_error) on bad parameters, out
+ * of memory, or too many matches (max_pairs). */
+fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params);
+void fa_audit_free(fa_audit *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,209 @@
+/*
+ * cmd_audit.c - `faceaudit audit CACHE [-o DIR]`: looks for filing mistakes
+ * in an indexed dataset and writes pairs.csv, report.json and report.html.
+ *
+ * fa_audit_run (src/audit) does the work: calibration, the cross-folder
+ * join, the findings. This file parses options, prints the summary and the
+ * progress of the thumbnails, and hands the findings to the writers.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "audit_out.h"
+#include "cli.h"
+#include "util.h"
+
+static const char help[] =
+    "usage: faceaudit audit CACHE [-o DIR] [options]\n"
+    "\n"
+    "Looks for filing mistakes in a cache made by `faceaudit index`: faces in\n"
+    "different folders that match (the same file, the same photo re-encoded, or\n"
+    "the same person in another photo), folders that look like one person, faces\n"
+    "unlike the rest of their folder, duplicate files, and files with no face,\n"
+    "several faces or errors. Prints a summary and writes, in DIR:\n"
+    "  pairs.csv    path1,path2,similarity,distance,kind,rel,... one row per pair\n"
+    "  report.json  every finding, the calibration and the method\n"
+    "  report.html  one self-contained page with face thumbnails\n"
+    "\n"
+    "Match rule (default: a distance threshold calibrated on the data, printed):\n"
+    "      --max-distance D    Euclidean distance threshold\n"
+    "      --min-similarity S  cosine similarity threshold (-1 < S <= 1); with\n"
+    "                          --max-distance too, a pair must pass both\n"
+    "      --same-photo D      below this distance a pair of different files is the\n"
+    "                          same photo re-encoded (default 0.05)\n"
+    "Search (default: exact, every cross-folder pair):\n"
+    "      --ivf [NLIST]       exact search over NLIST k-means lists (default sqrt(n))\n"
+    "      --nprobe N          approximate: each face probes its N nearest lists;\n"
+    "                          prints the recall against exact on a sample\n"
+    "      --recall-sample N   faces sampled for that recall (default 1000)\n"
+    "      --max-pairs N       fail above N matching pairs (default 2000000)\n"
+    "Findings:\n"
+    "      --merge-min-pairs N matches needed to suggest merging two folders (default 3)\n"
+    "      --outlier-z Z       robust z that makes a face an outlier (default 3.5)\n"
+    "Output:\n"
+    "  -o, --output DIR        where the reports go (default CACHE/audit)\n"
+    "      --html-limit N      rows with thumbnails per HTML section (default 500;\n"
+    "                          0: no report.html); the CSV and JSON have every row\n"
+    "      --thumb-size PX     thumbnail size (default 96)\n"
+    "      --top N             rows per finding in the summary (default 5)\n"
+    "      --threads N         threads (default: all cores)\n"
+    "  -q, --quiet             no progress line\n"
+    "\n"
+    "Exit status: 0 the audit was written (findings or not), 1 it failed,\n"
+    "2 bad command line.\n";
+
+typedef struct {
+    const char *cache_dir, *out_dir;
+    fa_audit_params ap;
+    size_t html_limit, top;
+    int thumb_size, quiet;
+} options;
+
+/* --ivf takes an optional NLIST, also as the next word when it is a number. */
+static int parse_ivf(options *o, int argc, char **argv)
+{
+    const char *v = optarg;
+    long n = 0;
+    if (!v && optind < argc && argv[optind][0] && strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+        v = argv[optind++];
+    if (v && cli_int("--ivf", v, 1, 1 << 24, &n)) return -1;
+    if (o->ap.mode == FA_SEARCH_EXACT) o->ap.mode = FA_SEARCH_IVF_EXACT;
+    o->ap.nlist = (int)n;
+    return 0;
+}
+
+static int parse_option(int c, options *o, int argc, char **argv)
+{
+    long v;
+    double d;
+    switch (c) {
+    case 'o': o->out_dir = optarg; return 0;
+    case 'D': if (cli_double("--max-distance", optarg, 1e-9, 4, &d)) return -1; o->ap.max_distance = (float)d; return 0;
+    case 'S': if (cli_double("--min-similarity", optarg, -0.999999, 1, &d)) return -1; o->ap.min_similarity = (float)d; return 0;
+    case 'P': if (cli_double("--same-photo", optarg, 0, 4, &d)) return -1; o->ap.same_photo_dist = (float)d; return 0;
+    case 'I': return parse_ivf(o, argc, argv);
+    case 'n': if (cli_int("--nprobe", optarg, 1, 1 << 24, &v)) return -1; o->ap.mode = FA_SEARCH_IVF_PROBE; o->ap.nprobe = (int)v; return 0;
+    case 'R': if (cli_int("--recall-sample", optarg, 0, 1L << 40, &v)) return -1; o->ap.recall_sample = (size_t)v; return 0;
+    case 'X': if (cli_int("--max-pairs", optarg, 1, 1L << 40, &v)) return -1; o->ap.max_pairs = (size_t)v; return 0;
+    case 'm': if (cli_int("--merge-min-pairs", optarg, 1, 1L << 31, &v)) return -1; o->ap.merge_min_pairs = (uint32_t)v; return 0;
+    case 'z': if (cli_double("--outlier-z", optarg, 0.5, 1000, &d)) return -1; o->ap.calib.outlier_z = (float)d; return 0;
+    case 'L': if (cli_int("--html-limit", optarg, 0, 1L << 40, &v)) return -1; o->html_limit = (size_t)v; return 0;
+    case 's': if (cli_int("--thumb-size", optarg, 16, 1024, &v)) return -1; o->thumb_size = (int)v; return 0;
+    case 't': if (cli_int("--top", optarg, 0, 1L << 40, &v)) return -1; o->top = (size_t)v; return 0;
+    case 'T': if (cli_int("--threads", optarg, 1, 1024, &v)) return -1; o->ap.threads = (int)v; return 0;
+    case 'q': o->quiet = 1; return 0;
+    case 'h': fputs(help, stdout); exit(FA_EXIT_OK);
+    default: fputs(help, stderr); return -1;
+    }
+}
+
+static int parse(int argc, char **argv, options *o)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"max-distance", required_argument, 0, 'D'},
+        {"min-similarity", required_argument, 0, 'S'}, {"same-photo", required_argument, 0, 'P'},
+        {"ivf", optional_argument, 0, 'I'}, {"nprobe", required_argument, 0, 'n'},
+        {"recall-sample", required_argument, 0, 'R'}, {"max-pairs", required_argument, 0, 'X'},
+        {"merge-min-pairs", required_argument, 0, 'm'}, {"outlier-z", required_argument, 0, 'z'},
+        {"html-limit", required_argument, 0, 'L'}, {"thumb-size", required_argument, 0, 's'},
+        {"top", required_argument, 0, 't'}, {"threads", required_argument, 0, 'T'},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1)
+        if (parse_option(c, o, argc, argv)) return -1;
+    if (argc - optind != 1) {
+        cli_error(optind >= argc ? "audit needs CACHE" : "audit takes one CACHE");
+        fputs(help, stderr);
+        return -1;
+    }
+    o->cache_dir = argv[optind];
+    return 0;
+}
+
+static fa_cache *open_cache(const char *dir)
+{
+    if (!fa_cache_exists(dir)) {
+        cli_error("%s: no faceaudit cache there (make one with `faceaudit index ROOT -o %s`)", dir, dir);
+        return NULL;
+    }
+    fa_cache *c = fa_cache_open(dir);
+    if (!c) cli_error("%s", fa_last_error());
+    return c;
+}
+
+typedef struct {
+    cli_progress bar;
+    double t0;
+} progress_ctx;
+
+static void on_thumbs(void *ud, size_t done, size_t total, int final)
+{
+    progress_ctx *p = ud;
+    double now = fa_now();
+    if (done == 0 && !final) p->t0 = now;
+    double rate = now > p->t0 ? (double)done / (now - p->t0) : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : -1;
+    cli_progress_show(&p->bar, "thumbnails", done, total, rate, eta, NULL, final);
+}
+
+/* Writes the three reports; returns 0 or -1 (printed). */
+static int write_reports(aout *ao, const options *o, const char *dir, progress_ctx *pc)
+{
+    char *csv = fa_path_join(dir, "pairs.csv"), *json = fa_path_join(dir, "report.json");
+    char *html = fa_path_join(dir, "report.html");
+    int rc = -1;
+    if (!csv || !json || !html) { cli_error("out of memory"); goto out; }
+    if (fa_mkdir_p(dir)) { cli_error("%s", fa_last_error()); goto out; }
+    if (aout_pairs_csv(ao, csv) || aout_json(ao, json)) { cli_error("%s", fa_last_error()); goto out; }
+    if (o->html_limit) {
+        ao->progress = on_thumbs;
+        ao->progress_ud = pc;
+        if (aout_html(ao, html)) { cli_error("%s", fa_last_error()); goto out; }
+    }
+    rc = 0;
+out:
+    free(csv); free(json); free(html);
+    return rc;
+}
+
+static int run(const options *o, fa_cache *c, const char *dir)
+{
+    progress_ctx pc = {0};
+    cli_progress_init(&pc.bar, o->quiet);
+    if (pc.bar.enabled) fprintf(stderr, "audit: calibrating and searching %zu faces...\r", c->n_faces);
+    double t0 = fa_now();
+    fa_audit *a = fa_audit_run(c, &o->ap);
+    if (!a) { cli_error("%s: %s", o->cache_dir, fa_last_error()); return FA_EXIT_FAIL; }
+    aout ao = { .cache = c, .audit = a, .params = &o->ap, .seconds = fa_now() - t0,
+                .html_limit = o->html_limit, .thumb_size = o->thumb_size, .threads = o->ap.threads };
+    int rc = FA_EXIT_FAIL;
+    if (aout_rank_dups(&ao)) { cli_error("%s", fa_last_error()); goto out; }
+    aout_summary(stdout, &ao, o->top);
+    fflush(stdout);
+    if (write_reports(&ao, o, dir, &pc)) goto out;
+    printf("wrote %s/pairs.csv, report.json", dir);
+    if (o->html_limit) printf(", report.html (%zu thumbnails, %zu unreadable)", ao.thumbs_made, ao.thumbs_failed);
+    printf(" in %.1f s\n", fa_now() - t0);
+    rc = FA_EXIT_OK;
+out:
+    free(ao.dup_order);
+    fa_audit_free(a);
+    return rc;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+    options o = { .html_limit = 500, .top = 5, .thumb_size = 96 };
+    o.ap = fa_audit_default_params();
+    if (parse(argc, argv, &o)) return FA_EXIT_USAGE;
+    fa_cache *c = open_cache(o.cache_dir);
+    if (!c) return FA_EXIT_FAIL;
+    char *dir = o.out_dir ? fa_strdup(o.out_dir) : fa_path_join(o.cache_dir, "audit");
+    int rc = dir ? run(&o, c, dir) : (cli_error("out of memory"), FA_EXIT_FAIL);
+    free(dir);
+    fa_cache_close(c);
+    return rc;
+}

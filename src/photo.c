@@ -1,0 +1,69 @@
+/*
+ * photo.c - one image file to faces: the decoding and detection policy that
+ * index and query share (see photo.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decode.h"
+#include "photo.h"
+#include "util.h"
+
+fa_status fa_photo_decode(const void *bytes, size_t len, const fa_detect_params *d, fa_image *img,
+                          char *why, size_t why_len)
+{
+    int64_t w = 0, h = 0;
+    fa_format f = fa_sniff(bytes, len);
+    if (len == 0) { snprintf(why, why_len, "empty file"); return FA_STATUS_UNREADABLE; }
+    if (f == FA_FMT_UNKNOWN) {
+        snprintf(why, why_len, "not an image (unrecognised content)");
+        return FA_STATUS_UNREADABLE;
+    }
+    if (!fa_format_supported(f)) { snprintf(why, why_len, "%s", fa_format_name(f)); return FA_STATUS_UNSUPPORTED; }
+    /* The header's size is checked first: a hostile header must not make us allocate. */
+    if (fa_image_dims(bytes, len, f, &w, &h)) {
+        snprintf(why, why_len, "%s", fa_last_error());
+        return FA_STATUS_UNREADABLE;
+    }
+    if (w * h > d->max_pixels) {
+        snprintf(why, why_len, "%lldx%lld pixels declared, limit %lld", (long long)w, (long long)h,
+                 (long long)d->max_pixels);
+        return FA_STATUS_TOO_LARGE;
+    }
+    if (fa_image_decode(bytes, len, img)) {
+        snprintf(why, why_len, "%s %s", fa_format_name(f), fa_last_error());
+        return FA_STATUS_UNREADABLE;
+    }
+    return FA_STATUS_OK;
+}
+
+fa_status fa_photo_faces(fa_nets *nets, const fa_image *img, const fa_detect_params *d, int dim,
+                         fa_box **boxes, float **emb, uint32_t *n_out, char *why, size_t why_len,
+                         fa_photo_times *times)
+{
+    fa_box found[FA_PHOTO_MAX_FACES];
+    double t0 = fa_now();
+    int n = fa_detect(nets, img, d, found, FA_PHOTO_MAX_FACES);
+    if (times) times->detect += fa_now() - t0;
+    *boxes = NULL;
+    *emb = NULL;
+    *n_out = 0;
+    if (n < 0) { snprintf(why, why_len, "face detection failed: %s", fa_last_error()); return FA_STATUS_UNREADABLE; }
+    if (n == 0) { snprintf(why, why_len, "no face found"); return FA_STATUS_NO_FACE; }
+    if (n > FA_PHOTO_MAX_FACES) n = FA_PHOTO_MAX_FACES;
+    fa_box *b = malloc((size_t)n * sizeof *b);
+    float *e = malloc((size_t)n * (size_t)dim * sizeof *e);
+    t0 = fa_now();
+    if (!b || !e || fa_encode_faces(nets, img, d, found, n, e)) {
+        snprintf(why, why_len, "face encoding failed: %s", e && b ? fa_last_error() : "out of memory");
+        free(b);
+        free(e);
+        return FA_STATUS_UNREADABLE;
+    }
+    if (times) times->encode += fa_now() - t0;
+    memcpy(b, found, (size_t)n * sizeof *b);
+    *boxes = b;
+    *emb = e;
+    *n_out = (uint32_t)n;
+    return FA_STATUS_OK;
+}

@@ -1,0 +1,150 @@
+/*
+ * query.c - the face side of `faceaudit query` (see query.h): load the
+ * models a cache was made with, refusing others, and turn photos into
+ * embeddings with the same steps and detection policy as the indexer
+ * (photo.c), so that a query face and a cached face are comparable.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "faceaudit/index.h"
+#include "faceaudit/models.h"
+#include "faceaudit/query.h"
+#include "photo.h"
+#include "util.h"
+
+#define MAX_PHOTO_BYTES ((size_t)1 << 30)
+
+struct fa_query {
+    fa_nets *nets;
+    fa_detect_params detect;
+    int dim;
+    fa_query_times times;
+};
+
+/* dir/name when the cache records a model by that name and it is there. */
+static int recorded_file(const fa_cache *c, const char *role, const char *dir, char out[FA_PATH_MAX])
+{
+    const fa_model_id *m = fa_cache_model(c, role);
+    if (!m || !m->name[0] || strchr(m->name, '/')) return 0;
+    snprintf(out, FA_PATH_MAX, "%s/%s", dir, m->name);
+    return access(out, R_OK) == 0;
+}
+
+/* The file to use for each role: the cache's own file name first (the
+ * models dir may hold several encoders), else the usual resolution. */
+static int pick_models(const fa_cache *c, const char *dir, const char *encoder, fa_models *m)
+{
+    fa_models r;
+    int resolved = fa_models_resolve(dir, encoder, &r) == 0;
+    char (*slot[3])[FA_PATH_MAX] = {&m->detector, &m->landmarks, &m->encoder};
+    char (*fallback[3])[FA_PATH_MAX] = {&r.detector, &r.landmarks, &r.encoder};
+    const char *roles[3] = {"detector", "landmarks", "encoder"};
+    memset(m, 0, sizeof *m);
+    for (int i = 0; i < 3; i++) {
+        if (i == 2 && encoder) {    /* an explicit --encoder wins */
+            if (!resolved) return -1;
+            memcpy(*slot[i], *fallback[i], FA_PATH_MAX);
+        } else if (!recorded_file(c, roles[i], dir, *slot[i])) {
+            if (!resolved) return -1;   /* message from fa_models_resolve */
+            memcpy(*slot[i], *fallback[i], FA_PATH_MAX);
+        }
+    }
+    return 0;
+}
+
+/* Refuses a model whose SHA-256 is not the one the cache records. */
+static int check_model(const fa_cache *c, const char *role, const char *path)
+{
+    char hex[65];
+    const fa_model_id *m = fa_cache_model(c, role);
+    if (!m) return fa_error("%s records no %s model; re-index it", c->dir, role);
+    if (fa_model_sha256(path, hex)) return -1;
+    if (strcmp(hex, m->sha256) != 0)
+        return fa_error("%s was made with %s model %s (sha256 %.12s...), but %s has sha256 %.12s...; "
+                        "faces encoded by different models cannot be compared: use --models with the "
+                        "cache's models, or re-index the photos with these",
+                        c->dir, role, m->name, m->sha256, path, hex);
+    return 0;
+}
+
+fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *encoder)
+{
+    double t0 = fa_now();
+    fa_models m;
+    if (pick_models(c, models_dir, encoder, &m)) return NULL;
+    if (check_model(c, "detector", m.detector) || check_model(c, "landmarks", m.landmarks) ||
+        check_model(c, "encoder", m.encoder))
+        return NULL;
+    fa_query *q = calloc(1, sizeof *q);
+    if (!q) { fa_error("out of memory"); return NULL; }
+    fa_tune_malloc();
+    fa_model_paths paths = {m.detector, m.landmarks, m.encoder};
+    q->nets = fa_nets_load(&paths);
+    if (!q->nets) { free(q); return NULL; }
+    q->dim = fa_nets_dim(q->nets);
+    if (q->dim != c->dim) {
+        fa_error("%s holds %d-d embeddings, the encoder %s makes %d-d ones", c->dir, c->dim, m.encoder, q->dim);
+        fa_query_free(q);
+        return NULL;
+    }
+    q->detect = c->detect;
+    q->times.load = fa_now() - t0;
+    return q;
+}
+
+void fa_query_free(fa_query *q)
+{
+    if (!q) return;
+    fa_nets_free(q->nets);
+    free(q);
+}
+
+void fa_query_faces_free(fa_query_faces *f)
+{
+    if (!f) return;
+    free(f->boxes);
+    free(f->emb);
+    memset(f, 0, sizeof *f);
+}
+
+void fa_query_get_times(const fa_query *q, fa_query_times *t)
+{
+    *t = q->times;
+}
+
+/* Reads and decodes; fills out->status/reason on failure. */
+static int load_image(fa_query *q, const char *path, fa_image *img, fa_query_faces *out)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+    double t0 = fa_now();
+    if (fa_read_file(path, MAX_PHOTO_BYTES, &bytes, &len)) {
+        const char *e = fa_last_error(), *colon = strstr(e, ": ");
+        out->status = FA_STATUS_UNREADABLE;
+        snprintf(out->reason, sizeof out->reason, "%s", colon ? colon + 2 : e);
+        return -1;
+    }
+    out->status = fa_photo_decode(bytes, len, &q->detect, img, out->reason, sizeof out->reason);
+    free(bytes);
+    q->times.decode += fa_now() - t0;
+    return out->status == FA_STATUS_OK ? 0 : -1;
+}
+
+int fa_query_photo(fa_query *q, const char *path, fa_query_faces *out)
+{
+    fa_image img = {0};
+    memset(out, 0, sizeof *out);
+    if (load_image(q, path, &img, out)) return fa_error("%s: %s", path, out->reason);
+    out->width = img.width;
+    out->height = img.height;
+    fa_photo_times t = {0};
+    out->status = fa_photo_faces(q->nets, &img, &q->detect, q->dim, &out->boxes, &out->emb, &out->n_faces,
+                                 out->reason, sizeof out->reason, &t);
+    fa_image_free(&img);
+    q->times.detect += t.detect;
+    q->times.encode += t.encode;
+    if (out->status != FA_STATUS_OK) return fa_error("%s: %s", path, out->reason);
+    return 0;
+}

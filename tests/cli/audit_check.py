@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""audit_check.py - compares an audit's report.json with what audit_plant.py
+planted. Prints one line per verdict, for the shell test to count:
+
+  check 1|0 WHAT     a verdict (1: as expected)
+  info  TEXT         ranks and counts, for the log
+
+usage: audit_check.py REPORT.json PLAN.json [--strict-control] [--top-slack N]
+                      [--max-unplanted-per-100 X] [--exclude-known]
+
+A pair is planted when it joins the two halves of a split folder, a moved,
+copied or re-encoded photo with its source folder, or a copy with its
+original. Identical-file pairs and duplicate groups that no plant made are
+the dataset's own ("known"); they are counted apart. A planted error ranks
+at the top of its section when fewer than --top-slack unplanted findings rank
+above its best row.
+"""
+import argparse, json, sys
+
+def folder(path):
+    return path.split("/", 1)[0]
+
+class Checker:
+    def __init__(self, rep, plan, args):
+        self.r, self.p, self.a = rep, plan, args
+        self.n_images = rep["files"]
+        self.split = [(s["folder"], s["new"]) for s in plan["split"]]
+        self.moved = {m["path"]: m for m in plan["moved"]}
+        self.copies = {c["dst"]: c["src"] for c in plan["copied"] + plan["reencoded"]}
+        self.control = set(plan["control"])
+
+    def verdict(self, ok, what):
+        print("check %d %s" % (1 if ok else 0, what))
+
+    def info(self, text):
+        print("info " + text)
+
+    # ---- which planted error a finding belongs to --------------------------------
+
+    def pair_error(self, p):
+        a, b = p["path1"], p["path2"]
+        fa, fb = p["folder1"], p["folder2"]
+        for s, n in self.split:
+            if {fa, fb} == {s, n}:
+                return "split " + s
+        for x, y, fy in ((a, b, fb), (b, a, fa)):
+            if x in self.moved and fy == self.moved[x]["from"]:
+                return "moved " + x
+            if x in self.copies and (y == self.copies[x] or fy == folder(self.copies[x])):
+                return "copy " + x
+        return None
+
+    def outlier_error(self, o):
+        if o["path"] in self.moved:
+            return "moved " + o["path"]
+        if o["path"] in self.copies:
+            return "copy " + o["path"]
+        return None
+
+    def dup_error(self, d):
+        paths = {f["path"] for f in d["files"]}
+        for c in self.p["copied"] + self.p["within"]:
+            if c["dst"] in paths:
+                return "dup " + c["dst"]
+        return None
+
+    # ---- sections ----------------------------------------------------------------
+
+    def ranks(self, rows, classify, known=lambda r: False):
+        """best rank per planted error, and the unplanted / known rows."""
+        best, unplanted, known_rows = {}, [], []
+        for i, r in enumerate(rows):
+            e = classify(r)
+            if e:
+                best.setdefault(e, i + 1)
+            elif known(r):
+                known_rows.append(r)
+            else:
+                unplanted.append((i + 1, r))
+        return best, unplanted, known_rows
+
+    def at_top(self, section, best, unplanted):
+        for e, rank in sorted(best.items(), key=lambda x: x[1]):
+            above = sum(1 for rk, _ in unplanted if rk < rank)
+            self.info("%s: %s best rank %d (%d unplanted above)" % (section, e, rank, above))
+            self.verdict(above <= self.a.top_slack, "%s: %s ranks near the top (rank %d, %d unplanted above)"
+                         % (section, e, rank, above))
+
+    def pairs(self):
+        rows = self.r["pairs"]
+        best, unplanted, known = self.ranks(rows, self.pair_error, lambda p: p["kind"] == "identical_file")
+        for s, n in self.split:
+            self.verdict(("split " + s) in best, "pairs: split folder %s / %s reported" % (s, n))
+        for m in self.moved:
+            self.verdict(("moved " + m) in best, "pairs: moved photo %s paired with %s" % (m, self.moved[m]["from"]))
+        kinds = {(p["path1"], p["path2"]): p["kind"] for p in rows}
+        kinds.update({(b, a): k for (a, b), k in list(kinds.items())})
+        for c in self.p["copied"]:
+            self.verdict(kinds.get((c["src"], c["dst"])) == "identical_file",
+                         "pairs: copy %s labelled identical_file (got %s)" % (c["dst"], kinds.get((c["src"], c["dst"]))))
+        for c in self.p["reencoded"]:
+            self.verdict(kinds.get((c["src"], c["dst"])) == "same_photo",
+                         "pairs: re-encoded %s labelled same_photo (got %s)" % (c["dst"], kinds.get((c["src"], c["dst"]))))
+        self.at_top("pairs", best, unplanted)
+        self.unplanted_pairs, self.known_pairs = unplanted, known
+        return unplanted
+
+    def merges(self):
+        rows = [m for m in self.r["merges"] if m["suggest"]]
+        err = lambda m: next(("split " + s for s, n in self.split if {m["folder1"], m["folder2"]} == {s, n}), None)
+        best, unplanted, _ = self.ranks(rows, err)
+        for s, n in self.split:
+            self.verdict(("split " + s) in best, "merges: %s + %s suggested" % (s, n))
+        self.at_top("merges", best, unplanted)
+        return unplanted
+
+    def outliers(self):
+        rows = self.r["outliers"]
+        best, unplanted, _ = self.ranks(rows, self.outlier_error)
+        by_path = {o["path"]: o for o in rows}
+        for m, v in self.moved.items():
+            o = by_path.get(m)
+            self.verdict(o is not None, "outliers: moved photo %s reported" % m)
+            self.verdict(o is not None and o["best_folder"] == v["from"],
+                         "outliers: %s matches its own folder %s best (got %s)"
+                         % (m, v["from"], o and o["best_folder"]))
+        self.at_top("outliers", {e: r for e, r in best.items() if e.startswith("moved")}, unplanted)
+        return unplanted
+
+    def dups(self):
+        rows = self.r["duplicates"]
+        best, _, known = self.ranks(rows, self.dup_error, lambda d: True)
+        groups = {f["path"]: d for d in rows for f in d["files"]}
+        for c in self.p["copied"]:
+            d = groups.get(c["dst"])
+            self.verdict(d is not None and d["cross_folder"] and c["src"] in {f["path"] for f in d["files"]},
+                         "duplicates: %s and %s in one group across folders" % (c["src"], c["dst"]))
+        for c in self.p["within"]:
+            d = groups.get(c["dst"])
+            self.verdict(d is not None and not d["cross_folder"] and c["src"] in {f["path"] for f in d["files"]},
+                         "duplicates: %s and %s in one group within a folder" % (c["src"], c["dst"]))
+        self.known_dups = known
+        return []
+
+    def files(self):
+        nf = set(self.r["no_face"])
+        for x in self.p["noface"]:
+            self.verdict(x in nf, "no_face: %s listed" % x)
+        errs = {e["path"] for e in self.r["errors"]}
+        for x in self.p["broken"]:
+            self.verdict(x in errs, "errors: %s listed" % x)
+
+    def control_check(self, unplanted_pairs, unplanted_merges, unplanted_outliers):
+        named = []
+        for _, p in unplanted_pairs:
+            named += [f for f in (p["folder1"], p["folder2"]) if f in self.control]
+        for _, m in unplanted_merges:
+            named += [f for f in (m["folder1"], m["folder2"]) if f in self.control]
+        for _, o in unplanted_outliers:
+            named += [o["folder"]] if o["folder"] in self.control else []
+        for d in self.r["duplicates"]:
+            named += [f["folder"] for f in d["files"] if f["folder"] in self.control]
+        self.info("control folders named by findings: %d %s" % (len(named), sorted(set(named))))
+        if self.a.strict_control:
+            self.verdict(not named, "control folders %s appear in no finding" % sorted(self.control))
+
+    def run(self):
+        up = self.pairs()
+        um = self.merges()
+        uo = self.outliers()
+        self.dups()
+        self.files()
+        self.control_check(up, um, uo)
+        n = self.n_images
+        total = len(up) + len(um) + len(uo)
+        per100 = 100.0 * total / n if n else 0
+        self.info("unplanted findings: pairs %d, suggested merges %d, outliers %d = %d over %d images "
+                  "(%.2f per 100); known identical-file pairs %d, duplicate groups %d"
+                  % (len(up), len(um), len(uo), total, n, per100, len(self.known_pairs), len(self.known_dups)))
+        for rk, p in up[:10]:
+            self.info("  unplanted pair %d: %s %s %s rel %.2f" % (rk, p["path1"], p["path2"], p["kind"], p["rel"]))
+        for rk, o in uo[:10]:
+            self.info("  unplanted outlier %d: %s best %s" % (rk, o["path"], o["best_folder"]))
+        if self.a.max_unplanted_per_100 is not None:
+            self.verdict(per100 < self.a.max_unplanted_per_100, "unplanted findings %.2f per 100 images < %g"
+                         % (per100, self.a.max_unplanted_per_100))
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("report"); ap.add_argument("plan")
+    ap.add_argument("--strict-control", action="store_true")
+    ap.add_argument("--top-slack", type=int, default=0)
+    ap.add_argument("--max-unplanted-per-100", type=float)
+    a = ap.parse_args()
+    with open(a.report, encoding="utf-8") as f:
+        rep = json.load(f)
+    with open(a.plan, encoding="utf-8") as f:
+        plan = json.load(f)
+    Checker(rep, plan, a).run()
+
+if __name__ == "__main__":
+    main()
