@@ -122,7 +122,7 @@ static int parse_container(parser *ps, fa_json *out, int is_obj)
     ws(ps);
     if (ps->p < ps->end && *ps->p == (is_obj ? '}' : ']')) { ps->p++; ps->depth--; return 0; }
     for (;;) {
-        fa_json *slot;
+        fa_json *slot = NULL;
         char *key = NULL;
         ws(ps);
         if (is_obj) {

@@ -86,7 +86,7 @@ int fa_models_default_dir(char *out, size_t n)
 
 static int pick(char *out, const char *dir, const char *name)
 {
-    snprintf(out, FA_PATH_MAX, "%s/%s", dir, name);
+    if (snprintf(out, FA_PATH_MAX, "%s/%s", dir, name) >= FA_PATH_MAX) return 0;
     return exists(out);
 }
 
@@ -250,6 +250,9 @@ static int fetch_one(const fa_fetch_params *p, const model_spec *s, int required
 static int faceapi_sources(const fa_fetch_params *p, const char *work, char *json, char *bin)
 {
     char tgz[FA_PATH_MAX];
+    char kept[FA_PATH_MAX];
+    snprintf(kept, sizeof kept, "%s/face-api", p->dir);
+    if (pick(json, kept, FACEAPI_JSON) && pick(bin, kept, FACEAPI_BIN)) return 0;
     if (p->from && pick(json, p->from, FACEAPI_JSON) && pick(bin, p->from, FACEAPI_BIN)) return 0;
     if (!(p->from && pick(tgz, p->from, FACEAPI_TGZ))) {
         if (p->offline) return fa_error("face-api weights not in %s and --offline given", p->from ? p->from : "(none)");
@@ -283,6 +286,15 @@ static int fetch_faceapi(const fa_fetch_params *p)
     int rc = faceapi_sources(p, work, json, bin);
     if (rc == 0) rc = check_sum(json, FACEAPI_JSON_SHA) || check_sum(bin, FACEAPI_BIN_SHA) ? -1 : 0;
     if (rc == 0) {
+        /* Keep the verified sources: re-conversion and the tests need no network. */
+        char keep[FA_PATH_MAX], to[FA_PATH_MAX + 64];
+        snprintf(keep, sizeof keep, "%s/face-api", p->dir);
+        if (fa_mkdir_p(keep) == 0) {
+            snprintf(to, sizeof to, "%s/%s", keep, FACEAPI_JSON);
+            if (strcmp(json, to) != 0) copy_file(json, to);
+            snprintf(to, sizeof to, "%s/%s", keep, FACEAPI_BIN);
+            if (strcmp(bin, to) != 0) copy_file(bin, to);
+        }
         say(p, "  converting face-api weights to dlib's format");
         char tmp[FA_PATH_MAX + 8];
         snprintf(tmp, sizeof tmp, "%s.part", dst);

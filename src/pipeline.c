@@ -147,6 +147,7 @@ static void *worker_main(void *arg)
 {
     fa_pipeline *pl = arg;
     fa_nets *nets = fa_nets_load(&pl->p.models);
+    if (nets && fa_nets_ready(nets)) { fa_nets_free(nets); nets = NULL; }
     pthread_mutex_lock(&pl->mu);
     if (!nets) {
         pl->load_failed = 1;

@@ -11,7 +11,9 @@
  *   FACEAPI_MODEL_DIR  face-api's model/ folder with
  *                      face_recognition_model-weights_manifest.json and .bin;
  *                      default $FA_FACEAPI_DIR
- * The converted encoder is written to a temporary file. Exits 77 (skipped)
+ * With FACEAPI_MODEL_DIR the encoder is converted into a temporary file and
+ * the converter is tested too; without it, MODELS_DIR's
+ * dlib_face_recognition_resnet_model_v1.dat is used. Exits 77 (skipped)
  * when the model files are missing, 1 on any failure.
  */
 #include <math.h>
@@ -218,15 +220,18 @@ int main(int argc, char **argv)
     faces_dir = argc > 1 ? argv[1] : "../shared/faces";
     const char *models_dir = argc > 2 ? argv[2] : getenv("FA_MODELS_DIR");
     const char *faceapi_dir = argc > 3 ? argv[3] : getenv("FA_FACEAPI_DIR");
+    if (!faceapi_dir && models_dir && file_exists(join(join(models_dir, "face-api"), "face_recognition_model.bin")))
+        faceapi_dir = strdup(join(models_dir, "face-api"));   /* kept there by `faceaudit models fetch` */
     fa_tune_malloc();
     fa_blas_setup();
     test_decode();
     test_thumbnail();
 
-    int have_models = models_dir && faceapi_dir &&
-        file_exists(join(models_dir, "mmod_human_face_detector.dat")) &&
-        file_exists(join(faceapi_dir, "face_recognition_model.bin"));
-    if (have_models) {
+    int have_detector = models_dir && file_exists(join(models_dir, "mmod_human_face_detector.dat"));
+    int have_faceapi = faceapi_dir && file_exists(join(faceapi_dir, "face_recognition_model.bin"));
+    const char *dlib_encoder = models_dir ? join(models_dir, "dlib_face_recognition_resnet_model_v1.dat") : "";
+    int have_models = have_detector && (have_faceapi || file_exists(dlib_encoder));
+    if (have_detector && have_faceapi) {
         char tmpdir[] = "/tmp/test_shim.XXXXXX";
         CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
         char encoder[4096];
@@ -238,6 +243,10 @@ int main(int argc, char **argv)
         if (rc == 0) test_nets(models_dir, encoder);
         unlink(encoder);
         rmdir(tmpdir);
+    } else if (have_models) {
+        char encoder[4096];
+        snprintf(encoder, sizeof encoder, "%s", dlib_encoder);
+        test_nets(models_dir, encoder);
     }
     printf("%d passed, %d failed\n", passed, failed);
     if (failed) return 1;

@@ -461,7 +461,12 @@ static int rank_matches(fa_audit *a)
 static int outlier_cmp(const void *x, const void *y)
 {
     const fa_outlier *a = x, *b = y;
+    if (a->matches_best != b->matches_best) return b->matches_best - a->matches_best;
     if (a->nearer_other != b->nearer_other) return b->nearer_other - a->nearer_other;
+    if (a->nearer_other) {
+        float ra = a->best_dist / a->centre_dist, rb = b->best_dist / b->centre_dist;
+        if (ra != rb) return ra < rb ? -1 : 1;
+    }
     if (a->z != b->z) return a->z > b->z ? -1 : 1;
     return (a->face > b->face) - (a->face < b->face);
 }
@@ -478,7 +483,7 @@ static int make_outliers(fa_audit *a, const uint32_t *row_file, const uint32_t *
         int nearer = cb->best_other[r] != UINT32_MAX && cb->best_other_dist[r] < cb->centre_dist[r];
         a->outliers[a->n_outliers++] = (fa_outlier){
             a->row_face[r], row_file[r], g, cb->centre_dist[r], z, cb->spread[r],
-            cb->best_other[r], cb->best_other_dist[r], nearer };
+            cb->best_other[r], cb->best_other_dist[r], nearer, nearer && cb->best_other_dist[r] <= a->threshold };
     }
     qsort(a->outliers, a->n_outliers, sizeof *a->outliers, outlier_cmp);
     return 0;

@@ -25,7 +25,10 @@
  *             every folder's centre sits near every other's.)
  *   outliers  the calibration's atypical faces (see calib.h): nearer another
  *             folder's robust centre than their own, or far from their own
- *             (robust z >= calib.outlier_z), with the nearest other folder
+ *             (robust z >= calib.outlier_z), with the nearest other folder.
+ *             Ranked: those within the threshold of a nearer other folder
+ *             (matches_best) first, then the other nearer_other ones, both by
+ *             best_dist / centre_dist; then the rest by z
  *   dups      files with identical bytes (any status, faceless included)
  *   no_face, multi_face, errors   file lists
  *
@@ -114,6 +117,8 @@ typedef struct {
     uint32_t best_folder;           /* nearest other folder centre; UINT32_MAX: none */
     float best_dist;
     int nearer_other;               /* best_dist < centre_dist */
+    int matches_best;               /* nearer_other and best_dist <= threshold: the
+                                       face looks filed in the wrong folder */
 } fa_outlier;
 
 typedef struct {

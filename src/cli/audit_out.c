@@ -105,21 +105,24 @@ static void summary_top(FILE *f, const aout *o, size_t top)
     const fa_audit *a = o->audit;
     for (size_t k = 0; k < a->n_matches && k < top; k++) {
         const fa_match *m = &a->matches[k];
+        if (!m->strong) break;
         fprintf(f, "  pair %zu: %s  %s  %s sim %.3f dist %.3f rel %.2f\n", k + 1, file_path(o, m->file_a),
                 file_path(o, m->file_b), fa_match_kind_name(m->kind), m->cos, m->dist, m->rel);
     }
     for (size_t k = 0; k < a->n_merges && k < top; k++) {
         const fa_merge *m = &a->merges[k];
-        fprintf(f, "  %s %zu: %s + %s: %u pairs, %.0f%% / %.0f%% of the folders, median %.3f, centres %.3f\n",
-                m->suggest ? "merge" : "folder pair", k + 1, folder_name(o, m->folder_a), folder_name(o, m->folder_b),
-                m->pairs, m->share_a * 100, m->share_b * 100, m->median_dist, m->centre_dist);
+        if (!m->suggest) break;
+        fprintf(f, "  merge %zu: %s + %s: %u pairs, %.0f%% / %.0f%% of the folders, median %.3f, mix %.3f\n",
+                k + 1, folder_name(o, m->folder_a), folder_name(o, m->folder_b), m->pairs, m->share_a * 100,
+                m->share_b * 100, m->median_dist, m->mix);
     }
     for (size_t k = 0; k < a->n_outliers && k < top; k++) {
         const fa_outlier *m = &a->outliers[k];
         fprintf(f, "  outlier %zu: %s (z %.1f)", k + 1, file_path(o, m->file), m->z);
         if (m->best_folder != UINT32_MAX)
             fprintf(f, ", nearest other folder %s at %.3f%s", folder_name(o, m->best_folder), m->best_dist,
-                    m->nearer_other ? " (nearer than its own)" : "");
+                    m->matches_best ? " (matches it, nearer than its own)"
+                    : m->nearer_other ? " (nearer than its own)" : "");
         fputc('\n', f);
     }
     for (size_t k = 0; k < a->n_dups && k < top; k++) {
@@ -142,8 +145,9 @@ void aout_summary(FILE *f, const aout *o, size_t top)
     summary_calib(f, o);
     summary_method(f, o);
     fprintf(f, "findings:\n");
-    fprintf(f, "  cross-folder pairs %zu: identical file %zu, same photo re-encoded %zu, same person %zu\n",
-            a->n_matches, a->n_identical_file, a->n_same_photo, a->n_same_person);
+    fprintf(f, "  cross-folder pairs %zu (%zu strong, %zu look-alikes): identical file %zu, same photo re-encoded %zu,"
+               " same person %zu\n", a->n_matches, a->n_strong, a->n_matches - a->n_strong, a->n_identical_file,
+            a->n_same_photo, a->n_same_person);
     fprintf(f, "  folder merges suggested %zu (of %zu folder pairs with matches)\n", a->n_merge_suggested,
             a->n_merges);
     fprintf(f, "  outliers %zu\n", a->n_outliers);
@@ -179,13 +183,15 @@ int aout_pairs_csv(const aout *o, const char *path)
 {
     const fa_audit *a = o->audit;
     fa_buf b = {0};
-    fa_buf_puts(&b, "path1,path2,similarity,distance,kind,rel,folder1,folder2,face1,face2,spread1,spread2,rank\n");
+    fa_buf_puts(&b, "path1,path2,similarity,distance,kind,rel,strong,centre_ratio,folder1,folder2,face1,face2,spread1,spread2,rank\n");
     for (size_t k = 0; k < a->n_matches; k++) {
         const fa_match *m = &a->matches[k];
         csv_field(&b, file_path(o, m->file_a));
         fa_buf_putc(&b, ',');
         csv_field(&b, file_path(o, m->file_b));
-        fa_buf_printf(&b, ",%.6f,%.6f,%s,%.4f,", m->cos, m->dist, fa_match_kind_name(m->kind), m->rel);
+        fa_buf_printf(&b, ",%.6f,%.6f,%s,%.4f,%d,", m->cos, m->dist, fa_match_kind_name(m->kind), m->rel, m->strong);
+        csv_num(&b, m->centre_ratio, "%.4f");
+        fa_buf_putc(&b, ',');
         csv_field(&b, folder_name(o, m->folder_a));
         fa_buf_putc(&b, ',');
         csv_field(&b, folder_name(o, m->folder_b));
@@ -287,11 +293,11 @@ static void json_counts(fa_buf *b, const aout *o)
     const fa_audit *a = o->audit;
     size_t cross = 0;
     for (size_t k = 0; k < a->n_dups; k++) cross += a->dups[k].cross_folder;
-    fa_buf_printf(b, "\"counts\":{\"pairs\":%zu,\"identical_file\":%zu,\"same_photo\":%zu,\"same_person\":%zu,"
+    fa_buf_printf(b, "\"counts\":{\"pairs\":%zu,\"strong_pairs\":%zu,\"identical_file\":%zu,\"same_photo\":%zu,\"same_person\":%zu,"
                      "\"folder_pairs\":%zu,\"merges_suggested\":%zu,\"outliers\":%zu,\"duplicate_groups\":%zu,"
                      "\"duplicate_groups_cross_folder\":%zu,\"duplicate_files\":%zu,\"no_face\":%zu,"
                      "\"multi_face\":%zu,\"errors\":%zu}",
-                  a->n_matches, a->n_identical_file, a->n_same_photo, a->n_same_person, a->n_merges,
+                  a->n_matches, a->n_strong, a->n_identical_file, a->n_same_photo, a->n_same_person, a->n_merges,
                   a->n_merge_suggested, a->n_outliers, a->n_dups, cross, a->n_dup_files, a->n_no_face, a->n_multi,
                   a->n_errors);
 }
@@ -308,7 +314,9 @@ static void json_pairs(fa_buf *b, const aout *o)
         jnum(b, "similarity", m->cos); fa_buf_putc(b, ',');
         jnum(b, "distance", m->dist);
         fa_buf_printf(b, ",\"kind\":\"%s\",", fa_match_kind_name(m->kind));
-        jnum(b, "rel", m->rel); fa_buf_putc(b, ',');
+        jnum(b, "rel", m->rel);
+        fa_buf_printf(b, ",\"strong\":%s,", m->strong ? "true" : "false");
+        jnum(b, "centre_ratio", m->centre_ratio); fa_buf_putc(b, ',');
         jstr(b, "folder1", folder_name(o, m->folder_a)); fa_buf_putc(b, ',');
         jstr(b, "folder2", folder_name(o, m->folder_b));
         fa_buf_printf(b, ",\"face1\":%u,\"face2\":%u,", face_no(o, m->face_a), face_no(o, m->face_b));
@@ -334,7 +342,8 @@ static void json_merges(fa_buf *b, const aout *o)
         jnum(b, "share2", m->share_b); fa_buf_putc(b, ',');
         jnum(b, "median_distance", m->median_dist); fa_buf_putc(b, ',');
         jnum(b, "min_distance", m->min_dist); fa_buf_putc(b, ',');
-        jnum(b, "centre_distance", m->centre_dist);
+        jnum(b, "centre_distance", m->centre_dist); fa_buf_putc(b, ',');
+        jnum(b, "mix", m->mix);
         fa_buf_putc(b, '}');
     }
     fa_buf_puts(b, "]");
@@ -356,7 +365,8 @@ static void json_outliers(fa_buf *b, const aout *o)
         jstr(b, "best_folder", m->best_folder != UINT32_MAX ? folder_name(o, m->best_folder) : NULL);
         fa_buf_putc(b, ',');
         jnum(b, "best_distance", m->best_folder != UINT32_MAX ? m->best_dist : NAN);
-        fa_buf_printf(b, ",\"nearer_other\":%s}", m->nearer_other ? "true" : "false");
+        fa_buf_printf(b, ",\"nearer_other\":%s,\"matches_best\":%s}", m->nearer_other ? "true" : "false",
+                      m->matches_best ? "true" : "false");
     }
     fa_buf_puts(b, "]");
 }
@@ -576,8 +586,8 @@ static void h_pair_row(fa_buf *b, const aout *o, const thumbs *t, size_t k)
 {
     const fa_match *m = &o->audit->matches[k];
     const char *kind = fa_match_kind_name(m->kind);
-    fa_buf_printf(b, "<tr class=\"pair\" data-rank=\"%zu\" data-kind=\"%s\"><td class=\"num\">%zu</td><td>", k + 1,
-                  kind, k + 1);
+    fa_buf_printf(b, "<tr class=\"pair%s\" data-rank=\"%zu\" data-kind=\"%s\"><td class=\"num\">%zu</td><td>",
+                  m->strong ? " strong" : "", k + 1, kind, k + 1);
     put_thumb(b, t, m->file_a, m->face_a);
     h_path(b, o, m->file_a);
     fa_buf_puts(b, "</td><td>");
@@ -605,22 +615,18 @@ static int group_cmp(const void *x, const void *y)
 }
 
 /* The top pairs, grouped by folder pair, groups in order of their best rank. */
-static void h_pairs(fa_buf *b, const aout *o, const thumbs *t)
+/* Matches [k0, k1) grouped by folder pair, groups in order of their best rank. */
+static void h_pair_groups(fa_buf *b, const aout *o, const thumbs *t, size_t k0, size_t k1)
 {
     const fa_audit *a = o->audit;
-    size_t n = a->n_matches < o->html_limit ? a->n_matches : o->html_limit;
-    fa_buf_printf(b, "<section id=\"pairs\"><h2>Cross-folder pairs (%zu)</h2>\n", a->n_matches);
-    fa_buf_printf(b, "<p>Faces of different folders within distance %.3f: identical file %zu, same photo "
-                     "re-encoded %zu, same person, different photo %zu. Ranked by rel = distance / the larger "
-                     "folder spread (below 1: strong evidence).</p>\n",
-                  a->threshold, a->n_identical_file, a->n_same_photo, a->n_same_person);
+    size_t n = k1 - k0;
     pair_ref *r = malloc((n ? n : 1) * sizeof *r);
     size_t *grp = malloc((n ? n : 1) * 3 * sizeof *grp);   /* start, best rank, end */
     if (!r || !grp) { b->oom = 1; free(r); free(grp); return; }
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = k0; k < k1; k++) {
         const fa_match *m = &a->matches[k];
-        r[k] = (pair_ref){ m->folder_a < m->folder_b ? m->folder_a : m->folder_b,
-                           m->folder_a < m->folder_b ? m->folder_b : m->folder_a, k };
+        r[k - k0] = (pair_ref){ m->folder_a < m->folder_b ? m->folder_a : m->folder_b,
+                                m->folder_a < m->folder_b ? m->folder_b : m->folder_a, k };
     }
     qsort(r, n, sizeof *r, pair_ref_cmp);
     size_t ng = 0;
@@ -642,10 +648,29 @@ static void h_pairs(fa_buf *b, const aout *o, const thumbs *t)
         for (size_t i = s; i < e; i++) h_pair_row(b, o, t, r[i].k);
         fa_buf_puts(b, "</table>\n");
     }
-    h_more(b, n, a->n_matches, "pairs.csv");
-    fa_buf_puts(b, "</section>\n");
     free(r);
     free(grp);
+}
+
+/* The top pairs: strong ones, then look-alikes, each grouped by folder pair. */
+static void h_pairs(fa_buf *b, const aout *o, const thumbs *t)
+{
+    const fa_audit *a = o->audit;
+    size_t n = a->n_matches < o->html_limit ? a->n_matches : o->html_limit;
+    size_t ns = a->n_strong < n ? a->n_strong : n;
+    fa_buf_printf(b, "<section id=\"pairs\"><h2>Cross-folder pairs (%zu)</h2>\n", a->n_matches);
+    fa_buf_printf(b, "<p>Faces of different folders within distance %.3f: identical file %zu, same photo "
+                     "re-encoded %zu, same person, different photo %zu. Strong pairs are evidence of a filing "
+                     "mistake: not the same person in two photos, or one face nearer the other folder's centre "
+                     "than its own, or folders suggested for merging; the rest are look-alikes. Each part is "
+                     "ranked by rel = distance / the larger folder spread.</p>\n",
+                  a->threshold, a->n_identical_file, a->n_same_photo, a->n_same_person);
+    fa_buf_printf(b, "<h3 id=\"strong\">Strong (%zu)</h3>\n", a->n_strong);
+    h_pair_groups(b, o, t, 0, ns);
+    fa_buf_printf(b, "<h3 id=\"lookalikes\">Look-alikes (%zu)</h3>\n", a->n_matches - a->n_strong);
+    h_pair_groups(b, o, t, ns, n);
+    h_more(b, n, a->n_matches, "pairs.csv");
+    fa_buf_puts(b, "</section>\n");
 }
 
 /* The closest match of each merge (its example pair): merges sorted by
@@ -688,10 +713,11 @@ static void h_merges(fa_buf *b, const aout *o, const thumbs *t, const size_t *ex
     size_t n = a->n_merges < o->html_limit ? a->n_merges : o->html_limit;
     fa_buf_printf(b, "<section id=\"merges\"><h2>Folder pairs and merge suggestions (%zu suggested of %zu)</h2>\n"
                      "<p>A merge is suggested when at least %u matches involve two or more faces of each folder and "
-                     "the folders' robust centres are closer than the typical within-folder distance (%.3f).</p>\n",
-                  a->n_merge_suggested, a->n_merges, o->params->merge_min_pairs, a->calib->global_spread);
+                     "the mix ratio (median distance across the two folders / median distance inside them) is at "
+                     "most %.2f: their faces are as close to each other as to their own folder-mates.</p>\n",
+                  a->n_merge_suggested, a->n_merges, o->params->merge_min_pairs, o->params->merge_max_mix);
     fa_buf_puts(b, "<table><tr><th>#</th><th>folder 1</th><th>folder 2</th><th>merge?</th><th>pairs</th>"
-                   "<th>share 1</th><th>share 2</th><th>median</th><th>min</th><th>centres</th><th>closest pair</th></tr>\n");
+                   "<th>share 1</th><th>share 2</th><th>mix</th><th>median</th><th>min</th><th>centres</th><th>closest pair</th></tr>\n");
     for (size_t k = 0; k < n; k++) {
         const fa_merge *m = &a->merges[k];
         fa_buf_printf(b, "<tr class=\"merge\" data-rank=\"%zu\" data-suggest=\"%d\"><td class=\"num\">%zu</td><td>",
@@ -701,9 +727,10 @@ static void h_merges(fa_buf *b, const aout *o, const thumbs *t, const size_t *ex
         fa_html_escape(b, folder_name(o, m->folder_b));
         fa_buf_printf(b, "</td><td class=\"%s\">%s</td><td class=\"num\">%u</td>"
                          "<td class=\"num\">%u/%u (%.0f%%)</td><td class=\"num\">%u/%u (%.0f%%)</td>"
-                         "<td class=\"num\">%.3f</td><td class=\"num\">%.3f</td><td class=\"num\">%.3f</td><td>",
+                         "<td class=\"num\">%.3f</td><td class=\"num\">%.3f</td><td class=\"num\">%.3f</td>"
+                         "<td class=\"num\">%.3f</td><td>",
                       m->suggest ? "yes" : "", m->suggest ? "merge" : "no", m->pairs, m->faces_a, m->size_a,
-                      m->share_a * 100, m->faces_b, m->size_b, m->share_b * 100, m->median_dist, m->min_dist,
+                      m->share_a * 100, m->faces_b, m->size_b, m->share_b * 100, m->mix, m->median_dist, m->min_dist,
                       m->centre_dist);
         const fa_match *x = ex[k] != SIZE_MAX ? &a->matches[ex[k]] : NULL;
         if (x) {
@@ -742,7 +769,7 @@ static void h_outliers(fa_buf *b, const aout *o, const thumbs *t)
             fa_html_escape(b, folder_name(o, m->best_folder));
             if (m->nearer_other) fa_buf_puts(b, " (nearer than its own)");
             fa_buf_printf(b, "</td><td class=\"num\">%.3f%s</td></tr>\n", m->best_dist,
-                          m->best_dist <= a->threshold ? " (match)" : "");
+                          m->matches_best ? " (match)" : "");
         } else {
             fa_buf_puts(b, "-</td><td></td></tr>\n");
         }
@@ -850,12 +877,12 @@ static void h_head(fa_buf *b, const aout *o)
                   o->cache->n_files, a->n_rows, o->cache->n_folders, mode_name(a->mode), a->threshold,
                   a->threshold_source);
     if (a->recall >= 0) fa_buf_printf(b, ", recall %.4f against exact", a->recall);
-    fa_buf_printf(b, "; %.2f s.</p>\n<nav><a href=\"#pairs\">pairs (%zu)</a><a href=\"#merges\">merges "
+    fa_buf_printf(b, "; %.2f s.</p>\n<nav><a href=\"#pairs\">pairs (%zu)</a><a href=\"#strong\">strong (%zu)</a><a href=\"#merges\">merges "
                      "(%zu suggested)</a><a href=\"#outliers\">outliers (%zu)</a><a href=\"#duplicates\">duplicates "
                      "(%zu, %zu across folders)</a><a href=\"#no-face\">no face (%zu)</a><a href=\"#multi-face\">"
                      "several faces (%zu)</a><a href=\"#errors\">errors (%zu)</a><a href=\"#calibration\">"
                      "calibration</a></nav>\n",
-                  o->seconds, a->n_matches, a->n_merge_suggested, a->n_outliers, a->n_dups, cross, a->n_no_face,
+                  o->seconds, a->n_matches, a->n_strong, a->n_merge_suggested, a->n_outliers, a->n_dups, cross, a->n_no_face,
                   a->n_multi, a->n_errors);
 }
 

@@ -10,7 +10,10 @@
 #include <cmath>
 #include <dlfcn.h>
 #include <malloc.h>
+#include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,11 +27,17 @@
 
 extern "C" void openblas_set_num_threads(int);  // from libopenblas, linked directly
 
+// The landmark model (99 MB for the 68-point one) is read-only once loaded,
+// so one copy serves every fa_nets in the process; it loads in the background
+// while the detector runs on the first image.
+using landmarks_future = std::shared_future<std::shared_ptr<const dlib::shape_predictor>>;
+
 struct fa_nets {
     fa::det_net_type detector;
-    dlib::shape_predictor landmarks;
+    landmarks_future landmarks_f;
     fa::anet_type encoder;
     fa_nets_stats stats{};
+    const dlib::shape_predictor &landmarks() { return *landmarks_f.get(); }
 };
 
 namespace {
@@ -159,7 +168,7 @@ std::vector<dlib::matrix<dlib::rgb_pixel>> face_chips(fa_nets *n, const fa_image
     dlib::cv_image<dlib::rgb_pixel> view(m);
     std::vector<dlib::chip_details> details;
     for (int i = 0; i < n_boxes; i++) {
-        dlib::full_object_detection shape = n->landmarks(view, to_rect(boxes[i]));
+        dlib::full_object_detection shape = n->landmarks()(view, to_rect(boxes[i]));
         details.push_back(dlib::get_face_chip_details(shape, p->chip_size, p->chip_padding));
     }
     dlib::array<dlib::matrix<dlib::rgb_pixel>> chips;
@@ -201,14 +210,38 @@ void load_one(T &item, const char *path, const char *role) {
     }
 }
 
+std::shared_ptr<const dlib::shape_predictor> load_landmarks(std::string path) {
+    auto sp = std::make_shared<dlib::shape_predictor>();
+    load_one(*sp, path.c_str(), "landmarks");
+    if (sp->num_parts() != 5 && sp->num_parts() != 68)
+        throw std::runtime_error("landmarks model " + path + " has " + std::to_string(sp->num_parts()) +
+                                 " points; face alignment needs 5 or 68");
+    return sp;
+}
+
+// One background load per landmark file per process; a failed load is
+// forgotten so that a later attempt retries.
+landmarks_future shared_landmarks(const char *path) {
+    static std::mutex mu;
+    static std::map<std::string, landmarks_future> loaded;
+    if (!path) throw std::runtime_error("no landmarks model given");
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = loaded.find(path);
+    if (it != loaded.end()) {
+        auto &f = it->second;
+        if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return f;
+        try { f.get(); return f; } catch (...) { loaded.erase(it); }
+    }
+    landmarks_future f = std::async(std::launch::async, load_landmarks, std::string(path)).share();
+    loaded[path] = f;
+    return f;
+}
+
 fa_nets *load(const fa_model_paths *paths) {
     auto n = std::make_unique<fa_nets>();
+    n->landmarks_f = shared_landmarks(paths->landmarks);
     load_one(n->detector, paths->detector, "detector");
-    load_one(n->landmarks, paths->landmarks, "landmarks");
     load_one(n->encoder, paths->encoder, "encoder");
-    if (n->landmarks.num_parts() != 5 && n->landmarks.num_parts() != 68)
-        throw std::runtime_error("landmarks model has " + std::to_string(n->landmarks.num_parts()) +
-                                 " points; face alignment needs 5 or 68");
     return n.release();
 }
 
@@ -238,7 +271,21 @@ extern "C" fa_nets *fa_nets_load(const fa_model_paths *paths)
     return NULL;
 }
 
-extern "C" void fa_nets_free(fa_nets *n) { delete n; }
+extern "C" int fa_nets_ready(fa_nets *n)
+{
+    try {
+        n->landmarks();
+        return 0;
+    } catch (const std::exception &e) {
+        return fa_error("fa_nets_load: %s", e.what());
+    }
+}
+
+extern "C" void fa_nets_free(fa_nets *n)
+{
+    if (n && n->landmarks_f.valid()) n->landmarks_f.wait();  // never leave a load running behind us
+    delete n;
+}
 
 extern "C" int fa_nets_dim(const fa_nets *n) { return n ? 128 : 0; }
 

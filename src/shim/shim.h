@@ -40,7 +40,12 @@ typedef struct {
 
 typedef struct fa_nets fa_nets;
 
+/* Loads the networks. The landmark model is shared by every fa_nets of the
+ * process and finishes loading in the background; fa_nets_ready waits for
+ * it and reports a bad landmark file (returns 0 or -1). Without that call,
+ * the first fa_encode_faces waits. */
 fa_nets *fa_nets_load(const fa_model_paths *paths);
+int fa_nets_ready(fa_nets *n);
 void fa_nets_free(fa_nets *n);
 
 /* The default detection policy, chosen by measurement on samples of

@@ -17,7 +17,7 @@ usage: audit_plant.py SRC DST PLAN.json [--link] [--subset N] [--manifest TSV]
   --move A:B:N moves N photos of A into B (renamed '<stem>, moved.<ext>')
   --copy A:B   copies one photo of A into B, byte for byte
   --reencode A:B  re-encodes one photo of A as JPEG (quality 90) into B
-  --within F   copies one photo of F into F as '<stem> (copy).<ext>'
+  --within F   copies one photo of F into F as "<stem> (コピー).<ext>"
   --control    folders left alone: no finding may name them
 Photos are picked deterministically: the middle of the candidates, so that
 every plant uses a different file.
@@ -144,7 +144,7 @@ class Planter:
     def within(self, folder):
         f = self.pick(folder)[0]
         stem, ext = os.path.splitext(f)
-        dst = folder + "/" + stem + " (copy)" + ext
+        dst = folder + "/" + stem + " (コピー)" + ext
         self.relocate(folder + "/" + f, dst, "copy")
         self.plan["within"].append({"src": folder + "/" + f, "dst": dst})
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# bench_index.sh [BUILD_DIR] [MODELS_DIR] [SHARED_DIR] - indexing speed of
+# faceaudit against a naive reference built from the same models (one thread,
+# full-resolution detection, no upsampling, one image at a time), in one run:
+# images/s, per-stage ms per image, faces found and peak RSS, with ratios.
+# RUNS (default 3) runs per cell; the table shows medians.
+# NOGI_LIMIT (default 120) images of nogizaka46 (the reference needs ~1 s each).
+set -euo pipefail
+B=${1:-build}; M=${2:-${FACEAUDIT_MODELS:-$HOME/.local/share/faceaudit/models}}; S=${3:-../shared}
+RUNS=${RUNS:-3}
+BIN="$B/bench/bench_index"
+[ -x "$BIN" ] || { echo "build first: cmake --build $B --target bench_index" >&2; exit 1; }
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+
+run_cell() {   # run_cell MODE ROOT LIMIT -> prints median line fields
+    local out="" i
+    for i in $(seq "$RUNS"); do out+="$("$BIN" "$1" "$2" "$M" "$3")"$'\n'; done
+    local f
+    for f in files faces with_face seconds ips decode_ms detect_ms encode_ms rss_mb; do
+        printf '%s=%s ' "$f" "$(grep -v '^$' <<<"$out" | field "$f" | median)"
+    done
+    echo
+}
+
+printf '%-12s %-9s %6s %6s %6s %8s %7s %8s %8s %8s %7s\n' dataset mode files faces w/face seconds img/s \
+    decode_ms detect_ms encode_ms rss_MB
+for ds in "kpop_idols 0" "nogizaka46 ${NOGI_LIMIT:-120}"; do
+    set -- $ds
+    ref=$(run_cell reference "$S/faces/$1" "$2")
+    ours=$(run_cell ours "$S/faces/$1" "$2")
+    for line in "reference|$ref" "faceaudit|$ours"; do
+        IFS='|' read -r mode l <<<"$line"
+        printf '%-12s %-9s %6s %6s %6s %8s %7s %8s %8s %8s %7s\n' "$1" "$mode" "$(field files <<<"$l")" \
+            "$(field faces <<<"$l")" "$(field with_face <<<"$l")" "$(field seconds <<<"$l")" "$(field ips <<<"$l")" \
+            "$(field decode_ms <<<"$l")" "$(field detect_ms <<<"$l")" "$(field encode_ms <<<"$l")" "$(field rss_mb <<<"$l")"
+    done
+    printf '%-12s speed-up %.1fx (images/s), faces %s vs %s\n' "$1" \
+        "$(awk -v a="$(field ips <<<"$ours")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')" \
+        "$(field faces <<<"$ours")" "$(field faces <<<"$ref")"
+done
