@@ -461,7 +461,6 @@ static int rank_matches(fa_audit *a)
 static int outlier_cmp(const void *x, const void *y)
 {
     const fa_outlier *a = x, *b = y;
-    if (a->matches_best != b->matches_best) return b->matches_best - a->matches_best;
     if (a->nearer_other != b->nearer_other) return b->nearer_other - a->nearer_other;
     if (a->nearer_other) {
         float ra = a->best_dist / a->centre_dist, rb = b->best_dist / b->centre_dist;

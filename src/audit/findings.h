@@ -26,9 +26,8 @@
  *   outliers  the calibration's atypical faces (see calib.h): nearer another
  *             folder's robust centre than their own, or far from their own
  *             (robust z >= calib.outlier_z), with the nearest other folder.
- *             Ranked: those within the threshold of a nearer other folder
- *             (matches_best) first, then the other nearer_other ones, both by
- *             best_dist / centre_dist; then the rest by z
+ *             Ranked: the nearer_other ones first, by best_dist / centre_dist
+ *             (how much nearer the other folder is), then the rest by z
  *   dups      files with identical bytes (any status, faceless included)
  *   no_face, multi_face, errors   file lists
  *

@@ -120,7 +120,8 @@ class Checker:
         for c in self.p["reencoded"]:
             self.verdict(kinds.get((c["src"], c["dst"])) == "same_photo",
                          "pairs: re-encoded %s labelled same_photo (got %s)" % (c["dst"], kinds.get((c["src"], c["dst"]))))
-        self.at_top("pairs", best, unplanted, lambda e: e.startswith("copy ") or e.startswith("moved "))
+        self.at_top("pairs", best, unplanted, lambda e: "(other folder)" not in e and
+                    (e.startswith("copy ") or e.startswith("moved ")))
         self.unplanted_pairs, self.known_pairs = unplanted, known
         return unplanted
 
@@ -196,13 +197,20 @@ class Checker:
         self.dups()
         self.files()
         self.control_check(up, um, uo)
+        # One finding per misfiled-looking face: a strong pair whose face is
+        # also an outlier is the same finding as that outlier.
+        outlier_files = {o["path"] for _, o in uo}
+        lone = [p for _, p in up if p["path1"] not in outlier_files and p["path2"] not in outlier_files]
         n = self.n_images
-        total = len(up) + len(um) + len(uo)
+        total = len(lone) + len(um) + len(uo)
         per100 = 100.0 * total / n if n else 0
-        self.info("unplanted findings: strong pairs %d, suggested merges %d, outliers %d = %d over %d images "
-                  "(%.2f per 100); about the dataset's own duplicate files: pairs %d, outliers %d; its duplicate groups %d"
-                  % (len(up), len(um), len(uo), total, n, per100, len(self.known_pairs), len(self.known_outliers),
-                     len(self.known_dups)))
+        rows = len(up) + len(um) + len(uo)
+        self.info("unplanted findings: outliers %d + strong pairs of no outlier %d + suggested merges %d = %d "
+                  "over %d images (%.2f per 100)" % (len(uo), len(lone), len(um), total, n, per100))
+        self.info("unplanted rows: strong pairs %d, suggested merges %d, outliers %d = %d (%.2f per 100 images); "
+                  "about the dataset's own duplicate files: pairs %d, outliers %d; its duplicate groups %d"
+                  % (len(up), len(um), len(uo), rows, 100.0 * rows / n if n else 0, len(self.known_pairs),
+                     len(self.known_outliers), len(self.known_dups)))
         for rk, p in up[:10]:
             self.info("  unplanted pair %d: %s %s %s rel %.2f" % (rk, p["path1"], p["path2"], p["kind"], p["rel"]))
         for rk, o in uo[:10]:
