@@ -83,6 +83,7 @@ int main(int argc, char **argv)
     if (argc > 3) p.max_distance = (float)atof(argv[3]);
     if (argc > 4) p.mode = (fa_search_mode)atoi(argv[4]);
     if (argc > 5) p.nprobe = atoi(argv[5]);
+    if (getenv("FA_MAX_PAIRS")) p.max_pairs = (size_t)strtoull(getenv("FA_MAX_PAIRS"), NULL, 10);
     fa_audit *a = fa_audit_run(&c, &p);
     if (!a) { fprintf(stderr, "audit: %s\n", fa_last_error()); return 1; }
     const fa_calib *cb = a->calib;
