@@ -39,43 +39,43 @@ static const fa_result *prior_replayed(const prior *pr, size_t id)
     return &pr->replayed[id - (pr->old ? pr->old->n_files : 0)];
 }
 
+/* Fills r's outcome fields and allocates room for n faces. */
+static int copy_outcome(fa_result *r, fa_status status, int width, int height, int has_sha256,
+                        const uint8_t sha256[32], const char *reason, uint32_t n, int dim)
+{
+    r->status = status;
+    r->width = width;
+    r->height = height;
+    r->has_sha256 = has_sha256;
+    memcpy(r->sha256, sha256, 32);
+    free(r->reason);
+    r->reason = fa_strdup(reason);
+    r->n_faces = n;
+    r->boxes = n ? malloc(n * sizeof *r->boxes) : NULL;
+    r->emb = n ? malloc(n * (size_t)dim * sizeof(float)) : NULL;
+    return !r->reason || (n && (!r->boxes || !r->emb)) ? -1 : 0;
+}
+
 /* Copies a previous result (faces and embeddings included) into r. */
 static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
 {
-    uint32_t n;
     if (prior_is_old(pr, id)) {
         const fa_file *f = &pr->old->files[id];
-        n = f->n_faces;
-        r->status = f->status; r->width = f->width; r->height = f->height;
-        r->has_sha256 = f->has_sha256;
-        memcpy(r->sha256, f->sha256, 32);
-        free(r->reason);
-        r->reason = fa_strdup(f->reason);
-        r->boxes = n ? malloc(n * sizeof *r->boxes) : NULL;
-        r->emb = n ? malloc(n * (size_t)dim * sizeof(float)) : NULL;
-        if (n && (!r->boxes || !r->emb)) return -1;
-        for (uint32_t k = 0; k < n; k++) {
-            r->boxes[k] = pr->old->faces[f->first_face + k].box;
-            memcpy(r->emb + (size_t)k * dim, pr->old->emb + (size_t)(f->first_face + k) * dim, (size_t)dim * 4);
-        }
-    } else {
-        const fa_result *s = prior_replayed(pr, id);
-        n = s->n_faces;
-        r->status = s->status; r->width = s->width; r->height = s->height;
-        r->has_sha256 = s->has_sha256;
-        memcpy(r->sha256, s->sha256, 32);
-        free(r->reason);
-        r->reason = fa_strdup(s->reason);
-        r->boxes = n ? malloc(n * sizeof *r->boxes) : NULL;
-        r->emb = n ? malloc(n * (size_t)dim * sizeof(float)) : NULL;
-        if (n && (!r->boxes || !r->emb)) return -1;
-        if (n) {
-            memcpy(r->boxes, s->boxes, n * sizeof *r->boxes);
-            memcpy(r->emb, s->emb, n * (size_t)dim * sizeof(float));
-        }
+        if (copy_outcome(r, f->status, f->width, f->height, f->has_sha256, f->sha256, f->reason, f->n_faces, dim))
+            return -1;
+        for (uint32_t k = 0; k < f->n_faces; k++) r->boxes[k] = pr->old->faces[f->first_face + k].box;
+        if (f->n_faces)
+            memcpy(r->emb, pr->old->emb + (size_t)f->first_face * dim, f->n_faces * (size_t)dim * sizeof(float));
+        return 0;
     }
-    r->n_faces = n;
-    return r->reason ? 0 : -1;
+    const fa_result *s = prior_replayed(pr, id);
+    if (copy_outcome(r, s->status, s->width, s->height, s->has_sha256, s->sha256, s->reason, s->n_faces, dim))
+        return -1;
+    if (s->n_faces) {
+        memcpy(r->boxes, s->boxes, s->n_faces * sizeof *r->boxes);
+        memcpy(r->emb, s->emb, s->n_faces * (size_t)dim * sizeof(float));
+    }
+    return 0;
 }
 
 static int prior_build(prior *pr)

@@ -210,14 +210,26 @@ static int from_folder(const fa_fetch_params *p, const model_spec *s, const char
     return 0;
 }
 
+/* FACEAUDIT_MODEL_BASE_URL replaces dlib.net's address (a mirror, or the
+ * tests' local server). */
+static void model_url(const model_spec *s, char *out, size_t n)
+{
+    const char *base = getenv("FACEAUDIT_MODEL_BASE_URL"), *slash = strrchr(s->url, '/');
+    if (base && *base && strstr(s->url, "dlib.net"))
+        snprintf(out, n, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/", slash + 1);
+    else
+        snprintf(out, n, "%s", s->url);
+}
+
 static int from_net(const fa_fetch_params *p, const model_spec *s, const char *dst)
 {
     if (p->offline) return 0;
-    char arc[FA_PATH_MAX + 8];
+    char arc[FA_PATH_MAX + 8], url[1024];
     const char *ext = strrchr(s->url, '.');
+    model_url(s, url, sizeof url);
     snprintf(arc, sizeof arc, "%s%s", dst, ext);
-    say(p, "  downloading %s", s->url);
-    if (download(s->url, arc)) return -1;
+    say(p, "  downloading %s", url);
+    if (download(url, arc)) return -1;
     int rc;
     if (strcmp(ext, ".bz2") == 0) rc = bunzip(arc, dst);
     else {  /* .7z: unpack next to it */
