@@ -7,7 +7,7 @@
 
 D="$T/data"
 mkdir -p "$D"
-for p in Arin Chaeyong Chorong Dahyun Eunha; do cp -r "$FACES/kpop_idols/$p" "$D/"; done
+cp -r "$FACES/kpop_idols/." "$D/"   # 365 crops: long enough to be killed mid-run
 
 "$FA" index "$D" -o "$T/ref" -q >/dev/null
 check "uninterrupted reference run" test -f "$T/ref/meta.json"
@@ -24,7 +24,7 @@ for _ in $(seq 600); do
     [ "$(stat -c %s "$T/c/journal" 2>/dev/null || echo 0)" -gt 79 ] && break
     sleep 0.1
 done
-sleep "$("$PY" -c 'import random; print(round(random.uniform(0, 2), 2))')"
+sleep "$("$PY" -c 'import random; print(round(random.uniform(0, 1), 2))')"
 # While it runs, a second writer is refused with a clear message.
 err=$("$FA" index "$D" -o "$T/c" -q 2>&1); rc=$?
 check_eq "second writer exits 1" "$rc" 1
