@@ -220,8 +220,11 @@ int main(int argc, char **argv)
     faces_dir = argc > 1 ? argv[1] : "../shared/faces";
     const char *models_dir = argc > 2 ? argv[2] : getenv("FA_MODELS_DIR");
     const char *faceapi_dir = argc > 3 ? argv[3] : getenv("FA_FACEAPI_DIR");
-    if (!faceapi_dir && models_dir && file_exists(join(join(models_dir, "face-api"), "face_recognition_model.bin")))
-        faceapi_dir = strdup(join(models_dir, "face-api"));   /* kept there by `faceaudit models fetch` */
+    static char kept[4096];   /* face-api's weights, kept there by `faceaudit models fetch` */
+    if (!faceapi_dir && models_dir && file_exists(join(join(models_dir, "face-api"), "face_recognition_model.bin"))) {
+        snprintf(kept, sizeof kept, "%s", join(models_dir, "face-api"));
+        faceapi_dir = kept;
+    }
     fa_tune_malloc();
     fa_blas_setup();
     test_decode();
