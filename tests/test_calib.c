@@ -12,20 +12,9 @@
 #include "../src/audit/calib.h"
 #include "../src/audit/ivf.h"
 
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
-
-static uint64_t rs;
-static double urand(void) { return (double)(fa_rand_next(&rs) >> 11) / 9007199254740992.0; }
-static double nrand(void)
-{
-    double u = urand() + 1e-300, v = urand();
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
+#include "testrand.h"
 
 /* k identities, one folder each, `per` faces, within spread w, centres c. */
 static void make(float *x, uint32_t *g, int k, int per, int d, double c, double w)
@@ -221,6 +210,5 @@ int main(void)
     test_exhaustive();
     test_sampled();
     test_degenerate();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_done();
 }

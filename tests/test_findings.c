@@ -13,20 +13,9 @@
 #include "../src/audit/findings.h"
 #include "../src/audit/ivf.h"
 
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
-
-static uint64_t rs = 77;
-static double urand(void) { return (double)(fa_rand_next(&rs) >> 11) / 9007199254740992.0; }
-static double nrand(void)
-{
-    double u = urand() + 1e-300, v = urand();
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
+#include "testrand.h"
 
 enum { K = 31, PER = 20, D = 32 };
 static float cen[K][D];
@@ -128,13 +117,14 @@ static int same_matches(const fa_audit *a, const fa_audit *b)
 
 int main(void)
 {
+    rs = 77;
     size_t mis, multi, chosen;
     fa_cache c = build(&mis, &multi, &chosen);
     fa_audit_params p = fa_audit_default_params();
     p.threads = 2;
     fa_audit *a = fa_audit_run(&c, &p);
     CHECK(a != NULL, "audit: %s", fa_last_error());
-    if (!a) { printf("%d passed, %d failed\n", passed, failed); return 1; }
+    if (!a) { check_done(); return 1; }
     printf("  threshold %.3f (%s), %zu matches (%zu identical, %zu same photo), %zu merges "
            "(%zu suggested), %zu outliers\n", (double)a->threshold, a->threshold_source,
            a->n_matches, a->n_identical_file, a->n_same_photo, a->n_merges,
@@ -234,6 +224,5 @@ int main(void)
     fa_audit_free(a);
     for (size_t f = 0; f < nfile; f++) free(files[f].path);
     for (int i = 0; i < K; i++) free(folders[i]);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_done();
 }

@@ -10,20 +10,9 @@
 #include "faceaudit/faceaudit.h"
 #include "../src/audit/ivf.h"
 
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
-
-static uint64_t rs;
-static double urand(void) { return (double)(fa_rand_next(&rs) >> 11) / 9007199254740992.0; }
-static double nrand(void)
-{
-    double u = urand() + 1e-300, v = urand();
-    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
+#include "testrand.h"
 
 static void make_data(float *x, uint32_t *g, size_t n, int d, int k, double spread)
 {
@@ -114,6 +103,5 @@ int main(void)
     fa_ivf_params p = fa_ivf_default_params();
     p.nlist = -1;
     CHECK(fa_ivf_join(x, g, 2, 2, 1.0f, &p, &pv, NULL) < 0, "negative nlist rejected");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_done();
 }

@@ -11,12 +11,7 @@
 #include "faceaudit/faceaudit.h"
 #include "../src/audit/join.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
+#include "check.h"
 
 static uint64_t rng_state;
 static double urand(void)
@@ -236,6 +231,5 @@ int main(void)
     test_special_groups();
     test_duplicates_and_ties();
     test_errors_and_cap();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_done();
 }
