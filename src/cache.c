@@ -9,6 +9,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "faceaudit/cache.h"
+#include "cache_parse.h"
+#include "hashmap.h"
 #include "json.h"
 #include "sha256.h"
 #include "util.h"
@@ -101,8 +105,33 @@ static void npy_header(fa_buf *b, size_t n, int dim)
     fa_buf_putc(b, '\n');
 }
 
+/* Decimal digits only (sscanf would take a sign and overflow silently). */
+static int npy_uint(const char **s, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    const char *p = *s;
+    if (*p < '0' || *p > '9') return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (ULLONG_MAX - 9) / 10) return -1;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    *s = p;
+    *out = v;
+    return 0;
+}
+
+/* "R, C)" after "'shape': (". */
+static int npy_dims(const char *s, unsigned long long *r, unsigned long long *c)
+{
+    if (npy_uint(&s, r) || *s++ != ',') return -1;
+    while (*s == ' ') s++;
+    if (npy_uint(&s, c)) return -1;
+    while (*s == ' ') s++;
+    return *s == ')' ? 0 : -1;
+}
+
 /* Parses the header of a float32 C-order 2-D NPY. Returns the data offset or -1. */
-static long npy_parse(const char *path, const uint8_t *p, size_t len, size_t *rows, int *cols)
+long fa_npy_parse(const char *path, const uint8_t *p, size_t len, size_t *rows, int *cols)
 {
     if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
         return fa_error("%s: not an NPY file (bad magic)", path);
@@ -122,13 +151,12 @@ static long npy_parse(const char *path, const uint8_t *p, size_t len, size_t *ro
     if (!strstr(h, "'fortran_order': False"))
         return fa_error("%s: embeddings must be in C order", path);
     const char *s = strstr(h, "'shape': (");
-    unsigned long long r;
-    int c, used = 0;
-    if (!s || sscanf(s, "'shape': (%llu, %d)%n", &r, &c, &used) != 2 || used == 0)
-        return fa_error("%s: NPY shape must be (rows, dim)", path);
-    if (c <= 0 || c > FA_DIM_MAX) return fa_error("%s: bad embedding dimension %d", path, c);
+    unsigned long long r, c;
+    if (!s || npy_dims(s + 10, &r, &c)) return fa_error("%s: NPY shape must be (rows, dim)", path);
+    if (c == 0 || c > FA_DIM_MAX) return fa_error("%s: bad embedding dimension %llu", path, c);
+    if (r > (1ULL << 40)) return fa_error("%s: %llu rows is beyond any cache", path, r);
     *rows = (size_t)r;
-    *cols = c;
+    *cols = (int)c;
     return (long)(off + hlen);
 }
 
@@ -163,21 +191,47 @@ static void meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const cha
     fa_buf_puts(b, "}\n}\n");
 }
 
-static int meta_int(const fa_json *j, const char *key, const char *path, double lo, double hi, double *out)
+/* A whole number in [lo, hi] under key (label names it in the message). The
+ * range is checked before any cast: a cast of an out-of-range double is
+ * undefined behaviour. */
+static int meta_num(const fa_json *j, const char *key, const char *label, const char *path, double lo,
+                    double hi, double *out)
 {
-    if (fa_json_num(j, key, out) || *out < lo || *out > hi || *out != (double)(long long)*out)
-        return fa_error("%s: \"%s\" missing or out of range", path, key);
+    if (fa_json_num(j, key, out) || !(*out >= lo && *out <= hi) || *out != (double)(long long)*out)
+        return fa_error("%s: \"%s\" missing or out of range", path, label);
     return 0;
 }
 
-static int meta_read(fa_cache *c, const char *path, char *emb_name, char *man_name)
+static int meta_int(const fa_json *j, const char *key, const char *path, double lo, double hi, double *out)
 {
-    char *text;
-    size_t len;
+    return meta_num(j, key, key, path, lo, hi, out);
+}
+
+/* The detection policy, each field in the range the tool can use. */
+static int meta_detect(const fa_json *det, const char *path, fa_detect_params *p)
+{
+    double a, b, c, d, e, f;
+    if (!det || det->type != FA_JOBJ) return fa_error("%s: \"detect\" missing", path);
+    if (meta_num(det, "detect_long_side", "detect.detect_long_side", path, 1, 65535, &a) ||
+        meta_num(det, "upsample_min_side", "detect.upsample_min_side", path, 0, 65535, &b) ||
+        meta_num(det, "retry_long_side", "detect.retry_long_side", path, 0, 65535, &c) ||
+        meta_num(det, "max_pixels", "detect.max_pixels", path, 0, 1e15, &d) ||
+        meta_num(det, "chip_size", "detect.chip_size", path, 1, 4096, &e))
+        return -1;
+    if (fa_json_num(det, "chip_padding", &f) || !(f >= 0 && f <= 1))
+        return fa_error("%s: \"detect.chip_padding\" missing or out of range", path);
+    *p = (fa_detect_params){(int)a, (int)b, (int)c, (int64_t)d, (int)e, (float)f};
+    return 0;
+}
+
+/* Names of the generation files: plain names inside the cache directory. */
+static int meta_name_ok(const char *n) { return n && n[0] && strlen(n) <= 200 && !strchr(n, '/') && strcmp(n, ".") && strcmp(n, ".."); }
+
+int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t len, char emb_name[256],
+                        char man_name[256])
+{
     double v;
-    if (fa_read_file(path, META_MAX, &text, &len)) return -1;
     fa_json *j = fa_json_parse(text, len);
-    free(text);
     if (!j) return fa_error("%s: %s", path, fa_last_error());
     const char *fmt = fa_json_strv(j, "format");
     int rc = -1;
@@ -191,17 +245,22 @@ static int meta_read(fa_cache *c, const char *path, char *emb_name, char *man_na
     c->generation = (int64_t)v;
     if (meta_int(j, "dim", path, 1, FA_DIM_MAX, &v)) goto out;
     c->dim = (int)v;
+    /* Upper bounds only: the manifest's rows are counted before any of
+     * these is used to allocate. */
     if (meta_int(j, "n_files", path, 0, 1e12, &v)) goto out;
     c->n_files = (size_t)v;
     if (meta_int(j, "n_faces", path, 0, 1e12, &v)) goto out;
     c->n_faces = (size_t)v;
+    if (meta_detect(fa_json_get(j, "detect"), path, &c->detect)) goto out;
     const char *root = fa_json_strv(j, "root"), *created = fa_json_strv(j, "created");
     const char *en = fa_json_strv(j, "embeddings"), *mn = fa_json_strv(j, "manifest");
-    if (!root || !en || !mn || strlen(en) > 200 || strlen(mn) > 200 || strchr(en, '/') || strchr(mn, '/')) {
+    if (!root || !meta_name_ok(en) || !meta_name_ok(mn)) {
         fa_error("%s: missing or bad root/embeddings/manifest", path);
         goto out;
     }
+    free(c->root);
     c->root = fa_strdup(root);
+    if (!c->root) { fa_error("%s: out of memory", path); goto out; }
     snprintf(c->created, sizeof c->created, "%s", created ? created : "");
     strcpy(emb_name, en);
     strcpy(man_name, mn);
@@ -210,6 +269,7 @@ static int meta_read(fa_cache *c, const char *path, char *emb_name, char *man_na
         fa_error("%s: bad models list", path);
         goto out;
     }
+    c->n_models = 0;
     for (size_t i = 0; i < models->n; i++) {
         const char *role = fa_json_strv(&models->kids[i], "role"), *name = fa_json_strv(&models->kids[i], "name");
         const char *sha = fa_json_strv(&models->kids[i], "sha256");
@@ -219,18 +279,19 @@ static int meta_read(fa_cache *c, const char *path, char *emb_name, char *man_na
         snprintf(m->name, sizeof m->name, "%s", name);
         snprintf(m->sha256, sizeof m->sha256, "%s", sha);
     }
-    const fa_json *det = fa_json_get(j, "detect");
-    double a, b2, cc, d, e, f;
-    if (fa_json_num(det, "detect_long_side", &a) || fa_json_num(det, "upsample_min_side", &b2) ||
-        fa_json_num(det, "retry_long_side", &cc) || fa_json_num(det, "max_pixels", &d) ||
-        fa_json_num(det, "chip_size", &e) || fa_json_num(det, "chip_padding", &f)) {
-        fa_error("%s: bad detect parameters", path);
-        goto out;
-    }
-    c->detect = (fa_detect_params){(int)a, (int)b2, (int)cc, (int64_t)d, (int)e, (float)f};
     rc = 0;
 out:
     fa_json_free(j);
+    return rc;
+}
+
+static int meta_read(fa_cache *c, const char *path, char *emb_name, char *man_name)
+{
+    char *text;
+    size_t len;
+    if (fa_read_file(path, META_MAX, &text, &len)) return -1;
+    int rc = fa_cache_parse_meta(c, path, text, len, emb_name, man_name);
+    free(text);
     return rc;
 }
 
@@ -320,7 +381,7 @@ static int parse_f(const char *s, float *out)
 {
     char *end;
     float v = strtof(s, &end);
-    if (!*s || *end || v != v) return -1;
+    if (!*s || *end || !isfinite(v)) return -1;
     *out = v;
     return 0;
 }
@@ -335,53 +396,73 @@ static int folder_index(fa_cache *c, const char *name, uint32_t *out)
     return 0;
 }
 
-/* Parses one row into c->files / c->faces. `line` is modified. */
+/* The file whose rows are being read must have all its face rows. */
+static int file_complete(const fa_cache *c, const char *path, size_t lineno, size_t nf, size_t nface)
+{
+    const fa_file *f = nf ? &c->files[nf - 1] : NULL;
+    if (f && f->n_faces && nface - (size_t)f->first_face != f->n_faces)
+        return fa_error("%s:%zu: %s has %zu face rows, its nfaces says %u", path, lineno, f->path,
+                        nface - (size_t)f->first_face, f->n_faces);
+    return 0;
+}
+
+/* Starts a new file from a row whose face is -1 or 0. */
+static int manifest_new_file(fa_cache *c, char **fl, const char *path, size_t lineno, size_t *nf,
+                             long long row, long long nfaces, const long long v[4], char *p, char *folder)
+{
+    int st = fa_status_parse(fl[5]);
+    if (*nf == c->n_files) { free(p); free(folder); return fa_error("%s:%zu: more files than meta.json says", path, lineno); }
+    fa_file *f = &c->files[(*nf)++];
+    memset(f, 0, sizeof *f);
+    f->path = p;
+    f->status = (fa_status)st;
+    f->reason = fa_tsv_unescape(fl[16]);
+    f->width = (int)v[0]; f->height = (int)v[1];
+    f->size = v[2]; f->mtime_ns = v[3];
+    f->n_faces = (uint32_t)nfaces;
+    f->first_face = row;
+    f->has_sha256 = fl[15][0] != 0;
+    int bad = (f->has_sha256 && fa_sha256_unhex(fl[15], f->sha256)) || !f->reason || folder_index(c, folder, &f->folder);
+    free(folder);
+    if (bad) return fa_error("%s:%zu: bad sha256, reason or folder", path, lineno);
+    if ((f->status == FA_STATUS_OK) != (nfaces > 0))
+        return fa_error("%s:%zu: status %s with %lld faces", path, lineno, fl[5], nfaces);
+    return 0;
+}
+
+/* Parses one row into c->files / c->faces. `line` is modified. A file's rows
+ * are consecutive: face rows 0..nfaces-1 in order, each the next embedding
+ * row, or one row with row -1 and face -1 for a file without a face. */
 static int manifest_parse_row(fa_cache *c, char *line, const char *path, size_t lineno, size_t *nf, size_t *nface)
 {
     char *fl[MANIFEST_COLUMNS + 1];
-    long long row, face, nfaces, w, h, size, mtime;
+    long long row, face, nfaces, v[4];
     if (split_tabs(line, fl, MANIFEST_COLUMNS) != MANIFEST_COLUMNS)
         return fa_error("%s:%zu: expected %d tab-separated columns", path, lineno, MANIFEST_COLUMNS);
-    int st = fa_status_parse(fl[5]);
     if (parse_ll(fl[0], -1, (long long)c->n_faces - 1, &row) || parse_ll(fl[3], -1, 1 << 20, &face) ||
-        parse_ll(fl[4], 0, 1 << 20, &nfaces) || st < 0 || parse_ll(fl[11], 0, 1LL << 31, &w) ||
-        parse_ll(fl[12], 0, 1LL << 31, &h) || parse_ll(fl[13], 0, 1LL << 62, &size) ||
-        parse_ll(fl[14], -(1LL << 62), 1LL << 62, &mtime))
+        parse_ll(fl[4], 0, 1 << 20, &nfaces) || fa_status_parse(fl[5]) < 0 || parse_ll(fl[11], 0, INT_MAX, &v[0]) ||
+        parse_ll(fl[12], 0, INT_MAX, &v[1]) || parse_ll(fl[13], 0, 1LL << 62, &v[2]) ||
+        parse_ll(fl[14], -(1LL << 62), 1LL << 62, &v[3]))
         return fa_error("%s:%zu: malformed row", path, lineno);
-    if ((row < 0) != (nfaces == 0) || (row >= 0 && (face < 0 || face >= nfaces)))
+    if ((row < 0) != (nfaces == 0) || (row < 0 && face != -1) || (row >= 0 && (face < 0 || face >= nfaces)))
         return fa_error("%s:%zu: row, face and nfaces disagree", path, lineno);
     if (row >= 0 && (size_t)row != *nface)
         return fa_error("%s:%zu: face rows out of order (expected row %zu)", path, lineno, *nface);
     char *p = fa_tsv_unescape(fl[2]), *folder = fa_tsv_unescape(fl[1]);
     if (!p || !folder) { free(p); free(folder); return fa_error("%s:%zu: bad escape in path", path, lineno); }
-    fa_file *prev = *nf ? &c->files[*nf - 1] : NULL;
-    if (row >= 0 && face > 0) {   /* continuation of the previous file */
-        if (!prev || strcmp(prev->path, p) != 0 || prev->n_faces != (uint32_t)nfaces) {
-            free(p); free(folder);
-            return fa_error("%s:%zu: face %lld of a file whose face 0 is not the row before", path, lineno, face);
-        }
+    if (face > 0) {   /* continuation of the previous file */
+        fa_file *prev = *nf ? &c->files[*nf - 1] : NULL;
+        int ok = prev && prev->n_faces == (uint32_t)nfaces && strcmp(prev->path, p) == 0 &&
+                 *nface - (size_t)prev->first_face == (size_t)face;
         free(p); free(folder);
+        if (!ok) return fa_error("%s:%zu: face %lld of a file whose face %lld is not the row before", path, lineno,
+                                 face, face - 1);
     } else {
-        if (*nf == c->n_files) { free(p); free(folder); return fa_error("%s:%zu: more files than meta.json says", path, lineno); }
-        fa_file *f = &c->files[(*nf)++];
-        memset(f, 0, sizeof *f);
-        f->path = p;
-        f->status = (fa_status)st;
-        f->reason = fa_tsv_unescape(fl[16]);
-        f->width = (int)w; f->height = (int)h;
-        f->size = size; f->mtime_ns = mtime;
-        f->n_faces = (uint32_t)nfaces;
-        f->first_face = row;
-        f->has_sha256 = fl[15][0] != 0;
-        if ((f->has_sha256 && fa_sha256_unhex(fl[15], f->sha256)) || !f->reason || folder_index(c, folder, &f->folder)) {
-            free(folder);
-            return fa_error("%s:%zu: bad sha256, reason or folder", path, lineno);
-        }
-        free(folder);
-        if ((f->status == FA_STATUS_OK) != (nfaces > 0))
-            return fa_error("%s:%zu: status %s with %lld faces", path, lineno, fl[5], nfaces);
+        if (file_complete(c, path, lineno, *nf, *nface)) { free(p); free(folder); return -1; }
+        if (manifest_new_file(c, fl, path, lineno, nf, row, nfaces, v, p, folder)) return -1;
     }
     if (row >= 0) {
+        if (*nface == c->n_faces) return fa_error("%s:%zu: more faces than meta.json says", path, lineno);
         fa_face *fc = &c->faces[(*nface)++];
         fc->file = (uint32_t)(*nf - 1);
         fc->face = (uint32_t)face;
@@ -390,6 +471,24 @@ static int manifest_parse_row(fa_cache *c, char *line, const char *path, size_t 
             return fa_error("%s:%zu: bad face box", path, lineno);
     }
     return 0;
+}
+
+/* Each path once: a file listed twice would get two results. */
+static int unique_paths(const fa_cache *c, const char *path)
+{
+    fa_hashmap seen;
+    size_t id;
+    int rc = 0;
+    if (fa_hashmap_init(&seen, c->n_files)) return fa_error("%s: out of memory", path);
+    for (size_t i = 0; i < c->n_files && rc == 0; i++) {
+        const char *p = c->files[i].path;
+        if (fa_hashmap_get(&seen, p, strlen(p), &id))
+            rc = fa_error("%s: %s is listed twice", path, p);
+        else if (fa_hashmap_put(&seen, p, strlen(p), i))
+            rc = fa_error("%s: out of memory", path);
+    }
+    fa_hashmap_free(&seen);
+    return rc;
 }
 
 /* Collects the sorted unique folder names (first pass over the manifest). */
@@ -428,23 +527,32 @@ static int collect_folders(fa_cache *c, char *text, size_t len, const char *path
     return 0;
 }
 
-static int manifest_read(fa_cache *c, const char *path)
+/* Rows after the header line (text ends in a newline). */
+static size_t count_rows(const char *text, size_t len)
 {
-    char *text;
-    size_t len;
-    if (fa_read_file(path, (size_t)1 << 36, &text, &len)) return -1;
-    int rc = -1;
+    size_t n = 0;
+    for (const char *p = text; (p = memchr(p, '\n', (size_t)(text + len - p))); p++) n++;
+    return n ? n - 1 : 0;
+}
+
+int fa_cache_parse_manifest(fa_cache *c, const char *path, char *text, size_t len)
+{
     size_t hl = strlen(manifest_header);
-    if (len < hl + 1 || memcmp(text, manifest_header, hl) != 0 || text[hl] != '\n') {
-        fa_error("%s: not a faceaudit manifest (bad header)", path);
-        goto out;
-    }
-    if (memchr(text, 0, len)) { fa_error("%s: NUL byte in manifest", path); goto out; }
-    if (len && text[len - 1] != '\n') { fa_error("%s: truncated (last line incomplete)", path); goto out; }
-    if (collect_folders(c, text, len, path)) goto out;
-    c->files = calloc(c->n_files ? c->n_files : 1, sizeof *c->files);
+    if (len < hl + 1 || memcmp(text, manifest_header, hl) != 0 || text[hl] != '\n')
+        return fa_error("%s: not a faceaudit manifest (bad header)", path);
+    if (memchr(text, 0, len)) return fa_error("%s: NUL byte in manifest", path);
+    if (text[len - 1] != '\n') return fa_error("%s: truncated (last line incomplete)", path);
+    /* Counted before anything is allocated: meta.json's counts are claims. */
+    size_t rows = count_rows(text, len);
+    if (c->n_files > rows || c->n_faces > rows)
+        return fa_error("%s: %zu rows, meta.json says %zu files and %zu faces", path, rows, c->n_files, c->n_faces);
+    if (collect_folders(c, text, len, path)) return -1;
+    size_t claimed_files = c->n_files;
+    c->n_files = 0;   /* fa_cache_close frees only the files filled */
+    c->files = calloc(claimed_files ? claimed_files : 1, sizeof *c->files);
     c->faces = calloc(c->n_faces ? c->n_faces : 1, sizeof *c->faces);
-    if (!c->files || !c->faces) { fa_error("%s: out of memory", path); goto out; }
+    if (!c->files || !c->faces) return fa_error("%s: out of memory", path);
+    c->n_files = claimed_files;
     size_t nf = 0, nface = 0, lineno = 1;
     char *line = text + hl + 1;
     while (line < text + len) {
@@ -452,18 +560,26 @@ static int manifest_read(fa_cache *c, const char *path)
         *nl = 0;
         lineno++;
         if (manifest_parse_row(c, line, path, lineno, &nf, &nface)) {
-            c->n_files = nf;   /* free only what was filled */
-            goto out;
+            c->n_files = nf;
+            return -1;
         }
         line = nl + 1;
     }
+    if (file_complete(c, path, lineno, nf, nface)) { c->n_files = nf; return -1; }
     if (nf != c->n_files || nface != c->n_faces) {
         fa_error("%s: %zu files and %zu faces, meta.json says %zu and %zu", path, nf, nface, c->n_files, c->n_faces);
         c->n_files = nf;
-        goto out;
+        return -1;
     }
-    rc = 0;
-out:
+    return unique_paths(c, path);
+}
+
+static int manifest_read(fa_cache *c, const char *path)
+{
+    char *text;
+    size_t len;
+    if (fa_read_file(path, (size_t)1 << 36, &text, &len)) return -1;
+    int rc = fa_cache_parse_manifest(c, path, text, len);
     free(text);
     return rc;
 }
@@ -475,7 +591,8 @@ static int map_embeddings(fa_cache *c, const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fa_error("%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size < 10) { close(fd); return fa_error("%s: truncated NPY file", path); }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return fa_error("%s: not a regular file", path); }
+    if (st.st_size < 10) { close(fd); return fa_error("%s: truncated NPY file", path); }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) return fa_error("%s: mmap: %s", path, strerror(errno));
@@ -483,7 +600,7 @@ static int map_embeddings(fa_cache *c, const char *path)
     c->map_len_ = (size_t)st.st_size;
     size_t rows;
     int cols;
-    long off = npy_parse(path, m, (size_t)st.st_size, &rows, &cols);
+    long off = fa_npy_parse(path, m, (size_t)st.st_size, &rows, &cols);
     if (off < 0) return -1;
     if (rows != c->n_faces || cols != c->dim)
         return fa_error("%s: shape (%zu, %d) but meta.json says (%zu, %d)", path, rows, cols, c->n_faces, c->dim);

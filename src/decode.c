@@ -147,3 +147,10 @@ int fa_image_dims(const void *vp, size_t n, fa_format f, int64_t *w, int64_t *h)
     default: *w = *h = 0; return 0;   /* unknown: let the decoder decide */
     }
 }
+
+int fa_image_too_large(int64_t w, int64_t h, int64_t max_pixels)
+{
+    if (w <= 0 || h <= 0) return 0;
+    /* w * h > max  <=>  w > max / h for positive integers, without the product */
+    return w > max_pixels / h;
+}

@@ -27,4 +27,7 @@ int fa_has_image_extension(const char *name);
 /* Declared width and height from the header. Returns 0, or -1 when the header
  * is truncated or malformed (reason in fa_last_error()). */
 int fa_image_dims(const void *p, size_t n, fa_format f, int64_t *w, int64_t *h);
+/* 1 when a w x h image has more than max_pixels pixels (no overflow for any
+ * declared size: headers carry up to 32-bit sides). */
+int fa_image_too_large(int64_t w, int64_t h, int64_t max_pixels);
 #endif

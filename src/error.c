@@ -11,12 +11,17 @@ static _Thread_local char last_error[2048];
 
 const char *fa_last_error(void) { return last_error; }
 
+/* Formats into a scratch buffer first: callers may pass fa_last_error() as an
+ * argument to wrap the previous message, and vsnprintf into the buffer it
+ * reads from is undefined (it garbled messages). */
 int fa_error(const char *fmt, ...)
 {
+    char tmp[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(last_error, tmp, sizeof tmp);
     return -1;
 }
 

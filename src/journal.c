@@ -112,7 +112,7 @@ static char *get_str(reader *r)
     return s;
 }
 
-static void encode(fa_buf *b, const fa_result *r, int dim)
+void fa_journal_encode(fa_buf *b, const fa_result *r, int dim)
 {
     size_t pl = strlen(r->path), rl = r->reason ? strlen(r->reason) : 0;
     if (pl > 65535) pl = 65535;
@@ -149,6 +149,7 @@ static int decode(const uint8_t *p, size_t n, int dim, fa_result *out)
     out->n_faces = get32(&r);
     if (r.bad || !st || !sha || st[0] >= FA_STATUS_COUNT) goto bad;
     out->status = (fa_status)st[0];
+    if (st[1] > 1) goto bad;
     out->has_sha256 = st[1];
     memcpy(out->sha256, sha, 32);
     size_t per = (5 + (size_t)dim) * sizeof(float);
@@ -169,8 +170,7 @@ bad:
     return -1;
 }
 
-/* Reads intact records after the header; returns the offset where they end. */
-static off_t replay(const char *data, size_t len, int dim, fa_result **out, size_t *n_out)
+off_t fa_journal_replay(const char *data, size_t len, int dim, fa_result **out, size_t *n_out)
 {
     size_t off = HEADER_LEN, cap = 0;
     *out = NULL;
@@ -226,7 +226,7 @@ fa_journal *fa_journal_open(const char *path, const char fingerprint[64], int di
                memcmp(data + 15, fingerprint, 64) == 0;
     off_t end;
     if (same) {
-        end = replay(data, len, dim, replayed, n_replayed);
+        end = fa_journal_replay(data, len, dim, replayed, n_replayed);
         /* Drop a torn tail so new records follow the last intact one. */
         if (ftruncate(j->fd, end) < 0 || lseek(j->fd, end, SEEK_SET) < 0) {
             fa_error("%s: %s", path, strerror(errno));
@@ -244,17 +244,22 @@ fa_journal *fa_journal_open(const char *path, const char fingerprint[64], int di
     return j;
 }
 
-int fa_journal_append(fa_journal *j, const fa_result *r)
+int fa_journal_record(fa_buf *b, const fa_result *r, int dim)
 {
     fa_buf payload = {0};
-    encode(&payload, r, j->dim);
-    if (payload.oom) { fa_buf_free(&payload); return fa_error("%s: out of memory", j->path); }
-    put32(&j->pending, RECORD_MAGIC);
-    put32(&j->pending, (uint32_t)payload.len);
-    put32(&j->pending, fa_crc32(payload.data, payload.len));
-    fa_buf_append(&j->pending, payload.data, payload.len);
+    fa_journal_encode(&payload, r, dim);
+    if (payload.oom) { fa_buf_free(&payload); return -1; }
+    put32(b, RECORD_MAGIC);
+    put32(b, (uint32_t)payload.len);
+    put32(b, fa_crc32(payload.data, payload.len));
+    fa_buf_append(b, payload.data, payload.len);
     fa_buf_free(&payload);
-    return j->pending.oom ? fa_error("%s: out of memory", j->path) : 0;
+    return b->oom ? -1 : 0;
+}
+
+int fa_journal_append(fa_journal *j, const fa_result *r)
+{
+    return fa_journal_record(&j->pending, r, j->dim) ? fa_error("%s: out of memory", j->path) : 0;
 }
 
 int fa_journal_sync(fa_journal *j)

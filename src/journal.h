@@ -50,4 +50,18 @@ int fa_journal_sync(fa_journal *j);
 void fa_journal_close(fa_journal *j);
 
 uint32_t fa_crc32(const void *p, size_t n);
+
+/* The codec, exposed for the fuzz harness and tests (fa_buf is util.h's).
+ * fa_journal_replay decodes the intact records of a whole journal's bytes
+ * (header included, not checked) and returns the offset where they end;
+ * fa_journal_record appends one framed record (0, or -1 out of memory);
+ * fa_journal_encode appends one record's payload. Replaying what
+ * fa_journal_record wrote gives the same results, and re-encoding what
+ * replay accepted gives the same bytes. */
+#include <sys/types.h>
+#include "util.h"
+off_t fa_journal_replay(const char *data, size_t len, int dim, fa_result **out, size_t *n_out);
+int fa_journal_record(fa_buf *b, const fa_result *r, int dim);
+void fa_journal_encode(fa_buf *b, const fa_result *r, int dim);
+#define FA_JOURNAL_HEADER_LEN (11 + 4 + 64)
 #endif

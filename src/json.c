@@ -11,13 +11,13 @@
 #define MAX_DEPTH 32
 
 typedef struct {
-    const char *p, *end;
+    const char *start, *p, *end;
     int depth;
 } parser;
 
 static int perr(parser *ps, const char *what)
 {
-    return fa_error("JSON: %s at byte %ld", what, (long)(ps->end - ps->p));
+    return fa_error("JSON: %s at byte %zu", what, (size_t)(ps->p - ps->start));
 }
 
 static void ws(parser *ps)
@@ -184,7 +184,7 @@ static int parse_value(parser *ps, fa_json *out)
 
 fa_json *fa_json_parse(const char *text, size_t len)
 {
-    parser ps = {text, text + len, 0};
+    parser ps = {text, text, text + len, 0};
     fa_json *j = calloc(1, sizeof *j);
     if (!j) { fa_error("JSON: out of memory"); return NULL; }
     if (parse_value(&ps, j)) { fa_json_free(j); return NULL; }

@@ -25,7 +25,7 @@ fa_status fa_photo_decode(const void *bytes, size_t len, const fa_detect_params 
         snprintf(why, why_len, "%s", fa_last_error());
         return FA_STATUS_UNREADABLE;
     }
-    if (w * h > d->max_pixels) {
+    if (fa_image_too_large(w, h, d->max_pixels)) {
         snprintf(why, why_len, "%lldx%lld pixels declared, limit %lld", (long long)w, (long long)h,
                  (long long)d->max_pixels);
         return FA_STATUS_TOO_LARGE;
