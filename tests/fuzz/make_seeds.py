@@ -20,13 +20,13 @@ npy = open(os.path.join(cache, "embeddings.npy"), "rb").read()
 put("json", "meta.json", meta)
 put("json", "small.json", b'{"a": [1, -2.5e3, true, false, null], "s": "\\u00e9\\ud83d\\ude00\\n\\"", "o": {}}')
 put("meta", "meta.json", meta)
-# the manifest harness takes one extra last byte (0: meta.json's counts agree)
-put("manifest", "manifest.tsv", man + b"\0")
+# the manifest harness takes one extra first byte (0: meta.json's counts agree)
+put("manifest", "manifest.tsv", b"\0" + man)
 lines = man.split(b"\n")
-put("manifest", "head.tsv", b"\n".join(lines[:4]) + b"\n\0")
-odd = lines[0] + b"\n" + b"0\ta\ta/one.jpg\t0\t2\tok\t1.00\t2.00\t3.00\t4.00\t0.9000\t100\t80\t10\t123\t" + b"2d" * 32 + \
+put("manifest", "head.tsv", b"\0" + b"\n".join(lines[:4]) + b"\n")
+odd = b"\0" + lines[0] + b"\n" + b"0\ta\ta/one.jpg\t0\t2\tok\t1.00\t2.00\t3.00\t4.00\t0.9000\t100\t80\t10\t123\t" + b"2d" * 32 + \
       b"\t\n1\ta\ta/one.jpg\t1\t2\tok\t5.00\t6.00\t7.00\t8.00\t0.5000\t100\t80\t10\t123\t" + b"2d" * 32 + \
-      b"\t\n-1\tb\\tweird\tb\\tweird/x\\ny\\\\z\\xff.png\t-1\t0\tunreadable\t0\t0\t0\t0\t0\t0\t0\t5\t-7\t\ttruncated PNG\\theader\n\0"
+      b"\t\n-1\tb\\tweird\tb\\tweird/x\\ny\\\\z\\xff.png\t-1\t0\tunreadable\t0\t0\t0\t0\t0\t0\t0\t5\t-7\t\ttruncated PNG\\theader\n"
 put("manifest", "escapes.tsv", odd)
 hlen = struct.unpack("<H", npy[8:10])[0]
 put("npy", "embeddings.npy", npy[:10 + hlen + 512 * 2])
