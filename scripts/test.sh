@@ -17,3 +17,7 @@ scripts/build.sh build -DFA_SHARED="$shared"
 scripts/build.sh build-asan -DFA_SANITIZE=ON -DFA_SHARED="$shared"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j1 --timeout 1500 ${FA_ASAN_CTEST_ARGS:-})
+
+# The libFuzzer harnesses (issue 13), briefly: a clang build of the readers
+# alone; scripts/fuzz.sh without --seconds runs them long.
+scripts/fuzz.sh --seconds "${FA_FUZZ_SECONDS:-10}"

@@ -725,7 +725,12 @@ static void remove_stale(const char *dir, const char *keep_emb, const char *keep
     closedir(d);
 }
 
-static int64_t current_generation(const char *dir)
+/* The generation after every one this directory holds: the larger of
+ * meta.json's and of the generation files' numbers. meta.json alone is not
+ * enough: when it cannot be read (out of memory, an I/O error, damage) the
+ * commit would reuse the committed generation's names and truncate its
+ * files before the new meta.json is in place. */
+static int next_generation(const char *dir, int64_t *next)
 {
     char *meta = fa_path_join(dir, "meta.json"), *text = NULL;
     size_t len;
@@ -738,14 +743,27 @@ static int64_t current_generation(const char *dir)
     }
     free(text);
     free(meta);
-    return g;
+    DIR *d = opendir(dir);
+    if (!d) return fa_error("%s: %s", dir, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long long n;
+        int used = 0;
+        if ((sscanf(de->d_name, "embeddings.%lld.npy%n", &n, &used) == 1 ||
+             sscanf(de->d_name, "manifest.%lld.tsv%n", &n, &used) == 1) &&
+            used > 0 && de->d_name[used] == 0 && n > g && n < (1LL << 53))
+            g = n;
+    }
+    closedir(d);
+    *next = g + 1;
+    return 0;
 }
 
 int fa_cache_commit(const char *dir, const fa_cache_data *d)
 {
     if (d->dim <= 0 || d->dim > FA_DIM_MAX) return fa_error("%s: bad dimension %d", dir, d->dim);
-    if (fa_mkdir_p(dir)) return -1;
-    int64_t gen = current_generation(dir) + 1;
+    int64_t gen = 0;
+    if (fa_mkdir_p(dir) || next_generation(dir, &gen)) return -1;
     char emb_name[64], man_name[64], created[32];
     snprintf(emb_name, sizeof emb_name, "embeddings.%lld.npy", (long long)gen);
     snprintf(man_name, sizeof man_name, "manifest.%lld.tsv", (long long)gen);
@@ -756,6 +774,7 @@ int fa_cache_commit(const char *dir, const fa_cache_data *d)
     int rc = -1;
     if (!ep || !mp || !meta) { fa_error("out of memory"); goto out; }
     npy_header(&head, d->n_faces, d->dim);
+    if (head.oom) { fa_error("%s: out of memory", ep); goto out; }
     if (write_gen_file(ep, &head, d->emb, d->n_faces * (size_t)d->dim * 4, NULL)) goto out;
     if (write_gen_file(mp, NULL, NULL, 0, d)) { unlink(ep); goto out; }
     meta_write(&mb, d, gen, emb_name, man_name, created);

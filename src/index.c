@@ -420,7 +420,8 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     char *jpath = fa_path_join(p->cache_dir, "journal"), fp[65];
     size_t n = 0;
     int rc = -1;
-    if (!jpath || model_ids(p, ids)) goto out;
+    if (!jpath) { fa_error("out of memory"); goto out; }
+    if (model_ids(p, ids)) goto out;
     if (!p->rebuild && fa_cache_exists(p->cache_dir)) {
         if (!(old = fa_cache_open(p->cache_dir))) {
             fa_error("cannot update the existing cache: %s (use --rebuild to start over)", fa_last_error());
@@ -440,6 +441,8 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     if (!res || !work) { fa_error("out of memory"); goto out; }
     st->files = n;
     size_t n_work = plan(&scan, n, &pr, res, work, st);
+    for (size_t i = 0; i < n; i++)   /* plan's copies of the paths */
+        if (!res[i].path) { fa_error("out of memory"); goto out; }
     st->removed = count_removed(old, &scan, n);
     fa_stage_times times = {0};
     int prc = run_pipeline(p, &pr, res, work, n_work, jr, st, &times);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,8 +170,9 @@ int fa_write_file_atomic(const char *path, const void *p, size_t n)
     sprintf(tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) { fa_error("%s: %s", tmp, strerror(errno)); free(tmp); return -1; }
-    if (fa_write_all(fd, p, n) < 0 || fsync(fd) < 0) {
-        fa_error("%s: write: %s", tmp, strerror(errno));
+    int w = fa_write_all(fd, p, n);
+    if (w < 0 || fsync(fd) < 0) {
+        fa_error("%s: %s: %s", tmp, w < 0 ? "write" : "fsync", strerror(errno));
         close(fd); unlink(tmp); free(tmp);
         return -1;
     }
@@ -180,12 +182,13 @@ int fa_write_file_atomic(const char *path, const void *p, size_t n)
         return -1;
     }
     free(tmp);
-    char *dir = fa_strdup(path), *slash = strrchr(dir, '/');
-    int r = 0;
-    if (slash) { *slash = 0; r = fa_fsync_dir(*dir ? dir : "/"); }
-    else r = fa_fsync_dir(".");
-    free(dir);
-    return r;
+    /* The directory, without allocating: the new file is already in place. */
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    if (!slash) return fa_fsync_dir(".");
+    if (slash == path) return fa_fsync_dir("/");
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return fa_fsync_dir(dir);
 }
 
 int fa_mkdir_p(const char *path)
