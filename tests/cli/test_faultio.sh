@@ -15,7 +15,7 @@ mkdir -p "$D"
 cp -r "$FACES/examples/obama" "$FACES/examples/biden" "$D/"
 "$FA" index "$D" -o "$T/c" -q >/dev/null || { echo "cannot build the cache"; exit 1; }
 files=$(info_field "$T/c" files)
-runs=0 fired=0
+runs=0 fired=0 errors=0
 # inject CALL TARGET N COMMAND... : runs the command with the fault armed; sets $rc, $err, $hit
 inject() {
     local call=$1 target=$2 n=$3; shift 3
@@ -23,6 +23,8 @@ inject() {
     err=$(LD_PRELOAD="$INJ" FA_FAULT_CALL="$call" FA_FAULT_AT="$n" FA_ENOSPC_MATCH="$target" \
           FA_FAULT_LOG="$T/log" "$@" 2>&1 >/dev/null); rc=$?
     hit=0; [ -s "$T/log" ] && hit=1
+    [ "$rc" -ne 0 ] && errors=$((errors + 1))
+    [ -n "${FA_FAULTIO_VERBOSE:-}" ] && [ "$hit" -eq 1 ] && echo "$call #$n $target: exit $rc: $err"
     runs=$((runs + 1)); fired=$((fired + hit))
 }
 for call in open read write rename mmap fsync fdatasync; do
@@ -49,6 +51,7 @@ for call in open read write rename mmap fsync fdatasync; do
         done
     done
 done
-echo "$runs runs, $fired with a fault fired"
+echo "$runs runs, $fired with a fault fired, $errors ended in an error"
 check "some faults fired" test "$fired" -gt 20
+check "some ended in an error" test "$errors" -gt 10
 finish
