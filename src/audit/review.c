@@ -39,6 +39,7 @@ typedef struct {
     float score, own_m, str_m, dist, nearest;
     uint32_t matches, own_nearer;
     float own_med;          /* median distance to folder-mates (NaN alone) */
+    float ml;               /* the local midpoint M for its best folder */
     uint32_t cluster;       /* cluster number inside its folder */
     int in_own_cluster, dup, covered;
 } face_state;
@@ -63,6 +64,9 @@ typedef struct {
     uint64_t *merged;       /* folder-pair keys of same_identity in review, sorted */
     size_t n_merged;
     float *scratch;         /* n floats */
+    float W, X, M, G;       /* typical same-person and different-person distances
+                               (calibration medians), their midpoint and gap */
+    float Rmed;             /* median local scale over all faces */
     uint32_t *cand;         /* n x CAND_FOLDERS candidate other folders */
 } rctx;
 
@@ -86,10 +90,18 @@ static float rdist(const rctx *r, uint32_t i, uint32_t j)
 
 static size_t gsize(const rctx *r, uint32_t g) { return r->off[g + 1] - r->off[g]; }
 
+/* The local scale of a folder pair: the mean of the two folders' scales. */
 static float pair_scale(const rctx *r, uint32_t ga, uint32_t gb)
 {
     float a = r->R[ga], b = r->R[gb];
-    return isnan(a) ? b : isnan(b) ? a : fmaxf(a, b);
+    return isnan(a) ? b : isnan(b) ? a : 0.5f * (a + b);
+}
+
+/* How much more (negative) or less crowded than usual a region is: a local
+ * scale minus the median one. Shifts the boundaries M and X (see review.h). */
+static float crowd_shift(const rctx *r, float R)
+{
+    return isnan(R) || isnan(r->Rmed) ? 0.0f : R - r->Rmed;
 }
 
 /* ---- union-find over files ------------------------------------------------- */
@@ -148,6 +160,9 @@ static int local_scales(rctx *r)
             if (!isnan(r->a->row_scale[r->idx[q]])) r->scratch[m++] = r->a->row_scale[r->idx[q]];
         r->R[g] = median_inplace(r->scratch, m);
     }
+    size_t m = 0;
+    for (size_t i = 0; i < r->n; i++) if (!isnan(r->a->row_scale[i])) r->scratch[m++] = r->a->row_scale[i];
+    r->Rmed = median_inplace(r->scratch, m);
     /* candidate other folders per face: the first CAND_FOLDERS distinct ones */
     for (size_t i = 0; i < r->n; i++) {
         uint32_t *cand = r->cand + i * CAND_FOLDERS;
@@ -229,7 +244,7 @@ static int folder_inside(rctx *r, uint32_t g)
     }
     uint32_t nc = 1;
     for (size_t q = 0; q < m; q++) lab[q] = 0;
-    if (m >= 3 && m <= CLUSTER_MAX) nc = cluster_avg(D, m, r->a->threshold, lab, sz);
+    if (m >= 3 && m <= CLUSTER_MAX) nc = cluster_avg(D, m, r->M + crowd_shift(r, r->R[g]), lab, sz);
     /* the folder's own person: the largest cluster (first on ties) */
     uint32_t *cnt = calloc(nc, sizeof *cnt), own = 0;
     if (!cnt) { free(D); free(v); free(lab); free(sz); return -1; }
@@ -372,9 +387,9 @@ static int same_identity(rctx *r)
     if (!r->merged) return -1;
     for (size_t k = 0; k < a->n_merges; k++) {
         const fa_merge *m = &a->merges[k];
-        float R = pair_scale(r, m->folder_a, m->folder_b);
-        float inside = isnan(m->inside) ? a->calib->global_spread : m->inside;
-        float own_m = (inside - m->across) / R, str_m = (R - m->across) / R;
+        float R = pair_scale(r, m->folder_a, m->folder_b), Ml = r->M + crowd_shift(r, R);
+        float inside = isnan(m->inside) ? r->W : m->inside;
+        float own_m = (inside - m->across) / r->G, str_m = (Ml - m->across) / r->G;
         if (!(own_m + str_m > 0)) continue;
         /* merge the smaller folder into the larger */
         int swap = m->size_b > m->size_a || (m->size_b == m->size_a &&
@@ -390,7 +405,7 @@ static int same_identity(rctx *r)
         f->nearest = m->min_dist;
         f->matches = m->pairs;
         f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
-        f->review = str_m > 0 && m->pairs > 0;
+        f->review = m->pairs > 0 && m->across < Ml;
         /* the files that move: every file of the other folder */
         f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
         if (!f->files) return -1;
@@ -422,6 +437,8 @@ static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
     for (int t = 0; t < CAND_FOLDERS; t++) {
         uint32_t gb = r->cand[(size_t)i * CAND_FOLDERS + t];
         if (gb == FA_NONE) break;
+        /* one photo does not define a person: that pair is a same_identity question */
+        if (gsize(r, gb) < 2) continue;
         size_t nb = gsize(r, gb), m = nb < OTHER_MAX ? nb : OTHER_MAX;
         uint32_t matches = 0, near_row = FA_NONE;
         float nearest = INFINITY;
@@ -432,11 +449,11 @@ static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
             matches += dd <= r->a->threshold;
             if (dd < nearest) { nearest = dd; near_row = j; }
         }
-        float dB = median_inplace(r->scratch, m), R = pair_scale(r, ga, gb);
-        float own_m = (s->own_med - dB) / R, str_m = (R - dB) / R;
+        float dB = median_inplace(r->scratch, m), R = pair_scale(r, ga, gb), Ml = r->M + crowd_shift(r, R);
+        float own_m = (s->own_med - dB) / r->G, str_m = (Ml - dB) / r->G;
         if (!(own_m + str_m > s->score)) continue;
         s->best = gb; s->score = own_m + str_m; s->own_m = own_m; s->str_m = str_m;
-        s->dist = dB; s->nearest = nearest; s->matches = matches;
+        s->dist = dB; s->nearest = nearest; s->matches = matches; s->ml = Ml;
         *nearest_row = near_row;
     }
     if (s->best == FA_NONE) return;
@@ -459,7 +476,7 @@ static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)
     f->own_margin = s->own_m; f->stranger_margin = s->str_m; f->score = s->score;
     f->nearest = s->nearest; f->matches = s->matches; f->own_nearer = s->own_nearer;
     f->own_size = (uint32_t)gsize(r, f->folder); f->other_size = (uint32_t)gsize(r, s->best);
-    f->review = s->str_m > 0 && s->matches > 0;
+    f->review = s->matches > 0 && s->own_m > 0 && s->str_m > 0;
     return 0;
 }
 
@@ -494,15 +511,16 @@ static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
 {
     uint32_t ga = r->grp[i];
     float x = median_between(r, &i, 1, own, n_own, 0), R = r->R[ga], w = r->fw[ga];
-    float own_m = (x - w) / R, str_m = (x - R) / R;
-    if (!(own_m + str_m > 0)) return 0;
+    float Xl = r->X + crowd_shift(r, R);
+    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Xl) / r->G;
+    if (!(own_m + str_m > 0) && !(x > Xl)) return 0;
     fa_finding *f = new_finding(r, FA_FIND_STRAY);
     uint32_t file = r->row_file[i];
     if (!f || set_files(f, &file, 1)) return -1;
     f->file = file; f->folder = ga;
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
     f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, ga);
-    f->review = str_m > 0;
+    f->review = x > Xl;
     return 0;
 }
 
@@ -512,8 +530,9 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
 {
     float x = median_between(r, own, n_own, mix, nm, 0), R = r->R[g];
     float w = n_own >= 2 ? median_between(r, own, n_own, own, n_own, 1) : r->fw[g];
-    float own_m = (x - w) / R, str_m = (x - R) / R;
-    if (!(own_m + str_m > 0)) return 0;
+    float Xl = r->X + crowd_shift(r, R);
+    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Xl) / r->G;
+    if (!(own_m + str_m > 0) && !(x > Xl)) return 0;
     fa_finding *f = new_finding(r, FA_FIND_MIXED_FOLDER);
     if (!f) return -1;
     f->files = malloc((n_own + nm) * sizeof *f->files);
@@ -533,7 +552,7 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->other_folder = f->cluster_like[1];
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
     f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, g);
-    f->review = str_m > 0;
+    f->review = x > Xl;
     return 0;
 }
 
@@ -666,6 +685,11 @@ static int rctx_init(rctx *r)
     for (size_t g = 0; g < ng; g++) r->off[g + 2] += r->off[g + 1];
     for (size_t i = 0; i < n; i++) r->idx[r->off[r->grp[i] + 1]++] = (uint32_t)i;
     for (size_t f = 0; f < nf; f++) { r->file_row[f] = FA_NONE; r->uf[f] = (uint32_t)f; }
+    r->W = r->a->calib->within_q[5];
+    r->X = r->a->calib->cross_q[5];
+    if (isnan(r->W)) r->W = r->a->calib->global_spread;
+    r->M = 0.5f * (r->W + r->X);
+    r->G = r->X - r->W > 1e-3f * r->X ? r->X - r->W : 0.1f * r->X;   /* guard a degenerate calibration */
     for (size_t i = 0; i < n; i++) r->file_row[r->row_file[i]] = (uint32_t)i;
     return 0;
 }
