@@ -10,25 +10,36 @@
  *   mixed_folder   folder A holds two or more people (split)
  *   stray          a face unlike its folder and like no other folder (check)
  *
- * The score. Every face i has a local scale r_i: its mean distance to its
- * k = 10 nearest faces in other folders (the CSLS idea: in a crowded region of
- * the embedding everyone is near everyone, so nearness there means less).
- * A folder's scale R_A is the median of its faces' r_i (robust to the few
- * misfiled faces it may hold); a pair of folders uses R = max(R_A, R_B). A
- * score is the sum of two margins, in units of R:
- *   own margin       how much nearer the other side is than the face's own
- *                    folder-mates (misfiled: own median - median to B;
- *                    same_identity: median inside either - median across;
- *                    mixed_folder / stray: median to the rest - the folder's
- *                    usual median)
- *   stranger margin  how much nearer than the usual nearest strangers
- *                    (misfiled / same_identity: R - distance; mixed_folder /
- *                    stray, where the evidence is distance: distance - R)
- * Duplicates are facts, not statistics: score 3 for identical bytes, 2 to 3
- * for the same photo re-encoded (by distance).
- * Review cut-off: a finding is in the part a person is asked to review when its
- * score is > 0 and its stranger margin is > 0, and (misfiled / same_identity)
- * at least one of its pairs is within the calibrated threshold.
+ * The score (README "How findings are ranked"). From the calibration: W and
+ * X, the median within-folder and cross-folder distances (a typical pair of
+ * one person, of two people), their midpoint M and gap G = X - W. Every face
+ * i has a local scale r_i, its mean distance to its k = 10 nearest faces in
+ * other folders (exact top-k join, knn.h); a folder's R_A is the median r_i of
+ * its faces, Rmed the median over all faces. In a crowded region (tight crops,
+ * look-alikes) strangers are nearer than usual, so, as CSLS does, the
+ * boundaries move with the crowding: s = (R_A + R_B) / 2 - Rmed, M' = M + s,
+ * X' = X + s. A score is the sum of two margins in units of G:
+ *   misfiled       face i of A, folder B (>= 2 faces) among its nearest:
+ *                  own (o_i - d_iB) / G and stranger (M' - d_iB) / G, where
+ *                  o_i and d_iB are i's median distances to A's other faces
+ *                  and to B's faces
+ *   same_identity  folders A and B: own (inside - across) / G and stranger
+ *                  (M' - across) / G (across / inside: median distances
+ *                  across the folders / inside either; W when both hold one
+ *                  photo: this is how one-photo folders are judged)
+ *   mixed_folder   clusters of A's faces (average linkage cut at M'; the
+ *   stray          largest is the folder's person): x = median distance of a
+ *                  cluster (>= 2 faces: mixed; one: stray) to the own cluster,
+ *                  w = inside the own cluster: own (x - w) / G - 1 (0 for a
+ *                  typical stranger) and stranger (x - X') / G
+ *   duplicate      a fact, not a statistic: 3 for identical bytes, 2..3 for the
+ *                  same photo (distance below --same-photo)
+ * Review cut-off: the part of the list a person is asked to read. misfiled:
+ * both margins > 0 and one of B's faces within the calibrated threshold;
+ * same_identity: across < M' and a pair within the threshold; mixed / stray:
+ * x > X' (as far from the folder as a typical stranger); duplicates always,
+ * except a group photo filed under each of its people. The list is ordered:
+ * review first, then by score.
  */
 #ifndef FA_AUDIT_REVIEW_H
 #define FA_AUDIT_REVIEW_H
