@@ -530,9 +530,9 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
 {
     float x = median_between(r, own, n_own, mix, nm, 0), R = r->R[g];
     float w = n_own >= 2 ? median_between(r, own, n_own, own, n_own, 1) : r->fw[g];
-    float Xl = r->X + crowd_shift(r, R);
-    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Xl) / r->G;
-    if (!(own_m + str_m > 0) && !(x > Xl)) return 0;
+    float Ml = r->M + crowd_shift(r, R);
+    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Ml) / r->G;
+    if (!(own_m + str_m > 0) && !(x > Ml)) return 0;
     fa_finding *f = new_finding(r, FA_FIND_MIXED_FOLDER);
     if (!f) return -1;
     f->files = malloc((n_own + nm) * sizeof *f->files);
@@ -552,7 +552,7 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->other_folder = f->cluster_like[1];
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
     f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, g);
-    f->review = x > Xl;
+    f->review = x > Ml;
     return 0;
 }
 
@@ -584,11 +584,12 @@ static int folder_faces(rctx *r, uint32_t g, uint32_t *near)
             moved &= s->best != FA_NONE && s->best == r->fs[cl[0]].best && s->score > 0 && s->matches > 0;
         }
         if (moved) continue;
-        if (k == 1) { r->fs[cl[0]].covered = 1; if (add_stray(r, cl[0], own, n_own)) goto out; continue; }
         for (size_t q = 0; q < k; q++) { mix[nm++] = cl[q]; r->fs[cl[q]].covered = 1; }
         ends[nc++] = (uint32_t)nm;
     }
-    if (nc && add_mixed(r, g, own, n_own, mix, nm, ends, nc)) goto out;
+    /* one face apart is a stray; two or more, in any clusters, a mixed folder */
+    if (nm == 1 && add_stray(r, mix[0], own, n_own)) goto out;
+    if (nm >= 2 && add_mixed(r, g, own, n_own, mix, nm, ends, nc)) goto out;
     for (size_t q = 0; q < m; q++) {
         uint32_t i = rows[q];
         const face_state *s = &r->fs[i];
