@@ -216,6 +216,14 @@ static uint32_t cluster_avg(float *D, size_t m, float t, uint32_t *lab, uint32_t
     return nc;
 }
 
+/* Two files whose faces are the same photo are one duplicate group, unless
+ * one holds several faces: a group photo and a portrait cut from it (or a
+ * second group photo) are different files about different people. */
+static void same_photo(rctx *r, uint32_t fa, uint32_t fb)
+{
+    if (r->c->files[fa].n_faces == 1 && r->c->files[fb].n_faces == 1) uf_union(r->uf, fa, fb);
+}
+
 /* Own medians, same-photo pairs and clusters of folder g. */
 static int folder_inside(rctx *r, uint32_t g)
 {
@@ -233,7 +241,7 @@ static int folder_inside(rctx *r, uint32_t g)
             float dd = rdist(r, rows[i], rows[j]);
             D[i * m + j] = D[j * m + i] = dd;
             v[nv++] = dd;
-            if (dd < r->p->same_photo_dist) uf_union(r->uf, r->row_file[rows[i]], r->row_file[rows[j]]);
+            if (dd < r->p->same_photo_dist) same_photo(r, r->row_file[rows[i]], r->row_file[rows[j]]);
         }
     }
     r->fw[g] = median_inplace(v, nv);
@@ -283,7 +291,7 @@ static int union_identical(rctx *r)
     free(h);
     for (size_t k = 0; k < r->a->n_matches; k++) {
         const fa_match *mt = &r->a->matches[k];
-        if (mt->kind != FA_MATCH_SAME_PERSON) uf_union(r->uf, mt->file_a, mt->file_b);
+        if (mt->kind == FA_MATCH_SAME_PHOTO) same_photo(r, mt->file_a, mt->file_b);
     }
     return 0;
 }
@@ -375,6 +383,9 @@ static void merge_example(const rctx *r, uint32_t ga, uint32_t gb, uint32_t *fa_
     for (size_t k = 0; k < r->a->n_matches; k++) {
         const fa_match *m = &r->a->matches[k];
         if (m->dist >= best) continue;
+        /* a copy is reported by its duplicate finding, not as an example */
+        uint32_t ra = r->file_row[m->file_a], rb = r->file_row[m->file_b];
+        if ((ra != FA_NONE && r->fs[ra].dup) || (rb != FA_NONE && r->fs[rb].dup)) continue;
         if (m->folder_a == ga && m->folder_b == gb) { *fa_out = m->file_a; *fb_out = m->file_b; best = m->dist; }
         else if (m->folder_a == gb && m->folder_b == ga) { *fa_out = m->file_b; *fb_out = m->file_a; best = m->dist; }
     }
@@ -389,7 +400,11 @@ static int same_identity(rctx *r)
         const fa_merge *m = &a->merges[k];
         float R = pair_scale(r, m->folder_a, m->folder_b), Ml = r->M + crowd_shift(r, R);
         float inside = isnan(m->inside) ? r->W : m->inside;
-        float own_m = (inside - m->across) / r->G, str_m = (Ml - m->across) / r->G;
+        /* own: nearer than two people usually are, less any excess over the
+         * folders' inside distances (look-alike folders are tight inside) */
+        float Xl = r->X + crowd_shift(r, R);
+        float own_m = ((Xl - m->across) - fmaxf(0.0f, m->across - inside)) / r->G;
+        float str_m = (Ml - m->across) / r->G;
         if (!(own_m + str_m > 0)) continue;
         /* merge the smaller folder into the larger */
         int swap = m->size_b > m->size_a || (m->size_b == m->size_a &&
@@ -405,7 +420,7 @@ static int same_identity(rctx *r)
         f->nearest = m->min_dist;
         f->matches = m->pairs;
         f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
-        f->review = m->pairs > 0 && m->across < Ml;
+        f->review = m->pairs > 0 && m->across < Ml && f->score > 0;
         /* the files that move: every file of the other folder */
         f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
         if (!f->files) return -1;
@@ -476,7 +491,7 @@ static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)
     f->own_margin = s->own_m; f->stranger_margin = s->str_m; f->score = s->score;
     f->nearest = s->nearest; f->matches = s->matches; f->own_nearer = s->own_nearer;
     f->own_size = (uint32_t)gsize(r, f->folder); f->other_size = (uint32_t)gsize(r, s->best);
-    f->review = s->matches > 0 && s->own_m > 0 && s->str_m > 0;
+    f->review = s->matches > 0 && s->dist < s->ml && s->own_med > s->ml && s->score > 0;
     return 0;
 }
 
@@ -520,7 +535,7 @@ static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
     f->file = file; f->folder = ga;
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
     f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, ga);
-    f->review = x > Xl;
+    f->review = x > Xl && f->score > 0;
     return 0;
 }
 
@@ -552,7 +567,7 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->other_folder = f->cluster_like[1];
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
     f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, g);
-    f->review = x > Ml;
+    f->review = x > Ml && f->score > 0;
     return 0;
 }
 

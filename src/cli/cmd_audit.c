@@ -189,7 +189,7 @@ static int run(const options *o, fa_cache *c, const char *dir)
     aout_summary(stdout, &ao, o->top);
     fflush(stdout);
     if (write_reports(&ao, o, dir, &pc)) goto out;
-    printf("wrote %s/findings.csv, pairs.csv, report.json, %s/findings.json", dir, o->cache_dir);
+    printf("wrote %s/pairs.csv, findings.csv, report.json, %s/findings.json", dir, o->cache_dir);
     if (o->html_limit) printf(", report.html (%zu thumbnails, %zu unreadable)", ao.thumbs_made, ao.thumbs_failed);
     printf(" in %.1f s\n", fa_now() - t0);
     rc = FA_EXIT_OK;
