@@ -420,7 +420,9 @@ static int same_identity(rctx *r)
         f->nearest = m->min_dist;
         f->matches = m->pairs;
         f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
-        f->review = m->pairs > 0 && m->across < Ml && f->score > 0;
+        /* and the faces across are as near as the faces inside (the mix
+         * rule of findings.h, --merge-max-mix) */
+        f->review = m->pairs > 0 && m->across < Ml && !(m->across > r->p->merge_max_mix * inside) && f->score > 0;
         /* the files that move: every file of the other folder */
         f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
         if (!f->files) return -1;
