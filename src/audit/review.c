@@ -333,6 +333,8 @@ static int dup_group(rctx *r, const uint32_t *mem, size_t k)
         f->file = mem[q]; f->folder = c->files[mem[q]].folder;
         f->other_file = keep; f->other_folder = c->files[keep].folder;
         f->keep = keep;
+        f->own_size = (uint32_t)gsize(r, f->folder);
+        f->other_size = (uint32_t)gsize(r, f->other_folder);
         f->identical = same_sha(c, mem[q], keep);
         uint32_t ra = r->file_row[mem[q]], rb = r->file_row[keep];
         f->dist = f->identical ? 0.0f : (ra != FA_NONE && rb != FA_NONE ? rdist(r, ra, rb) : NAN);

@@ -387,7 +387,7 @@ static void card_body(fa_buf *b, const aout *o, const uint32_t *ff, const fa_fin
     }
     size_t n = strip_files(o, ff, f->folder, f->file, v);
     card_strip(b, o, ff, "own folder", f->folder, v, n, f->own_size, put, ud);
-    if (f->other_folder != FA_NONE) {
+    if (f->other_folder != FA_NONE && f->other_folder != f->folder) {
         n = strip_files(o, ff, f->other_folder, f->other_file, v);
         card_strip(b, o, ff, f->kind == FA_FIND_DUPLICATE ? "kept copy's folder" : "suggested folder",
                    f->other_folder, v, n, f->other_size, put, ud);
