@@ -531,7 +531,7 @@ static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
     uint32_t ga = r->grp[i];
     float x = median_between(r, &i, 1, own, n_own, 0), R = r->R[ga], w = r->fw[ga];
     float Xl = r->X + crowd_shift(r, R);
-    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Xl) / r->G;
+    float own_m = (x - w) / r->G - 0.5f, str_m = (x - Xl) / r->G;
     if (!(own_m + str_m > 0) && !(x > Xl)) return 0;
     fa_finding *f = new_finding(r, FA_FIND_STRAY);
     uint32_t file = r->row_file[i];
@@ -550,7 +550,7 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     float x = median_between(r, own, n_own, mix, nm, 0), R = r->R[g];
     float w = n_own >= 2 ? median_between(r, own, n_own, own, n_own, 1) : r->fw[g];
     float Ml = r->M + crowd_shift(r, R);
-    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Ml) / r->G;
+    float own_m = (x - w) / r->G - 0.5f, str_m = (x - Ml) / r->G;
     if (!(own_m + str_m > 0) && !(x > Ml)) return 0;
     fa_finding *f = new_finding(r, FA_FIND_MIXED_FOLDER);
     if (!f) return -1;

@@ -23,23 +23,24 @@
  *                  own (o_i - d_iB) / G and stranger (M' - d_iB) / G, where
  *                  o_i and d_iB are i's median distances to A's other faces
  *                  and to B's faces
- *   same_identity  folders A and B: own (inside - across) / G and stranger
- *                  (M' - across) / G (across / inside: median distances
- *                  across the folders / inside either; W when both hold one
- *                  photo: this is how one-photo folders are judged)
+ *   same_identity  folders A and B: own (X' - across - max(0, across -
+ *                  inside)) / G and stranger (M' - across) / G (across /
+ *                  inside: median distances across the folders / inside
+ *                  either; W when both hold one photo: this is how one-photo
+ *                  folders are judged)
  *   mixed_folder   clusters of A's faces (average linkage cut at M'; the
  *   stray          largest is the folder's person): x = median distance of a
  *                  cluster (>= 2 faces: mixed; one: stray) to the own cluster,
- *                  w = inside the own cluster: own (x - w) / G - 1 (0 for a
- *                  typical stranger) and stranger (x - X') / G
+ *                  w = inside the own cluster: own (x - w) / G - 1/2 and
+ *                  stranger (x - X') / G (stray) or (x - M') / G (mixed)
  *   duplicate      a fact, not a statistic: 3 for identical bytes, 2..3 for the
  *                  same photo (distance below --same-photo)
- * Review cut-off: the part of the list a person is asked to read. misfiled:
- * both margins > 0 and one of B's faces within the calibrated threshold;
- * same_identity: across < M' and a pair within the threshold; mixed / stray:
- * x > X' (as far from the folder as a typical stranger); duplicates always,
- * except a group photo filed under each of its people. The list is ordered:
- * review first, then by score.
+ * Review cut-off: the part of the list a person is asked to read; always a
+ * positive score, and: misfiled: d_iB < M' < o_i and one of B's faces within
+ * the calibrated threshold; same_identity: across < M', across <=
+ * merge_max_mix * inside, a pair within the threshold; stray: x > X'; mixed:
+ * x > M'; duplicates always, except a group photo filed under each of its
+ * people. The list is ordered: review first, then by score.
  */
 #ifndef FA_AUDIT_REVIEW_H
 #define FA_AUDIT_REVIEW_H
