@@ -418,7 +418,11 @@ static int same_identity(rctx *r)
         merge_example(r, ga, gb, &f->file, &f->other_file);
         f->dist = m->across; f->own = inside; f->scale = R;
         f->own_margin = own_m; f->stranger_margin = str_m;
-        f->score = own_m + str_m;
+        /* folder-level evidence: the margins are medians over every pair of
+         * the two folders, so they rest on as many independent faces as the
+         * smaller folder holds; like a z-score, weigh them by its root */
+        uint32_t n_small = m->size_a < m->size_b ? m->size_a : m->size_b;
+        f->score = (own_m + str_m) * (own_m + str_m > 0 ? sqrtf((float)(n_small ? n_small : 1)) : 1.0f);
         f->nearest = m->min_dist;
         f->matches = m->pairs;
         f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);

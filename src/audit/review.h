@@ -27,7 +27,8 @@
  *                  inside)) / G and stranger (M' - across) / G (across /
  *                  inside: median distances across the folders / inside
  *                  either; W when both hold one photo: this is how one-photo
- *                  folders are judged)
+ *                  folders are judged); a positive sum times the root of
+ *                  the smaller folder's size (folder-level evidence)
  *   mixed_folder   clusters of A's faces (average linkage cut at M'; the
  *   stray          largest is the folder's person): x = median distance of a
  *                  cluster (>= 2 faces: mixed; one: stray) to the own cluster,
