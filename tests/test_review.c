@@ -189,6 +189,51 @@ static void check_list(const fa_audit *a, const fa_cache *c)
         }
 }
 
+/* The top-k join against a naive loop over every pair with the exact
+ * measure: same neighbours (ties by row), same distances, on data with
+ * exact duplicates and several groups; and fewer than k other rows. */
+static void check_knn(void)
+{
+    enum { N = 700, DK = 24, G = 9, KK = 10 };
+    float *x = malloc((size_t)N * DK * sizeof *x);
+    uint32_t grp[N];
+    for (int i = 0; i < N; i++) {
+        grp[i] = (uint32_t)(i % G);
+        for (int q = 0; q < DK; q++) x[i * DK + q] = (float)nrand();
+    }
+    memcpy(x + 5 * DK, x + 7 * DK, DK * sizeof *x);          /* an exact duplicate across groups */
+    fa_knn *kn = fa_knn_cross(x, grp, N, DK, KK, 2);
+    CHECK(kn != NULL, "knn runs");
+    int same = 1;
+    for (int i = 0; kn && i < N; i++) {
+        double bd[KK]; int br[KK], nb = 0;
+        for (int j = 0; j < N; j++) {
+            if (grp[j] == grp[i]) continue;
+            double d2 = fa_l2sq_exact(x + i * DK, x + j * DK, DK);
+            int full = nb == KK;
+            if (full && !(d2 < bd[KK - 1] || (d2 == bd[KK - 1] && j < br[KK - 1]))) continue;
+            int p = full ? KK - 1 : nb++;
+            while (p > 0 && (bd[p - 1] > d2 || (bd[p - 1] == d2 && br[p - 1] > j))) { bd[p] = bd[p - 1]; br[p] = br[p - 1]; p--; }
+            bd[p] = d2; br[p] = j;
+        }
+        for (int q = 0; q < KK; q++)
+            if (kn->nb[i * KK + q] != (uint32_t)br[q] || kn->dist[i * KK + q] != (float)sqrt(bd[q])) {
+                if (same) fprintf(stderr, "knn row %d #%d: %u %.9g, naive %d %.9g\n", i, q, kn->nb[i * KK + q],
+                                  kn->dist[i * KK + q], br[q], sqrt(bd[q]));
+                same = 0;
+            }
+    }
+    CHECK(same, "top-k join equals the naive exact loop, neighbours and distances");
+    CHECK(kn && kn->dist[5 * KK] == 0.0f && kn->nb[5 * KK] == 7, "an exact duplicate is the nearest, at distance 0");
+    fa_knn_free(kn);
+    uint32_t two[3] = { 0, 0, 1 };
+    kn = fa_knn_cross(x, two, 3, DK, KK, 1);
+    CHECK(kn && kn->count[0] == 1 && kn->count[2] == 2 && kn->nb[0 * KK + 1] == UINT32_MAX,
+          "fewer other rows than k: the count says so, the rest is padding");
+    fa_knn_free(kn);
+    free(x);
+}
+
 /* The ids of a list, sorted, as one string. */
 static int str_cmp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
 
@@ -206,6 +251,7 @@ static char *id_set(const fa_audit *a)
 int main(void)
 {
     rs = 4242;
+    check_knn();
     fa_cache c = build();
     fa_audit_params p = fa_audit_default_params();
     p.threads = 2;

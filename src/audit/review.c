@@ -428,7 +428,7 @@ static int same_identity(rctx *r)
         f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
         /* and the faces across are as near as the faces inside (the mix
          * rule of findings.h, --merge-max-mix) */
-        f->review = m->pairs > 0 && m->across < Ml && !(m->across > r->p->merge_max_mix * inside) && f->score > 0;
+        f->review = m->pairs > 0 && m->across < Ml && !(m->size_a >= 2 && m->size_b >= 2 && m->across > r->p->merge_max_mix * inside) && f->score > 0;
         /* the files that move: every file of the other folder */
         f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
         if (!f->files) return -1;
