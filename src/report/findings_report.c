@@ -2,6 +2,7 @@
  * findings_report.c - the review list as findings.csv, JSON, text and HTML
  * cards (see findings_report.h and report.h). Paths are relative to ROOT.
  */
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -204,8 +205,10 @@ static void json_finding(fa_buf *b, const aout *o, const uint32_t *ff, size_t k)
     fa_buf_json_str(b, s.oom ? "" : s.data);
     fa_buf_free(&s);
     fa_buf_puts(b, ",\"files\":[");
-    for (uint32_t q = 0; q < f->n_files; q++) {
-        if (q) fa_buf_putc(b, ',');
+    /* the files the action touches: a split moves the clusters apart only */
+    uint32_t q0 = f->kind == FA_FIND_MIXED_FOLDER && f->n_clusters ? f->cluster_end[0] : 0;
+    for (uint32_t q = q0; q < f->n_files; q++) {
+        if (q > q0) fa_buf_putc(b, ',');
         json_file(b, o, ff, f->files[q]);
     }
     fa_buf_puts(b, "],");
@@ -263,9 +266,11 @@ int aout_findings_json(const aout *o, const char *path)
     gmtime_r(&t, &tm);
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
     const fa_model_id *enc = fa_cache_model(c, "encoder");
+    char *abs = realpath(c->dir, NULL);
     fa_buf_puts(&b, "{\"format\":1,");
     jstr(&b, "root", c->root); fa_buf_putc(&b, ',');
-    jstr(&b, "cache", c->dir);
+    jstr(&b, "cache", abs ? abs : c->dir);
+    free(abs);
     fa_buf_printf(&b, ",\"generation\":%lld,", (long long)c->generation);
     jstr(&b, "created", now); fa_buf_putc(&b, ',');
     jstr(&b, "encoder", enc ? enc->name : "");
