@@ -393,51 +393,93 @@ static void merge_example(const rctx *r, uint32_t ga, uint32_t gb, uint32_t *fa_
     }
 }
 
+/* One same_identity finding for a folder pair (m: its statistics). */
+static int merge_finding(rctx *r, const fa_merge *m)
+{
+    float R = pair_scale(r, m->folder_a, m->folder_b), Ml = r->M + crowd_shift(r, R);
+    float inside = isnan(m->inside) ? r->W : m->inside;
+    /* own: nearer than two people usually are, less any excess over the
+     * folders' inside distances (look-alike folders are tight inside) */
+    float Xl = r->X + crowd_shift(r, R);
+    float own_m = ((Xl - m->across) - fmaxf(0.0f, m->across - inside)) / r->G;
+    float str_m = (Ml - m->across) / r->G;
+    if (!(own_m + str_m > 0)) return 0;
+    /* merge the smaller folder into the larger */
+    int swap = m->size_b > m->size_a || (m->size_b == m->size_a &&
+               strcmp(r->c->folders[m->folder_b], r->c->folders[m->folder_a]) < 0);
+    uint32_t ga = swap ? m->folder_b : m->folder_a, gb = swap ? m->folder_a : m->folder_b;
+    fa_finding *f = new_finding(r, FA_FIND_SAME_IDENTITY);
+    if (!f) return -1;
+    f->folder = ga; f->other_folder = gb;
+    merge_example(r, ga, gb, &f->file, &f->other_file);
+    f->dist = m->across; f->own = inside; f->scale = R;
+    f->own_margin = own_m; f->stranger_margin = str_m;
+    /* folder-level evidence: the margins are medians over every pair of
+     * the two folders, so they rest on as many independent faces as the
+     * smaller folder holds; like a z-score, weigh them by its root */
+    uint32_t n_small = m->size_a < m->size_b ? m->size_a : m->size_b;
+    f->score = (own_m + str_m) * sqrtf((float)(n_small ? n_small : 1));
+    f->nearest = m->min_dist;
+    f->matches = m->pairs;
+    f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
+    /* and the faces across are as near as the faces inside (the mix
+     * rule of findings.h, --merge-max-mix) */
+    f->review = m->pairs > 0 && m->across < Ml &&
+                !(m->size_a >= 2 && m->size_b >= 2 && m->across > r->p->merge_max_mix * inside) && f->score > 0;
+    /* the files that move: every file of the other folder */
+    f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
+    if (!f->files) return -1;
+    for (size_t q = r->off[gb]; q < r->off[gb + 1]; q++) f->files[f->n_files++] = r->row_file[r->idx[q]];
+    if (f->review) r->merged[r->n_merged++] = (uint64_t)(m->folder_a < m->folder_b ? m->folder_a : m->folder_b) << 32 |
+                                              (m->folder_a < m->folder_b ? m->folder_b : m->folder_a);
+    return 0;
+}
+
+/* A one-photo folder whose face has no pair within the threshold with its
+ * nearest folder still gets that folder pair judged (never in review: the
+ * calibrated threshold is not met), so a split-off photo is listed. */
+static int lone_merges(rctx *r, const uint64_t *keys, size_t nk)
+{
+    for (uint32_t g = 0; g < r->ng; g++) {
+        if (gsize(r, g) != 1) continue;
+        uint32_t i = r->idx[r->off[g]], gb = r->cand[(size_t)i * CAND_FOLDERS];
+        if (gb == FA_NONE) continue;
+        uint64_t key = (uint64_t)(g < gb ? g : gb) << 32 | (g < gb ? gb : g);
+        if (nk && bsearch(&key, keys, nk, sizeof key, u64cmp)) continue;
+        size_t nb = gsize(r, gb), m = nb < OTHER_MAX ? nb : OTHER_MAX;
+        float nearest = INFINITY;
+        for (size_t q = 0; q < m; q++) {
+            r->scratch[q] = rdist(r, i, r->idx[r->off[gb] + q * nb / m]);
+            nearest = fminf(nearest, r->scratch[q]);
+        }
+        fa_merge mm;
+        memset(&mm, 0, sizeof mm);
+        mm.folder_a = g < gb ? g : gb; mm.folder_b = g < gb ? gb : g;
+        mm.size_a = (uint32_t)gsize(r, mm.folder_a); mm.size_b = (uint32_t)gsize(r, mm.folder_b);
+        mm.across = median_inplace(r->scratch, m);
+        mm.inside = r->fw[gb];
+        mm.min_dist = nearest;
+        if (merge_finding(r, &mm)) return -1;
+    }
+    return 0;
+}
+
 static int same_identity(rctx *r)
 {
     const fa_audit *a = r->a;
-    r->merged = malloc((a->n_merges ? a->n_merges : 1) * sizeof *r->merged);
-    if (!r->merged) return -1;
-    for (size_t k = 0; k < a->n_merges; k++) {
-        const fa_merge *m = &a->merges[k];
-        float R = pair_scale(r, m->folder_a, m->folder_b), Ml = r->M + crowd_shift(r, R);
-        float inside = isnan(m->inside) ? r->W : m->inside;
-        /* own: nearer than two people usually are, less any excess over the
-         * folders' inside distances (look-alike folders are tight inside) */
-        float Xl = r->X + crowd_shift(r, R);
-        float own_m = ((Xl - m->across) - fmaxf(0.0f, m->across - inside)) / r->G;
-        float str_m = (Ml - m->across) / r->G;
-        if (!(own_m + str_m > 0)) continue;
-        /* merge the smaller folder into the larger */
-        int swap = m->size_b > m->size_a || (m->size_b == m->size_a &&
-                   strcmp(r->c->folders[m->folder_b], r->c->folders[m->folder_a]) < 0);
-        uint32_t ga = swap ? m->folder_b : m->folder_a, gb = swap ? m->folder_a : m->folder_b;
-        fa_finding *f = new_finding(r, FA_FIND_SAME_IDENTITY);
-        if (!f) return -1;
-        f->folder = ga; f->other_folder = gb;
-        merge_example(r, ga, gb, &f->file, &f->other_file);
-        f->dist = m->across; f->own = inside; f->scale = R;
-        f->own_margin = own_m; f->stranger_margin = str_m;
-        /* folder-level evidence: the margins are medians over every pair of
-         * the two folders, so they rest on as many independent faces as the
-         * smaller folder holds; like a z-score, weigh them by its root */
-        uint32_t n_small = m->size_a < m->size_b ? m->size_a : m->size_b;
-        f->score = (own_m + str_m) * (own_m + str_m > 0 ? sqrtf((float)(n_small ? n_small : 1)) : 1.0f);
-        f->nearest = m->min_dist;
-        f->matches = m->pairs;
-        f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
-        /* and the faces across are as near as the faces inside (the mix
-         * rule of findings.h, --merge-max-mix) */
-        f->review = m->pairs > 0 && m->across < Ml && !(m->size_a >= 2 && m->size_b >= 2 && m->across > r->p->merge_max_mix * inside) && f->score > 0;
-        /* the files that move: every file of the other folder */
-        f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
-        if (!f->files) return -1;
-        for (size_t q = r->off[gb]; q < r->off[gb + 1]; q++) f->files[f->n_files++] = r->row_file[r->idx[q]];
-        if (f->review) r->merged[r->n_merged++] = (uint64_t)(m->folder_a < m->folder_b ? m->folder_a : m->folder_b) << 32 |
-                                                  (m->folder_a < m->folder_b ? m->folder_b : m->folder_a);
+    size_t n = a->n_merges;
+    r->merged = malloc((n ? n : 1) * sizeof *r->merged);
+    uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
+    if (!r->merged || !keys) { free(keys); return -1; }
+    for (size_t k = 0; k < n; k++) {
+        keys[k] = (uint64_t)a->merges[k].folder_a << 32 | a->merges[k].folder_b;
+        if (merge_finding(r, &a->merges[k])) { free(keys); return -1; }
     }
+    qsort(keys, n, sizeof *keys, u64cmp);
+    int rc = lone_merges(r, keys, n);
+    free(keys);
     qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
-    return 0;
+    return rc;
 }
 
 static int is_merged(const rctx *r, uint32_t ga, uint32_t gb)
