@@ -57,6 +57,14 @@ plant kpop_idols --split Naeun --move Jihyo:Chaeyong:3 --copy Irene:Seulgi --ree
     --within Dahyun --control Lisa,Umji
 sed -n '1,20p' "$T/kpop_idols.psummary" | sed 's/^/  /'
 run_checker "$T/kpop_idols.paudit/report.json" "$T/kpop_idols.plan.json" --top-slack 2 --max-unplanted-per-100 5
+# the review list: every planted error in review, within the top (planted + 4)
+# (the dataset's own strays, e.g. Naeun/cj6lsxs92mo41.jpg and Sana/ae1367e.jpg, rank above)
+run_findings() {   # run_findings FINDINGS PLAN ARGS...
+    while read -r kind ok what; do
+        if [ "$kind" = check ]; then check_eq "$what" "$ok" 1; else echo "  $ok $what"; fi
+    done < <("$PY" "$HERE/findings_check.py" "$@")
+}
+run_findings "$T/kpop_idols.pcache/findings.json" "$T/kpop_idols.plan.json" --slack 4
 
 # ---- nogizaka46 --------------------------------------------------------------------
 nc=$(dataset_cache nogizaka46)
@@ -93,4 +101,5 @@ plant nogizaka46 --split 堀未央奈 --move 生田絵梨花:西野七瀬:3 --co
 sed -n '1,20p' "$T/nogizaka46.psummary" | sed 's/^/  /'
 # nogizaka46 has more of its own oddities (group photos, its producer's folder): a looser bound.
 run_checker "$T/nogizaka46.paudit/report.json" "$T/nogizaka46.plan.json" --top-slack 2 --max-unplanted-per-100 10
+run_findings "$T/nogizaka46.pcache/findings.json" "$T/nogizaka46.plan.json" --slack 4
 finish

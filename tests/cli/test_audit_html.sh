@@ -24,8 +24,8 @@ mv "$T/tree/$dst" "$T/tree/Seulgi/$evil"
 "$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
 "$FA" audit "$T/c" -o "$T/out" -q >"$T/summary.txt"
 check "report.html written" test -s "$T/out/report.html"
-npairs=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["pairs"]), len(r["duplicates"]), len(r["outliers"]), len(r["merges"]))' "$T/out/report.json")
-read -r np nd no nm <<<"$npairs"
+npairs=$("$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["pairs"]), len(r["duplicates"]), len(r["outliers"]), len(r["merges"]), len(r["findings"]), r["findings"][0]["id"] if r["findings"] else "-")' "$T/out/report.json")
+read -r np nd no nm nf fid <<<"$npairs"
 
 # The page as Chromium sees it: a probe appended to a copy counts what loaded.
 cp "$T/out/report.html" "$T/probe.html"
@@ -38,7 +38,9 @@ window.addEventListener("load", () => {
   const p = document.createElement("pre");
   p.id = "fa-probe";
   p.textContent = `images ${imgs.length} loaded ${ok} pairs ${q("tr.pair")} dups ${q("tr.dup")} ` +
-    `outliers ${q("tr.outlier")} merges ${q("tr.merge")} injected ${q("img[onerror]")} title ${document.title}`;
+    `outliers ${q("tr.outlier")} merges ${q("tr.merge")} cards ${q("div.card")} ` +
+    `cardthumbs ${q("div.card img.thumb")} first ${(document.querySelector("div.card") || {}).id} ` +
+    `injected ${q("img[onerror]")} title ${document.title}`;
   document.body.appendChild(p);
 });
 </script>
@@ -48,7 +50,7 @@ run_chromium() { timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu -
 dom=$(run_chromium --virtual-time-budget=10000 --dump-dom "file://$T/probe.html")
 probe=$(sed -n 's/.*<pre id="fa-probe">\([^<]*\)<\/pre>.*/\1/p' <<<"$dom")
 echo "  chromium: $probe"
-read -r _ nimg _ nloaded _ hp _ hd _ ho _ hm _ inj _ title <<<"$probe"
+read -r _ nimg _ nloaded _ hp _ hd _ ho _ hm _ hc _ hct _ hfirst _ inj _ title <<<"$probe"
 check "chromium loaded the page" test -n "$probe"
 check "the page has thumbnails" test "${nimg:-0}" -gt 0
 check_eq "every thumbnail decoded" "${nloaded:-x}" "${nimg:-y}"
@@ -56,6 +58,9 @@ check_eq "a row per pair" "${hp:-}" "$np"
 check_eq "a row per duplicate group" "${hd:-}" "$nd"
 check_eq "a row per outlier" "${ho:-}" "$no"
 check_eq "a row per folder pair" "${hm:-}" "$nm"
+check_eq "a card per finding" "${hc:-}" "$nf"
+check "every card shows faces (the face and its folders' strips)" test "${hct:-0}" -ge "$((2 * nf))"
+check_eq "the first card is the first finding" "${hfirst:-}" "$fid"
 check_eq "a file name made of HTML stays text" "${inj:-x}" 0
 check_eq "no script from a file name ran" "${title:-}" "faceaudit audit"
 check_contains "the HTML file name shows as text" "$dom" '&lt;img src=x onerror="document.title=1"&gt;.jpg'
