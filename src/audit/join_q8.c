@@ -116,9 +116,9 @@ int fa_q8set_make(fa_q8set *q, const float *x, size_t n, int d)
     q->k4 = (d + 3) / 4;
     q->nsb = (n + SB - 1) / SB;
     size_t npad = q->nsb * SB, stride = 4 * (size_t)q->k4, n1 = n ? n : 1, np1 = npad ? npad : 1;
-    q->rows = calloc(n1 * stride, 1);
+    q->rows = calloc((n + MR) * stride, 1);   /* + MR zero rows: see q8_micro */
     q->pack = malloc(np1 * stride);
-    q->corr = malloc(n1 * sizeof *q->corr);
+    q->corr = calloc(n + MR, sizeof *q->corr);
     q->sigma = malloc(n1 * sizeof *q->sigma);
     q->w = malloc(np1 * sizeof *q->w);
     q->nb = malloc(np1 * sizeof *q->nb);
@@ -226,51 +226,58 @@ static void q8_hits(fa_join_ctx *ctx, const fa_rowset *A, size_t i, const fa_row
 #ifdef FA_Q8_X86
 #define Q8_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-/* One micro-tile: rows [i0, i0+mr) of A against superblock sb of B. mr is a
- * compile-time constant at every call, so acc[][] lives in 4*mr registers. */
+/* Thresholds row r's four accumulators (16 columns each) of a micro-tile. */
 static inline __attribute__((always_inline)) Q8_TARGET void
-q8_micro(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa, size_t i0, const int mr,
-         const fa_rowset *B, const fa_q8set *qb, size_t sb, const q8_cols *cc, int d, double t2)
+q8_row(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa, size_t i,
+       const fa_rowset *B, const fa_q8set *qb, size_t sb, const q8_cols *cc, int d,
+       double t2, __m512i x0, __m512i x1, __m512i x2, __m512i x3)
+{
+    const size_t col0 = sb * SB;
+    __m512 sa = _mm512_set1_ps(qa->sigma[i]);
+    __m512 th = _mm512_set1_ps(fa_q8_threshold(qa, i, qb, sb, t2));
+    __m512i x[4] = { x0, x1, x2, x3 };
+    for (int c = 0; c < 4; c++) {
+        __m512 cf = _mm512_mul_ps(sa, _mm512_loadu_ps(qb->w + col0 + 16 * c));
+        __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(x[c]), cf,
+                                    _mm512_loadu_ps(qb->nb + col0 + 16 * c));
+        __mmask16 m = _mm512_cmp_ps_mask(v, th, _CMP_LE_OQ);
+        if (__builtin_expect(m != 0, 0))
+            q8_hits(ctx, A, i, B, col0 + 16 * c, m, cc, d, t2);
+    }
+}
+
+/* One micro-tile: rows [i0, i0+6) of A (the quantised rows are padded so
+ * that 6 always exist) against superblock sb of B; only the first m rows
+ * are thresholded. 24 named accumulators: an array of vectors made GCC
+ * spill them to the stack on every step. */
+static Q8_TARGET void q8_micro(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa,
+                               size_t i0, size_t m, const fa_rowset *B, const fa_q8set *qb,
+                               size_t sb, const q8_cols *cc, int d, double t2)
 {
     const int k4 = qa->k4, stride = 4 * k4;
-    __m512i acc[MR][4];
-#pragma GCC unroll 6
-    for (int r = 0; r < mr; r++) {
-        __m512i z = _mm512_set1_epi32(-qa->corr[i0 + r]);
-        acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = z;
-    }
+#define Q8_INIT(r) __m512i a##r##0 = _mm512_set1_epi32(-qa->corr[i0 + r]), \
+    a##r##1 = a##r##0, a##r##2 = a##r##0, a##r##3 = a##r##0;
+    Q8_INIT(0) Q8_INIT(1) Q8_INIT(2) Q8_INIT(3) Q8_INIT(4) Q8_INIT(5)
     const uint8_t *bp = qb->pack + (size_t)sb * k4 * 256;
     const int8_t *ap = qa->rows + i0 * (size_t)stride;
-    for (int g = 0; g < k4; g++, bp += 256) {
+    for (int g = 0; g < k4; g++, bp += 256, ap += 4) {
         __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 64),
                 b2 = _mm512_loadu_si512(bp + 128), b3 = _mm512_loadu_si512(bp + 192);
-#pragma GCC unroll 6
-        for (int r = 0; r < mr; r++) {
-            int32_t a4;
-            memcpy(&a4, ap + r * stride + 4 * g, 4);
-            __m512i av = _mm512_set1_epi32(a4);
-            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
-            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
-            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], b2, av);
-            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], b3, av);
-        }
+#define Q8_STEP(r) { int32_t a4; memcpy(&a4, ap + r * stride, 4); \
+        __m512i av = _mm512_set1_epi32(a4); \
+        a##r##0 = _mm512_dpbusd_epi32(a##r##0, b0, av); \
+        a##r##1 = _mm512_dpbusd_epi32(a##r##1, b1, av); \
+        a##r##2 = _mm512_dpbusd_epi32(a##r##2, b2, av); \
+        a##r##3 = _mm512_dpbusd_epi32(a##r##3, b3, av); }
+        Q8_STEP(0) Q8_STEP(1) Q8_STEP(2) Q8_STEP(3) Q8_STEP(4) Q8_STEP(5)
     }
-    const size_t col0 = sb * SB;
-#pragma GCC unroll 6
-    for (int r = 0; r < mr; r++) {
-        __m512 sa = _mm512_set1_ps(qa->sigma[i0 + r]);
-        __m512 th = _mm512_set1_ps(fa_q8_threshold(qa, i0 + r, qb, sb, t2));
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) {
-            __m512 cf = _mm512_mul_ps(sa, _mm512_loadu_ps(qb->w + col0 + 16 * c));
-            __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(acc[r][c]), cf,
-                                        _mm512_loadu_ps(qb->nb + col0 + 16 * c));
-            __mmask16 m = _mm512_cmp_ps_mask(v, th, _CMP_LE_OQ);
-            if (__builtin_expect(m != 0, 0))
-                q8_hits(ctx, A, i0 + r, B, col0 + 16 * c, m, cc, d, t2);
-        }
-    }
-    ctx->flops += 2.0 * mr * SB * d;
+#define Q8_ROW(r) if (r < m) q8_row(ctx, A, qa, i0 + r, B, qb, sb, cc, d, t2, \
+                                    a##r##0, a##r##1, a##r##2, a##r##3);
+    Q8_ROW(0) Q8_ROW(1) Q8_ROW(2) Q8_ROW(3) Q8_ROW(4) Q8_ROW(5)
+#undef Q8_INIT
+#undef Q8_STEP
+#undef Q8_ROW
+    ctx->flops += 2.0 * m * SB * d;
 }
 
 /* True when the micro-tile holds no pair: one group throughout (sorted
@@ -299,14 +306,7 @@ Q8_TARGET void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8
         for (size_t i0 = a0; i0 < a1; i0 += MR) {
             size_t m = a1 - i0 < MR ? a1 - i0 : MR;
             if (q8_skip(A, i0, m, B, c0, c1, upper)) continue;
-            switch (m) {
-            case 6: q8_micro(ctx, A, qa, i0, 6, B, qb, sb, &cc, d, t2); break;
-            case 5: q8_micro(ctx, A, qa, i0, 5, B, qb, sb, &cc, d, t2); break;
-            case 4: q8_micro(ctx, A, qa, i0, 4, B, qb, sb, &cc, d, t2); break;
-            case 3: q8_micro(ctx, A, qa, i0, 3, B, qb, sb, &cc, d, t2); break;
-            case 2: q8_micro(ctx, A, qa, i0, 2, B, qb, sb, &cc, d, t2); break;
-            default: q8_micro(ctx, A, qa, i0, 1, B, qb, sb, &cc, d, t2); break;
-            }
+            q8_micro(ctx, A, qa, i0, m, B, qb, sb, &cc, d, t2);
         }
     }
 }
