@@ -65,18 +65,6 @@ static void list_problems(const char *cache_dir)
     fa_cache_close(c);
 }
 
-/* Aligned crops: the face fills the frame, so one pass at a fixed small size
- * finds it; 144 px puts a 89x109 crop's ~65 px face above the detector's
- * ~80 px window (1.3x) and shrinks 160 px crops a little. Measured on 279
- * celeba_aligned crops: the same 279 faces with 17% less CPU than the
- * default policy (which runs a second look at 2x on most of them). */
-static void aligned_preset(fa_detect_params *d)
-{
-    d->detect_long_side = 144;
-    d->upsample_min_side = 144;
-    d->retry_long_side = 288;
-}
-
 static int parse(int argc, char **argv, fa_index_params *p, const char **models_opt, const char **encoder,
                  int *quiet)
 {
@@ -100,7 +88,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         case 'D': if (cli_int("--detect-size", optarg, 80, 8192, &v)) return -1; p->detect.detect_long_side = (int)v; break;
         case 'U': if (cli_int("--upsample-below", optarg, 0, 4096, &v)) return -1; p->detect.upsample_min_side = (int)v; break;
         case 'T': if (cli_int("--retry-size", optarg, 0, 8192, &v)) return -1; p->detect.retry_long_side = (int)v; break;
-        case 'A': aligned_preset(&p->detect); break;
+        case 'A': fa_detect_aligned_params(&p->detect); break;
         case 'P': if (cli_int("--max-megapixels", optarg, 1, 100000, &v)) return -1; p->detect.max_pixels = v * 1000000LL; break;
         case 'L': if (cli_int("--limit", optarg, 1, 1L << 40, &v)) return -1; p->limit = (size_t)v; break;
         case 'C': if (cli_double("--checkpoint", optarg, 0.1, 3600, &p->checkpoint_seconds)) return -1; break;
