@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "blascore.h"
 #include "faceaudit/index.h"
 #include "faceaudit/models.h"
 #include "scan.h"
@@ -99,6 +100,7 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
 
 int main(int argc, char **argv)
 {
+    fa_blas_reexec_if_generic(argv);   /* same BLAS kernels as the tool */
     if (argc != 5) {
         fprintf(stderr, "usage: bench_index ours|aligned|reference ROOT MODELS_DIR LIMIT\n");
         return 2;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <omp.h>
 #include <cblas.h>
+#include "blascore.h"
 #include "faceaudit/faceaudit.h"
 #include "../src/audit/join.h"
 #include "../src/audit/ivf.h"
@@ -95,6 +96,7 @@ static double sgemm_tile_peak(int m, int nn, int d, int threads)
 
 int main(int argc, char **argv)
 {
+    fa_blas_reexec_if_generic(argv);   /* same BLAS kernels as the tool */
     if (argc < 2) { fprintf(stderr, "usage: bench_join DIR [threads] [max_dist] [runs] [R C]\n"); return 2; }
     const char *dir = argv[1];
     int threads = argc > 2 ? atoi(argv[2]) : 2;
