@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "blascore.h"
 #include "faceaudit/faceaudit.h"
 #include "../src/audit/findings.h"
 
@@ -34,6 +35,7 @@ static char **read_lines(const char *path, size_t *n)
 
 int main(int argc, char **argv)
 {
+    fa_blas_reexec_if_generic(argv);   /* same BLAS kernels as the tool */
     if (argc < 2) { fprintf(stderr, "usage: bench_audit DIR [threads] [max_dist] [mode] [nprobe]\n"); return 2; }
     const char *dir = argv[1];
     char path[4096];

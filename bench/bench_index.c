@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "blascore.h"
 #include "faceaudit/index.h"
 #include "faceaudit/models.h"
 #include "scan.h"
@@ -27,7 +28,7 @@ static double peak_rss_mb(void)
     return ru.ru_maxrss / 1024.0;
 }
 
-static int run_ours(const char *root, const fa_models *m, size_t limit)
+static int run_ours(const char *root, const fa_models *m, size_t limit, int aligned)
 {
     char cache[] = "/tmp/fa-bench-cache-XXXXXX";
     if (!mkdtemp(cache)) return 1;
@@ -35,6 +36,7 @@ static int run_ours(const char *root, const fa_models *m, size_t limit)
     fa_index_default_params(&p);
     p.root = root; p.cache_dir = cache; p.limit = limit; p.rebuild = 1;
     p.detector = m->detector; p.landmarks = m->landmarks; p.encoder = m->encoder;
+    if (aligned) fa_detect_aligned_params(&p.detect);
     fa_index_stats st;
     int rc = fa_index_run(&p, &st);
     char cmd[128];
@@ -42,8 +44,8 @@ static int run_ours(const char *root, const fa_models *m, size_t limit)
     if (system(cmd) != 0) rc = -1;
     if (rc) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
     double n = (double)st.encoded;
-    printf("mode=ours files=%zu faces=%zu with_face=%zu seconds=%.2f ips=%.2f decode_ms=%.1f detect_ms=%.1f "
-           "encode_ms=%.1f rss_mb=%.0f\n", st.files, st.faces, st.status[FA_STATUS_OK], st.seconds,
+    printf("mode=%s files=%zu faces=%zu with_face=%zu seconds=%.2f ips=%.2f decode_ms=%.1f detect_ms=%.1f "
+           "encode_ms=%.1f rss_mb=%.0f\n", aligned ? "aligned" : "ours", st.files, st.faces, st.status[FA_STATUS_OK], st.seconds,
            n / st.seconds, 1000 * (st.t_read + st.t_decode) / n, 1000 * st.t_detect / n, 1000 * st.t_encode / n,
            peak_rss_mb());
     return 0;
@@ -98,12 +100,15 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
 
 int main(int argc, char **argv)
 {
+    fa_blas_reexec_if_generic(argv);   /* same BLAS kernels as the tool */
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_index ours|reference ROOT MODELS_DIR LIMIT\n");
+        fprintf(stderr, "usage: bench_index ours|aligned|reference ROOT MODELS_DIR LIMIT\n");
         return 2;
     }
     fa_models m;
     if (fa_models_resolve(argv[3], NULL, &m)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
     size_t limit = (size_t)strtoull(argv[4], NULL, 10);
-    return strcmp(argv[1], "ours") == 0 ? run_ours(argv[2], &m, limit) : run_reference(argv[2], &m, limit);
+    if (strcmp(argv[1], "ours") == 0 || strcmp(argv[1], "aligned") == 0)
+        return run_ours(argv[2], &m, limit, strcmp(argv[1], "aligned") == 0);
+    return run_reference(argv[2], &m, limit);
 }

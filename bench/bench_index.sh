@@ -4,7 +4,9 @@
 # full-resolution detection, no upsampling, one image at a time), in one run:
 # images/s, per-stage ms per image, faces found and peak RSS, with ratios.
 # RUNS (default 3) runs per cell; the table shows medians.
-# NOGI_LIMIT (default 120) images of nogizaka46 (the reference needs ~1 s each).
+# NOGI_LIMIT (default 120) images of nogizaka46 (the reference needs ~1 s each),
+# CELEBA_LIMIT (default 300) of celeba_aligned. The crop sets also run with
+# the aligned-crop policy (index --aligned).
 set -euo pipefail
 B=${1:-build}; M=${2:-${FACEAUDIT_MODELS:-$HOME/.local/share/faceaudit/models}}; S=${3:-../shared}
 RUNS=${RUNS:-3}
@@ -26,11 +28,16 @@ run_cell() {   # run_cell MODE ROOT LIMIT -> prints median line fields
 
 printf '%-12s %-9s %6s %6s %6s %8s %7s %8s %8s %8s %7s\n' dataset mode files faces w/face seconds img/s \
     decode_ms detect_ms encode_ms rss_MB
-for ds in "kpop_idols 0" "nogizaka46 ${NOGI_LIMIT:-120}"; do
+for ds in "kpop_idols 0 1" "celeba_aligned ${CELEBA_LIMIT:-300} 1" "nogizaka46 ${NOGI_LIMIT:-120} 0"; do
     set -- $ds
     ref=$(run_cell reference "$S/faces/$1" "$2")
     ours=$(run_cell ours "$S/faces/$1" "$2")
-    for line in "reference|$ref" "faceaudit|$ours"; do
+    lines=("reference|$ref" "faceaudit|$ours")
+    if [ "$3" = 1 ]; then
+        al=$(run_cell aligned "$S/faces/$1" "$2")
+        lines+=("--aligned|$al")
+    fi
+    for line in "${lines[@]}"; do
         IFS='|' read -r mode l <<<"$line"
         printf '%-12s %-9s %6s %6s %6s %8s %7s %8s %8s %8s %7s\n' "$1" "$mode" "$(field files <<<"$l")" \
             "$(field faces <<<"$l")" "$(field with_face <<<"$l")" "$(field seconds <<<"$l")" "$(field ips <<<"$l")" \
@@ -39,4 +46,7 @@ for ds in "kpop_idols 0" "nogizaka46 ${NOGI_LIMIT:-120}"; do
     printf '%-12s speed-up %.1fx (images/s), faces %s vs %s\n' "$1" \
         "$(awk -v a="$(field ips <<<"$ours")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')" \
         "$(field faces <<<"$ours")" "$(field faces <<<"$ref")"
+    if [ "$3" = 1 ]; then printf '%-12s --aligned speed-up %.1fx (images/s), faces %s vs %s\n' "$1" \
+        "$(awk -v a="$(field ips <<<"$al")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')" \
+        "$(field faces <<<"$al")" "$(field faces <<<"$ref")"; fi
 done

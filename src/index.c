@@ -303,6 +303,17 @@ void fa_index_default_params(fa_index_params *p)
     p->checkpoint_seconds = 2.0;
 }
 
+/* 144 px puts a 89x109 crop's ~65 px face (1.3x) above the detector's
+ * ~80 px window and shrinks 160 px crops a little; the default policy
+ * instead looks at such crops twice (1x, then 2x). Measured on 279
+ * celeba_aligned crops: the same 279 faces with 17% less CPU. */
+void fa_detect_aligned_params(fa_detect_params *d)
+{
+    d->detect_long_side = 144;
+    d->upsample_min_side = 144;
+    d->retry_long_side = 288;
+}
+
 static void report(const fa_index_params *p, fa_index_progress *pg, double t0, int final)
 {
     if (!p->progress) return;

@@ -224,8 +224,86 @@ static void test_errors_and_cap(void)
     free(h);
 }
 
+/* The int8 path against the fp32 path and the naive loop on data chosen to
+ * stress its error bound: near-duplicates, pairs placed at the threshold to
+ * within an ulp, large and mixed norms, one dominant component (most
+ * quantised components 0), sizes off the 6x64 micro-tile. */
+static void both_paths(const char *name, const float *x, const uint32_t *g, size_t n,
+                       int d, float t)
+{
+    fa_pairvec ref = { 0 }, a = { 0 }, b = { 0 };
+    naive(x, g, n, d, t, &ref);
+    fa_join_params p = fa_join_default_params();
+    p.threads = 2;
+    p.tile_rows = 100;            /* not a multiple of 6 or 64 */
+    p.tile_cols = 130;
+    fa_join_stats sa, sb;
+    p.fp32_only = 1;
+    CHECK(fa_join_exact(x, g, n, d, t, &p, &a, &sa) == 0, "%s fp32: %s", name, fa_last_error());
+    p.fp32_only = 0;
+    CHECK(fa_join_exact(x, g, n, d, t, &p, &b, &sb) == 0, "%s int8: %s", name, fa_last_error());
+    CHECK(sa.int8 == 0, "%s: fp32_only honoured", name);
+    CHECK(sb.int8 == fa_q8_supported(), "%s: int8 path used where supported", name);
+    CHECK(same_pairs(&ref, &a) && same_pairs(&ref, &b), "%s: naive %zu fp32 %zu int8 %zu",
+          name, ref.n, a.n, b.n);
+    fa_pairvec_free(&ref);
+    fa_pairvec_free(&a);
+    fa_pairvec_free(&b);
+}
+
+static void test_int8_adversarial(void)
+{
+    int d = 128;
+    size_t n = 777;
+    float *x = malloc(n * d * sizeof *x);
+    uint32_t *g = malloc(n * sizeof *g);
+    rng_state = 2024;
+    make_data(x, g, n, d, 40, 60, 0.5, 0);
+    both_paths("clustered", x, g, n, d, 0.6f);
+    /* near-duplicates: every 5th row a copy of an earlier one moved by 1e-6 */
+    for (size_t r = 5; r < n; r += 5) {
+        size_t src = (size_t)(urand() * r);
+        for (int k = 0; k < d; k++) x[r * d + k] = x[src * d + k] + (float)(1e-6 * nrand());
+    }
+    both_paths("near-duplicates t=1e-5", x, g, n, d, 1e-5f);
+    both_paths("near-duplicates t=0", x, g, n, d, 0.0f);
+    /* pairs at the threshold: row r+1 = row r + t*u (u a unit vector), t
+     * rounded so that some land just inside, some just outside */
+    float t = 0.55f;
+    for (size_t r = 0; r + 1 < n; r += 2) {
+        double u[128], s = 0;
+        for (int k = 0; k < d; k++) { u[k] = nrand(); s += u[k] * u[k]; }
+        for (int k = 0; k < d; k++) x[(r + 1) * d + k] = (float)(x[r * d + k] + t * u[k] / sqrt(s));
+        g[r + 1] = g[r] + 1;
+    }
+    both_paths("at threshold", x, g, n, d, t);
+    both_paths("at threshold, next float down", x, g, n, d, nextafterf(t, 0));
+    both_paths("at threshold, next float up", x, g, n, d, nextafterf(t, 1));
+    /* large and mixed norms: rows scaled by 1, 1e3 or 1e-3 */
+    for (size_t r = 0; r < n; r++) {
+        float f = r % 3 == 0 ? 1e3f : r % 3 == 1 ? 1.0f : 1e-3f;
+        for (int k = 0; k < d; k++) x[r * d + k] *= f;
+    }
+    both_paths("mixed norms", x, g, n, d, 0.6f);
+    both_paths("mixed norms t=600", x, g, n, d, 600.0f);
+    /* one dominant component: the others quantise to 0 */
+    for (size_t r = 0; r < n; r++) x[r * d + (r % d)] = 50.0f;
+    both_paths("dominant component", x, g, n, d, 1.0f);
+    /* odd dimension (padded to 4) and non-finite data (fp32 fallback) */
+    both_paths("d=7", x, g, 200, 7, 0.5f);
+    x[5] = INFINITY;
+    fa_pairvec got = { 0 };
+    fa_join_stats st;
+    CHECK(fa_join_exact(x, g, 50, d, 1.0f, NULL, &got, &st) == 0 && st.int8 == 0,
+          "non-finite data fall back to fp32");
+    fa_pairvec_free(&got);
+    free(x);
+    free(g);
+}
+
 int main(void)
 {
+    test_int8_adversarial();
     test_sizes();
     test_random_uniform();
     test_special_groups();

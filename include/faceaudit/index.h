@@ -60,6 +60,11 @@ typedef struct {
 /* Sensible defaults (detection policy from the shim, 2 s checkpoints). */
 void fa_index_default_params(fa_index_params *p);
 
+/* The detection policy for aligned crops (faces filling 89x109 to 160x160
+ * frames): one pass at 144 px, smaller crops enlarged to it, a second look
+ * at 288 px for the rare miss. Changes only the three pass sizes of d. */
+void fa_detect_aligned_params(fa_detect_params *d);
+
 /* Returns 0 when the cache was committed; -1 with a message otherwise (the
  * old cache is untouched, and finished work stays in the journal). */
 int fa_index_run(const fa_index_params *p, fa_index_stats *stats);

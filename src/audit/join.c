@@ -106,7 +106,7 @@ void fa_norms2(const float *x, size_t n, int d, float *out)
 
 fa_join_params fa_join_default_params(void)
 {
-    fa_join_params p = { 0, TILE_ROWS_DEFAULT, TILE_COLS_DEFAULT, 0 };
+    fa_join_params p = { 0, TILE_ROWS_DEFAULT, TILE_COLS_DEFAULT, 0, 0 };
     return p;
 }
 
@@ -352,18 +352,32 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
     sorted_rows s;
     if (sorted_make(&s, x, group, n, d) < 0) return -1;
     fa_rowset S = { s.x, s.norm2, s.group, s.id, n, 1 };
+    fa_q8set q;
+    int use_q8 = 0;
+    if (!p.fp32_only && fa_q8_supported()) {
+        int qr = fa_q8set_make(&q, s.x, n, d);
+        if (qr < 0) { sorted_free(&s); return -1; }
+        use_q8 = qr == 0;
+    }
 
     /* Tasks: an A tile of R rows against a block of C columns, starting
      * after the first row's group (earlier columns are never j > i of
-     * another group for any row of the tile). */
+     * another group for any row of the tile). The int8 kernel works on
+     * 64-column superblocks: its blocks start on one (the columns added
+     * before the first row's group end pair with nothing). */
     size_t R = p.tile_rows, C = p.tile_cols, ntask = 0, cap = 0;
+    if (use_q8) C = (C + 63) / 64 * 64;
     uint64_t *task = NULL;
     for (size_t ai = 0; ai < n; ai += R)
-        for (size_t bj = s.gend[ai]; bj < n; bj += C) {
+        for (size_t bj = use_q8 ? s.gend[ai] / 64 * 64 : s.gend[ai]; bj < n; bj += C) {
             if (ntask == cap) {
                 cap = cap ? cap * 2 : 1024;
                 uint64_t *t = realloc(task, cap * sizeof *t);
-                if (!t) { free(task); sorted_free(&s); return fa_error("fa_join_exact: out of memory"); }
+                if (!t) {
+                    free(task); sorted_free(&s);
+                    if (use_q8) fa_q8set_free(&q);
+                    return fa_error("fa_join_exact: out of memory");
+                }
                 task = t;
             }
             task[ntask++] = (uint64_t)ai << 32 | bj;
@@ -387,8 +401,12 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
                 if (stop || c->failed) continue;
                 size_t ai = task[k] >> 32, bj = (uint32_t)task[k];
                 size_t before = c->out.n;
-                fa_join_rect(c, &S, ai, ai + R < n ? ai + R : n, &S, bj,
-                             bj + C < n ? bj + C : n, 1, d, t2);
+                if (use_q8)
+                    fa_join_rect_q8(c, &S, &q, ai, ai + R < n ? ai + R : n, &S, &q, bj,
+                                    bj + C < n ? bj + C : n, 1, d, t2);
+                else
+                    fa_join_rect(c, &S, ai, ai + R < n ? ai + R : n, &S, bj,
+                                 bj + C < n ? bj + C : n, 1, d, t2);
                 size_t total;
 #pragma omp atomic capture
                 total = found += c->out.n - before;
@@ -414,8 +432,10 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
             stats->tiles += ctx[t].tiles;
             stats->candidates += ctx[t].candidates;
         }
+        stats->int8 = use_q8;
         stats->seconds = now_s() - t0;
     }
+    if (use_q8) fa_q8set_free(&q);
     for (int t = 0; ctx && t < nt; t++) fa_join_ctx_free(&ctx[t]);
     free(ctx);
     free(task);

@@ -16,6 +16,10 @@
  * distance 0 exactly, and the result equals a naive O(N^2) loop that uses
  * fa_l2sq_exact, bit for bit.
  *
+ * Reduced precision: where the CPU has AVX-512 VNNI the candidates come
+ * from an int8 kernel instead of sgemm (join_q8.c), with a proven bound on
+ * its error; the exact re-measure still decides, so the pairs are the same.
+ *
  * Threads: the join calls BLAS from several OpenMP threads at once; it sets
  * OpenBLAS to one thread for its duration and restores the old count.
  */
@@ -54,6 +58,7 @@ typedef struct {
     int tile_rows;        /* rows of a tile (A side); 0: default 512 */
     int tile_cols;        /* columns of a tile (B side); 0: default 512 */
     size_t max_pairs;     /* fail when more pairs match; 0: no limit */
+    int fp32_only;        /* 1: never the int8 candidate search (benchmarks) */
 } fa_join_params;
 
 fa_join_params fa_join_default_params(void);
@@ -64,6 +69,7 @@ typedef struct {
     double gemm_flops;    /* 2*m*n*d summed over the sgemm calls made */
     size_t tiles;         /* sgemm calls made */
     size_t candidates;    /* pairs re-measured exactly */
+    int int8;             /* 1: candidates came from the int8 VNNI kernel */
 } fa_join_stats;
 
 /* Exact join. x: n x d floats, row-major; group[r]: the folder of row r.
@@ -129,6 +135,36 @@ void fa_blas_single_end(int old);
 
 /* Squared norms in double, rounded to float. */
 void fa_norms2(const float *x, size_t n, int d, float *out);
+
+/* ---- the int8 candidate search (join_q8.c) -------------------------------- */
+
+/* A row set quantised for the int8 kernel: per row an int8 copy with its own
+ * scale, and the norms that bound the quantisation error. Built once per
+ * set; read-only afterwards (shared by threads). */
+typedef struct {
+    size_t n, nsb;        /* rows, 64-row superblocks */
+    int d, k4;            /* dimension, groups of 4 dimensions */
+    int8_t *rows;         /* n x 4*k4 */
+    uint8_t *pack;        /* nsb x k4 x 4 x 64: q+128, superblock layout */
+    int32_t *corr;        /* 128 * sum of a row's q */
+    float *sigma, *w, *nb;        /* scale, 2*scale, |x|^2 (padded to nsb*64) */
+    double *na, *anorm, *enorm, *hnorm;  /* |x|^2, |x|, |x - q s|, |q s| */
+    double *sb_emax, *sb_hmax, *sb_nbmax; /* per superblock maxima */
+} fa_q8set;
+
+/* 1 when this CPU runs the int8 kernel (AVX-512 F, BW and VNNI). */
+int fa_q8_supported(void);
+/* Quantises x (n x d, the row order of the fa_rowset it goes with).
+ * Returns 0; 1 when the data are unsuited (non-finite values, or scales
+ * outside 1e-15..1e15): use fa_join_rect then; -1 out of memory. */
+int fa_q8set_make(fa_q8set *q, const float *x, size_t n, int d);
+void fa_q8set_free(fa_q8set *q);
+/* fa_join_rect with the int8 candidate search; the same pairs. qa/qb are
+ * the quantised A and B (the same object when A and B are). Needs
+ * fa_q8_supported(); ctx->g is not used. */
+void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa,
+                     size_t a0, size_t a1, const fa_rowset *B, const fa_q8set *qb,
+                     size_t b0, size_t b1, int upper, int d, double t2);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,9 @@ static const char help[] =
     "      --detect-size N    first detection pass: long side scaled to N px\n"
     "      --upsample-below N images smaller than N px are enlarged to N for detection\n"
     "      --retry-size N     second look at images with no face, at up to N px (0: off)\n"
+    "      --aligned          face-filling crops (e.g. 89x109, 160x160): detect at 144 px,\n"
+    "                         small crops enlarged to it, second look at 288 px; options\n"
+    "                         after it override\n"
     "      --max-megapixels N images declaring more pixels get status too_large\n"
     "      --limit N          only the first N files (benchmarks)\n"
     "      --checkpoint S     save finished work every S seconds (default 2)\n"
@@ -71,7 +74,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         {"rebuild", no_argument, 0, 'R'}, {"detect-size", required_argument, 0, 'D'},
         {"upsample-below", required_argument, 0, 'U'}, {"retry-size", required_argument, 0, 'T'},
         {"max-megapixels", required_argument, 0, 'P'}, {"limit", required_argument, 0, 'L'},
-        {"checkpoint", required_argument, 0, 'C'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"checkpoint", required_argument, 0, 'C'}, {"aligned", no_argument, 0, 'A'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long v;
     int c;
     optind = 1;
@@ -85,6 +88,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         case 'D': if (cli_int("--detect-size", optarg, 80, 8192, &v)) return -1; p->detect.detect_long_side = (int)v; break;
         case 'U': if (cli_int("--upsample-below", optarg, 0, 4096, &v)) return -1; p->detect.upsample_min_side = (int)v; break;
         case 'T': if (cli_int("--retry-size", optarg, 0, 8192, &v)) return -1; p->detect.retry_long_side = (int)v; break;
+        case 'A': fa_detect_aligned_params(&p->detect); break;
         case 'P': if (cli_int("--max-megapixels", optarg, 1, 100000, &v)) return -1; p->detect.max_pixels = v * 1000000LL; break;
         case 'L': if (cli_int("--limit", optarg, 1, 1L << 40, &v)) return -1; p->limit = (size_t)v; break;
         case 'C': if (cli_double("--checkpoint", optarg, 0.1, 3600, &p->checkpoint_seconds)) return -1; break;

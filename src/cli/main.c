@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "blascore.h"
 #include "faceaudit/faceaudit.h"
 #include "faceaudit/models.h"
 
@@ -92,6 +93,7 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    fa_blas_reexec_if_generic(argv);   /* OpenBLAS's AVX-512 kernels on CPUs it does not know */
     if (argc < 2) { usage(stderr); return FA_EXIT_USAGE; }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);

@@ -219,12 +219,16 @@ std::shared_ptr<const dlib::shape_predictor> load_landmarks(std::string path) {
     return sp;
 }
 
-// One background load per landmark file per process; a failed load is
+// One background load per model file per process; a failed load is
 // forgotten so that a later attempt retries.
-landmarks_future shared_landmarks(const char *path) {
+template <typename T>
+using shared_model = std::shared_future<std::shared_ptr<const T>>;
+
+template <typename T, typename Loader>
+shared_model<T> shared_load(const char *path, const char *role, Loader loader) {
     static std::mutex mu;
-    static std::map<std::string, landmarks_future> loaded;
-    if (!path) throw std::runtime_error("no landmarks model given");
+    static std::map<std::string, shared_model<T>> loaded;
+    if (!path) throw std::runtime_error(std::string("no ") + role + " model given");
     std::lock_guard<std::mutex> lock(mu);
     auto it = loaded.find(path);
     if (it != loaded.end()) {
@@ -232,16 +236,34 @@ landmarks_future shared_landmarks(const char *path) {
         if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return f;
         try { f.get(); return f; } catch (...) { loaded.erase(it); }
     }
-    landmarks_future f = std::async(std::launch::async, load_landmarks, std::string(path)).share();
+    shared_model<T> f = std::async(std::launch::async, loader, std::string(path)).share();
     loaded[path] = f;
     return f;
+}
+
+landmarks_future shared_landmarks(const char *path) {
+    return shared_load<dlib::shape_predictor>(path, "landmarks", load_landmarks);
+}
+
+// The networks are read once per process, the three files in parallel, and
+// copied into each fa_nets: copying the encoder's weights takes about 35 ms
+// where deserialising its file takes 250 ms.
+template <typename T>
+std::shared_ptr<const T> load_net(std::string path, const char *role) {
+    auto net = std::make_shared<T>();
+    load_one(*net, path.c_str(), role);
+    return net;
 }
 
 fa_nets *load(const fa_model_paths *paths) {
     auto n = std::make_unique<fa_nets>();
     n->landmarks_f = shared_landmarks(paths->landmarks);
-    load_one(n->detector, paths->detector, "detector");
-    load_one(n->encoder, paths->encoder, "encoder");
+    auto enc = shared_load<fa::anet_type>(paths->encoder, "encoder", [](std::string p) {
+        return load_net<fa::anet_type>(p, "encoder"); });
+    auto det = shared_load<fa::det_net_type>(paths->detector, "detector", [](std::string p) {
+        return load_net<fa::det_net_type>(p, "detector"); });
+    n->detector = *det.get();
+    n->encoder = *enc.get();
     return n.release();
 }
 

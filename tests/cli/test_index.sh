@@ -37,6 +37,24 @@ check_eq "npy dtype" "$dtype" float32
 check "obama photos mutually < 0.6 (max $same)" "$PY" -c "import sys; sys.exit(not $same < 0.6)"
 check "obama-biden > 0.6 (min $diff)" "$PY" -c "import sys; sys.exit(not $diff > 0.6)"
 
+# Aligned crops (issue 10): --aligned finds the faces of 89x109 celeba
+# crops in one pass and records its policy in the cache, and finds at least
+# as many as the default policy.
+mkdir -p "$T/al"
+for d in $(ls "$FACES/celeba_aligned" | head -6); do
+    mkdir -p "$T/al/$d"
+    for f in $(ls "$FACES/celeba_aligned/$d" | head -2); do cp "$FACES/celeba_aligned/$d/$f" "$T/al/$d/"; done
+done
+nal=$(find "$T/al" -type f | wc -l)
+"$FA" index "$T/al" -o "$T/al.c" -q --aligned >/dev/null 2>&1
+check "index --aligned exits 0" test $? -eq 0
+"$FA" index "$T/al" -o "$T/al.d" -q >/dev/null 2>&1
+check_contains "aligned policy recorded" "$(cat "$T/al.c/meta.json")" '"detect_long_side": 144'
+check "--aligned finds every crop's face ($(status_count "$T/al.c" ok) of $nal)" \
+    test "$(status_count "$T/al.c" ok)" -eq "$nal"
+check "--aligned finds at least the default's faces" \
+    test "$(info_field "$T/al.c" faces)" -ge "$(info_field "$T/al.d" faces)"
+
 # Command-line errors: clear message, usage exit status.
 err=$("$FA" index 2>&1); rc=$?
 check_eq "index without ROOT exits 2" "$rc" 2

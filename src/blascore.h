@@ -1,0 +1,25 @@
+/*
+ * blascore.h - makes OpenBLAS use the kernels this CPU can run.
+ *
+ * Debian's OpenBLAS (0.3.21) picks its kernels from the CPU model at load
+ * time and falls back to "Prescott" (SSE3) for models it does not know:
+ * on this project's Xeon (family 6, model 207) every sgemm, dlib's networks
+ * and the fp32 join included, ran 3-4x below the AVX-512 kernels. The
+ * choice can only be overridden by OPENBLAS_CORETYPE before the library
+ * loads, so the fix is to re-execute the program once with it set.
+ */
+#ifndef FA_BLASCORE_H
+#define FA_BLASCORE_H
+
+/* The OPENBLAS_CORETYPE this CPU should use when OpenBLAS fell back to a
+ * generic kernel ("SkylakeX" with AVX-512, "Haswell" with AVX2+FMA), or NULL
+ * when it already uses a fitting one or the variable is set. */
+const char *fa_blas_better_core(void);
+
+/* When fa_blas_better_core() names a core: sets OPENBLAS_CORETYPE and
+ * re-executes /proc/self/exe with argv (once: FA_BLAS_REEXEC guards). Returns
+ * only when nothing was needed or the exec failed (the program then runs on,
+ * slower). For a program's main(), before any threads start. */
+void fa_blas_reexec_if_generic(char **argv);
+
+#endif
