@@ -4,6 +4,8 @@
  * (src/review/server.c does the work).
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,13 @@ int cmd_review(int argc, char **argv)
         cli_error("%s: no faceaudit cache there", dir);
         return FA_EXIT_FAIL;
     }
+    /* the server's threads inherit a mask without SIGINT/SIGTERM, so that
+     * this thread is the one that takes them, in sigwait */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
     fa_review *r = fa_review_start(dir, (int)port);
     if (!r) {
         cli_error("%s%s", fa_last_error(), strstr(fa_last_error(), "findings.json") ? " (run `faceaudit audit CACHE` first)" : "");
@@ -75,8 +84,9 @@ int cmd_review(int argc, char **argv)
     printf("reviewing %lu findings (%lu decided) of %s\nopen %s\n(Ctrl-C stops)\n", n, decided, dir, fa_review_url(r));
     fflush(stdout);
     if (open_it) open_browser(fa_review_url(r));
-    cli_catch_signals();
-    while (!cli_cancel) pause();
+    int sig;
+    sigwait(&stop, &sig);
     fa_review_stop(r);
+    printf("stopped\n");
     return FA_EXIT_OK;
 }

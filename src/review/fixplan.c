@@ -215,6 +215,15 @@ void fa_fix_plan_free(fa_fix_plan *p)
 
 /* --- checking ------------------------------------------------------------ */
 
+/* findings.json numbers are read as doubles, which hold a time in ns to
+ * about 256 ns: compare at that precision (the SHA-256 check catches any
+ * change of content that such a time would miss). */
+static int same_mtime(const struct stat *st, int64_t recorded)
+{
+    int64_t ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    return (double)ns == (double)recorded;
+}
+
 /* Every directory on the way to rel (not rel itself) is a real directory,
  * not a symbolic link, or does not exist yet. */
 static int dirs_plain(const char *root, const char *rel)
@@ -245,8 +254,7 @@ static void check_rename(const fa_fix_plan *p, const fa_fix_op *o, fa_buf *pr, s
         fa_buf_printf(pr, "%s: %s (re-run audit)\n", o->src, strerror(errno)), ++*n;
     else if (!S_ISREG(st.st_mode))
         fa_buf_printf(pr, "%s: not a regular file\n", o->src), ++*n;
-    else if (st.st_size != o->size ||
-             (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != o->mtime_ns)
+    else if (st.st_size != o->size || !same_mtime(&st, o->mtime_ns))
         fa_buf_printf(pr, "%s: changed since the audit (size or time; re-run index and audit)\n", o->src), ++*n;
     else if (fa_sha256_file(src, h) || (fa_sha256_hex(h, hex), strcmp(hex, o->sha256)))
         fa_buf_printf(pr, "%s: changed since the audit (content; re-run index and audit)\n", o->src), ++*n;
@@ -363,8 +371,7 @@ static int do_op(const fa_fix_plan *p, const fa_fix_op *o)
             rc = fa_error("mkdir %s: %s", o->src, strerror(errno));
     } else if (o->kind == FA_OP_RMDIR) {
         rmdir(src);     /* only when empty; a folder with other files stays */
-    } else if (lstat(src, &st) || !S_ISREG(st.st_mode) || st.st_size != o->size ||
-               (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != o->mtime_ns) {
+    } else if (lstat(src, &st) || !S_ISREG(st.st_mode) || st.st_size != o->size || !same_mtime(&st, o->mtime_ns)) {
         rc = fa_error("%s changed or vanished while fixing", o->src);
     } else if (rename_new(src, dst)) {
         rc = fa_error("move %s -> %s: %s", o->src, o->dst, strerror(errno));

@@ -353,6 +353,11 @@ typedef struct {
     int too_big;
 } upload;
 
+static const char icon_svg[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"7\" "
+    "fill=\"#1d2330\"/><circle cx=\"16\" cy=\"14\" r=\"7\" fill=\"none\" stroke=\"#4fc27f\" stroke-width=\"3\"/>"
+    "<path d=\"M8 28c1-5 4-7 8-7s7 2 8 7\" fill=\"none\" stroke=\"#4fc27f\" stroke-width=\"3\"/></svg>";
+
 static enum MHD_Result route_get(fa_review *r, struct MHD_Connection *c, const char *url)
 {
     if (!strcmp(url, "/"))
@@ -361,6 +366,8 @@ static enum MHD_Result route_get(fa_review *r, struct MHD_Connection *c, const c
         return reply(c, 200, "text/javascript; charset=utf-8", fa_web_app_js, fa_web_app_js_len, 0, NULL);
     if (!strcmp(url, "/app.css"))
         return reply(c, 200, "text/css; charset=utf-8", fa_web_app_css, fa_web_app_css_len, 0, NULL);
+    if (!strcmp(url, "/icon.svg"))
+        return reply(c, 200, "image/svg+xml", icon_svg, sizeof icon_svg - 1, 0, "private, max-age=86400");
     if (!strcmp(url, "/api/state")) {
         fa_buf b = {0};
         state_json(r, &b);

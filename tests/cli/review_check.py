@@ -179,6 +179,8 @@ def step_decide(url):
         check("undo goes back to the undone finding", current() == ids[2], current())
         keys(d, "y"); wait(d, decided(3), "y accepts the duplicate")
         check("a split shows the name box", current() == ids[3] and d.find_elements("id", "splitname"), current())
+        wait(d, imgs_loaded, "split images load")
+        shot(d, "review-split.png")
         keys(d, "y")
         wait(d, lambda d: "new folder" in text(d, "toast"), "accepting a split without a name asks for one")
         check("a split is not accepted without a name", text(d, "count").startswith("3 / "), text(d, "count"))

@@ -103,14 +103,15 @@ function renderOne(main) {
     needsName ? el("label", { class: "name" }, "New folder name ",
       el("input", { id: "splitname", type: "text", value: f.arg || "", placeholder: "e.g. " + (f.clusters.find((c) => !c.own)?.looks_like || f.folder + " 2"),
                     spellcheck: "false" })) : null,
-    el("div", { class: "body" }, bigFaces(f), evidence(f)),
-    folderStrip(f.folder, f.kind === "same_identity" ? "Folder" : "Its folder", "own"),
-    f.other_folder ? folderStrip(f.other_folder, f.kind === "same_identity" ? "and folder" : "Suggested folder", "other") : null,
     el("div", { class: "buttons" },
       el("button", { class: "accept", onclick: () => decide("accept") }, el("kbd", {}, "y"), " Accept"),
       el("button", { class: "reject", onclick: () => decide("reject") }, el("kbd", {}, "n"), " Reject: keep as it is"),
       el("button", { onclick: () => decide("skip") }, el("kbd", {}, "s"), " Skip"),
-      el("button", { onclick: undo }, el("kbd", {}, "u"), " Undo")));
+      el("button", { onclick: undo }, el("kbd", {}, "u"), " Undo")),
+    el("div", { class: "body" }, bigFaces(f),
+      el("div", { class: "info" }, evidence(f),
+        folderStrip(f.folder, f.kind === "same_identity" ? "Folder" : "Its folder", "own"),
+        f.other_folder ? folderStrip(f.other_folder, f.kind === "same_identity" ? "and folder" : "Suggested folder", "other") : null)));
   main.append(card);
 }
 
