@@ -63,7 +63,7 @@ function bigFaces(f) {
   if (f.kind === "mixed_folder" && f.clusters.length) {
     return el("div", { class: "clusters" }, ...f.clusters.map((c) => el("div", { class: "cluster" + (c.own ? " own" : "") },
       el("h3", {}, c.own ? `${f.folder}: the folder's person` : "another person" + (c.looks_like ? `, looks like ${c.looks_like}` : ""),
-        el("span", { class: "muted" }, ` ${c.paths.length} photos`)),
+        el("span", { class: "muted" }, ` ${c.paths.length} photo${c.paths.length === 1 ? "" : "s"}`)),
       el("div", { class: "faces" }, ...c.imgs.slice(0, 16).map((n, i) => img(n, 160, c.paths[i]))))));
   }
   if (f.kind === "same_identity") {
