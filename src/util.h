@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct fa_buf {
     char *data;
     size_t len, cap;
     int oom;            /* sticky: set once an allocation failed */

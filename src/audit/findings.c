@@ -52,6 +52,7 @@ void fa_audit_free(fa_audit *a)
     fa_calib_free(a->calib);
     free(a->row_face); free(a->matches); free(a->merges); free(a->outliers);
     free(a->dups); free(a->dup_files); free(a->no_face); free(a->multi); free(a->errors);
+    fa_findings_free(a->findings, a->n_findings); free(a->row_scale);
     free(a);
 }
 
@@ -367,14 +368,17 @@ static float mix_median(const float *x, int d, const uint32_t *A, size_t na, con
     return fa_quantile_sorted(out, k, 0.5);
 }
 
-/* The merge's mix ratio (see findings.h). */
-static float mix_ratio(const float *x, int d, const group_rows *gr, uint32_t ga, uint32_t gb, float *scratch)
+/* The merge's mix ratio (see findings.h), with its two medians. */
+static float mix_ratio(const float *x, int d, const group_rows *gr, uint32_t ga, uint32_t gb, float *scratch,
+                       float *across_out, float *inside_out)
 {
     const uint32_t *A = gr->idx + gr->off[ga], *B = gr->idx + gr->off[gb];
     size_t na = gr->off[ga + 1] - gr->off[ga], nb = gr->off[gb + 1] - gr->off[gb];
     uint64_t seed = 0x9E3779B97F4A7C15ull ^ ((uint64_t)ga << 32 | gb);
     float across = mix_median(x, d, A, na, B, nb, 1, seed, scratch);
     float inside = mix_median(x, d, A, na, B, nb, 0, seed + 1, scratch);
+    *across_out = across;
+    *inside_out = inside;
     return inside > 0 ? across / inside : NAN;
 }
 
@@ -421,7 +425,7 @@ static int make_merges(fa_audit *a, const float *x, const uint32_t *grp, int d, 
         m.median_dist = k % 2 ? r[s + k / 2].dist : 0.5f * (r[s + k / 2 - 1].dist + r[s + k / 2].dist);
         m.centre_dist = (float)sqrt(fa_l2sq_exact(a->calib->centre + (size_t)m.folder_a * d,
                                                   a->calib->centre + (size_t)m.folder_b * d, d));
-        m.mix = mix_ratio(x, d, &gr, m.folder_a, m.folder_b, scratch);
+        m.mix = mix_ratio(x, d, &gr, m.folder_a, m.folder_b, scratch, &m.across, &m.inside);
         m.suggest = m.pairs >= p->merge_min_pairs && m.faces_a >= 2 && m.faces_b >= 2 &&
                     m.mix <= p->merge_max_mix &&
                     m.share_a >= p->merge_min_share && m.share_b >= p->merge_min_share;
@@ -595,6 +599,9 @@ fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params)
         rank_matches(a) < 0 ||
         make_outliers(a, row_file, grp) < 0 || make_dups(a, c) < 0)
         goto oom;
+    t0 = now_s();
+    if (fa_review_build(a, c, x, grp, row_file, &p) < 0) goto fail;
+    a->review_seconds = now_s() - t0;
     fa_pairvec_free(&pairs);
     free(x); free(grp); free(row_file);
     return a;

@@ -44,6 +44,8 @@
 #include "faceaudit/cache.h"
 #include "calib.h"
 #include "join.h"
+#include "knn.h"
+#include "review.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,7 +62,7 @@ const char *fa_match_kind_name(fa_match_kind k);
 
 typedef enum { FA_SEARCH_EXACT = 0, FA_SEARCH_IVF_EXACT, FA_SEARCH_IVF_PROBE } fa_search_mode;
 
-typedef struct {
+typedef struct fa_audit_params {
     float max_distance;     /* > 0: explicit threshold; <= 0 (default -1): calibrated */
     float min_similarity;   /* in (-1, 1]: cosine rule; NAN (default): unused. Pairs
                                must have cos >= it; the join runs at the largest
@@ -105,6 +107,8 @@ typedef struct {
     float median_dist, min_dist;
     float centre_dist;              /* between robust centres */
     float mix;                      /* the mix ratio above */
+    float across, inside;           /* its numerator and denominator (inside: NaN
+                                       when both folders hold one face) */
     int suggest;                    /* the merge rule above */
 } fa_merge;
 
@@ -131,7 +135,7 @@ typedef struct {
     uint32_t chosen_face;           /* the face used for the audit */
 } fa_multi_face;
 
-typedef struct {
+typedef struct fa_audit {
     /* the threshold and how it was chosen */
     float threshold;                /* distance used for the join */
     const char *threshold_source;   /* "max-distance", "min-similarity", "calibrated" */
@@ -162,11 +166,20 @@ typedef struct {
     uint32_t *no_face;       size_t n_no_face;
     fa_multi_face *multi;    size_t n_multi;
     uint32_t *errors;        size_t n_errors;  /* status other than ok / no_face */
+    /* the review list (review.h), ranked by score; n_review of them are in review */
+    fa_finding *findings;    size_t n_findings, n_review;
+    float *row_scale;               /* per audited row: r_i (see review.h) */
+    double review_seconds;
 } fa_audit;
 
 /* Runs the whole audit. Returns NULL (fa_last_error) on bad parameters, out
  * of memory, or too many matches (max_pairs). */
 fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params);
+
+/* Builds a->findings (review.h) from the audit's rows x (n_rows x dim), their
+ * folders and files; called by fa_audit_run. Returns 0 or -1 (out of memory). */
+int fa_review_build(fa_audit *a, const fa_cache *c, const float *x, const uint32_t *grp,
+                    const uint32_t *row_file, const fa_audit_params *p);
 void fa_audit_free(fa_audit *a);
 
 #ifdef __cplusplus

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "audit_out.h"
+#include "faceaudit/report.h"
+#include "audit/findings.h"
 #include "cli.h"
 #include "util.h"
 
@@ -22,7 +23,9 @@ static const char help[] =
     "different folders that match (the same file, the same photo re-encoded, or\n"
     "the same person in another photo), folders that look like one person, faces\n"
     "unlike the rest of their folder, duplicate files, and files with no face,\n"
-    "several faces or errors. Prints a summary and writes, in DIR:\n"
+    "several faces or errors, as a review list ranked by evidence. Prints a\n"
+    "summary and writes CACHE/findings.json (the review list) and, in DIR:\n"
+    "  findings.csv rank,id,kind,action,score,path,folder,... one row per finding\n"
     "  pairs.csv    path1,path2,similarity,distance,kind,rel,... one row per pair\n"
     "  report.json  every finding, the calibration and the method\n"
     "  report.html  one self-contained page with face thumbnails\n"
@@ -153,11 +156,13 @@ static void on_thumbs(void *ud, size_t done, size_t total, int final)
 static int write_reports(aout *ao, const options *o, const char *dir, progress_ctx *pc)
 {
     char *csv = fa_path_join(dir, "pairs.csv"), *json = fa_path_join(dir, "report.json");
-    char *html = fa_path_join(dir, "report.html");
+    char *html = fa_path_join(dir, "report.html"), *fcsv = fa_path_join(dir, "findings.csv");
+    char *fjson = fa_path_join(o->cache_dir, "findings.json");
     int rc = -1;
-    if (!csv || !json || !html) { cli_error("out of memory"); goto out; }
+    if (!csv || !json || !html || !fcsv || !fjson) { cli_error("out of memory"); goto out; }
     if (fa_mkdir_p(dir)) { cli_error("%s", fa_last_error()); goto out; }
-    if (aout_pairs_csv(ao, csv) || aout_json(ao, json)) { cli_error("%s", fa_last_error()); goto out; }
+    if (aout_findings_csv(ao, fcsv) || aout_pairs_csv(ao, csv) || aout_json(ao, json) ||
+        aout_findings_json(ao, fjson)) { cli_error("%s", fa_last_error()); goto out; }
     if (o->html_limit) {
         ao->progress = on_thumbs;
         ao->progress_ud = pc;
@@ -165,7 +170,7 @@ static int write_reports(aout *ao, const options *o, const char *dir, progress_c
     }
     rc = 0;
 out:
-    free(csv); free(json); free(html);
+    free(csv); free(json); free(html); free(fcsv); free(fjson);
     return rc;
 }
 
@@ -184,7 +189,7 @@ static int run(const options *o, fa_cache *c, const char *dir)
     aout_summary(stdout, &ao, o->top);
     fflush(stdout);
     if (write_reports(&ao, o, dir, &pc)) goto out;
-    printf("wrote %s/pairs.csv, report.json", dir);
+    printf("wrote %s/pairs.csv, findings.csv, report.json, %s/findings.json", dir, o->cache_dir);
     if (o->html_limit) printf(", report.html (%zu thumbnails, %zu unreadable)", ao.thumbs_made, ao.thumbs_failed);
     printf(" in %.1f s\n", fa_now() - t0);
     rc = FA_EXIT_OK;

@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "faceaudit/models.h"
 #include "faceaudit/query.h"
-#include "query_out.h"
+#include "faceaudit/report.h"
 #include "util.h"
 
 static const char help[] =

@@ -1,5 +1,5 @@
 /*
- * query_out.c - rendering `faceaudit query` answers (see query_out.h).
+ * query_report.c - rendering `faceaudit query` answers (see report.h).
  *
  * Every rendering says the same things per face: its box, the k nearest
  * cached faces (path, folder, distance, cosine, within the threshold or not),
@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "html.h"
-#include "query_out.h"
+#include "faceaudit/report.h"
+#include "util.h"
 
 /* ---- shared facts about a hit ------------------------------------------- */
 

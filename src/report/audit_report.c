@@ -1,5 +1,5 @@
 /*
- * audit_out.c - rendering the findings of `faceaudit audit` (see audit_out.h).
+ * audit_report.c - rendering the findings of `faceaudit audit` (see report.h).
  *
  * Every rendering names files by their path relative to the cache's root and
  * says the same things: for a pair, both paths, cosine similarity, Euclidean
@@ -11,7 +11,10 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include "audit_out.h"
+#include "faceaudit/report.h"
+#include "audit/findings.h"
+#include "util.h"
+#include "findings_report.h"
 #include "html.h"
 
 /* ---- shared facts ------------------------------------------------------------ */
@@ -154,6 +157,13 @@ void aout_summary(FILE *f, const aout *o, size_t top)
     fprintf(f, "  duplicate files %zu groups (%zu across folders, %zu within one), %zu files\n", a->n_dups,
             cross_dups, a->n_dups - cross_dups, a->n_dup_files);
     fprintf(f, "  no face %zu, several faces %zu, errors %zu\n", a->n_no_face, a->n_multi, a->n_errors);
+    size_t kinds[5] = {0};
+    for (size_t k = 0; k < a->n_findings; k++) kinds[a->findings[k].kind] += a->findings[k].review;
+    fprintf(f, "review list: %zu findings, %zu to review (* below): misfiled %zu, same identity %zu, duplicate %zu,"
+               " mixed folder %zu, stray %zu; ranking %.3f s\n", a->n_findings, a->n_review, kinds[FA_FIND_MISFILED],
+            kinds[FA_FIND_SAME_IDENTITY], kinds[FA_FIND_DUPLICATE], kinds[FA_FIND_MIXED_FOLDER], kinds[FA_FIND_STRAY],
+            a->review_seconds);
+    if (top) frep_text(f, o, top);
     if (top) summary_top(f, o, top);
 }
 
@@ -438,6 +448,8 @@ int aout_json(const aout *o, const char *path)
     json_merges(&b, o);    fa_buf_puts(&b, ",\n");
     json_outliers(&b, o);  fa_buf_puts(&b, ",\n");
     json_dups(&b, o);      fa_buf_puts(&b, ",\n");
+    fa_buf_printf(&b, "\"review\":%zu,\"findings\":", o->audit->n_review);
+    frep_json_array(&b, o); fa_buf_puts(&b, ",\n");
     json_lists(&b, o);
     fa_buf_puts(&b, "}\n");
     return save(&b, path);
@@ -482,10 +494,13 @@ static uint32_t file_face(const aout *o, uint32_t file)
 }
 
 /* The thumbnails each section shows, in the order of the limits below. */
-static void thumbs_collect(thumbs *t, const aout *o, const size_t *ex)
+static void thumbs_want_cb(void *ud, uint32_t file, uint32_t face) { thumbs_want(ud, file, face); }
+
+static void thumbs_collect(thumbs *t, const aout *o, const size_t *ex, const uint32_t *ff)
 {
     const fa_audit *a = o->audit;
     size_t lim = o->html_limit;
+    frep_html_wants(o, ff, thumbs_want_cb, t);
     for (size_t k = 0; k < a->n_merges && k < lim; k++)
         if (ex[k] != SIZE_MAX) {
             const fa_match *x = &a->matches[ex[k]];
@@ -559,6 +574,8 @@ static void put_thumb(fa_buf *b, const thumbs *t, uint32_t file, uint32_t face)
     else fa_buf_puts(b, "<span class=\"nothumb\"></span>");
 }
 
+static void put_thumb_cb(fa_buf *b, const void *ud, uint32_t file, uint32_t face) { put_thumb(b, ud, file, face); }
+
 /* ---- HTML: sections ------------------------------------------------------------------ */
 
 static const char audit_css[] =
@@ -566,7 +583,15 @@ static const char audit_css[] =
     ".pair td{vertical-align:middle}.path{font-size:85%;overflow-wrap:anywhere;max-width:22em}"
     ".k-identical_file{color:#a00;font-weight:bold}.k-same_photo{color:#c60;font-weight:bold}"
     ".k-same_person{color:#036}.yes{color:#a00;font-weight:bold}.num{text-align:right;font-variant-numeric:tabular-nums}"
-    "nav a{margin-right:1em}.muted{color:#777}.rule{max-width:60em;font-size:90%}";
+    "nav a{margin-right:1em}.muted{color:#777}.rule{max-width:60em;font-size:90%}"
+    ".card{border:1px solid #bbb;border-radius:6px;margin:.6em 0;padding:.4em .6em;background:#fff}"
+    ".card.below{opacity:.55}.card .head{margin-bottom:.3em}.card .rank{color:#555;font-weight:bold}"
+    ".card .score{background:#eef;border-radius:3px;padding:0 .3em;font-variant-numeric:tabular-nums}"
+    ".card .body{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}"
+    ".card .subject{border:2px solid #a00;padding:2px;max-width:12em}.strip{border-left:3px solid #ccc;padding-left:.4em}"
+    ".strip.own{border-left-color:#070}.label{font-size:80%;color:#444}"
+    ".k-misfiled .head b{color:#a00}.k-same_identity .head b{color:#06a}.k-duplicate .head b{color:#c60}"
+    ".k-mixed_folder .head b{color:#709}.k-stray .head b{color:#555}";
 
 static void h_path(fa_buf *b, const aout *o, uint32_t file)
 {
@@ -877,12 +902,12 @@ static void h_head(fa_buf *b, const aout *o)
                   o->cache->n_files, a->n_rows, o->cache->n_folders, mode_name(a->mode), a->threshold,
                   a->threshold_source);
     if (a->recall >= 0) fa_buf_printf(b, ", recall %.4f against exact", a->recall);
-    fa_buf_printf(b, "; %.2f s.</p>\n<nav><a href=\"#pairs\">pairs (%zu)</a><a href=\"#strong\">strong (%zu)</a><a href=\"#merges\">merges "
+    fa_buf_printf(b, "; %.2f s.</p>\n<nav><a href=\"#findings\">findings to review (%zu of %zu)</a><a href=\"#pairs\">pairs (%zu)</a><a href=\"#strong\">strong (%zu)</a><a href=\"#merges\">merges "
                      "(%zu suggested)</a><a href=\"#outliers\">outliers (%zu)</a><a href=\"#duplicates\">duplicates "
                      "(%zu, %zu across folders)</a><a href=\"#no-face\">no face (%zu)</a><a href=\"#multi-face\">"
                      "several faces (%zu)</a><a href=\"#errors\">errors (%zu)</a><a href=\"#calibration\">"
                      "calibration</a></nav>\n",
-                  o->seconds, a->n_matches, a->n_strong, a->n_merge_suggested, a->n_outliers, a->n_dups, cross, a->n_no_face,
+                  o->seconds, a->n_review, a->n_findings, a->n_matches, a->n_strong, a->n_merge_suggested, a->n_outliers, a->n_dups, cross, a->n_no_face,
                   a->n_multi, a->n_errors);
 }
 
@@ -890,14 +915,17 @@ int aout_html(aout *o, const char *path)
 {
     thumbs t = {0};
     size_t *ex = merge_examples(o->audit);
-    if (ex) thumbs_collect(&t, o, ex);
-    if (!ex || t.oom || thumbs_make(&t, o)) {
+    uint32_t *ff = frep_file_faces(o);
+    if (ex && ff) thumbs_collect(&t, o, ex, ff);
+    if (!ex || !ff || t.oom || thumbs_make(&t, o)) {
         thumbs_free(&t);
-        free(ex);
+        free(ex); free(ff);
         return fa_error("%s: out of memory", path);
     }
     fa_buf b = {0};
     h_head(&b, o);
+    frep_html(&b, o, ff, put_thumb_cb, &t);
+    free(ff);
     h_pairs(&b, o, &t);
     h_merges(&b, o, &t, ex);
     h_outliers(&b, o, &t);

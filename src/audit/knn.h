@@ -1,0 +1,45 @@
+/*
+ * knn.h - the k nearest rows in other groups, for every row (a top-k join).
+ *
+ * Same tiling as join.h: one single-threaded cblas_sgemm per tile into a small
+ * per-thread buffer (never an N x N matrix), OpenMP over row tiles. Each row
+ * keeps its k + FA_KNN_SPARE best candidates by the sgemm's distance; those are
+ * re-measured exactly (fa_l2sq_exact, in double) and the k nearest by the exact
+ * measure are kept, ties broken by row number. The spare candidates absorb the
+ * float rounding of the sgemm: only a neighbour whose squared distance differs
+ * from the k-th by less than the sgemm's error bound could be swapped, and then
+ * the reported distances are still exact. Memory: O(N*d + N*k + threads*tile).
+ */
+#ifndef FA_AUDIT_KNN_H
+#define FA_AUDIT_KNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FA_KNN_SPARE 4
+
+typedef struct {
+    size_t n;
+    int k;                  /* neighbours per row (fewer when there are fewer other rows) */
+    uint32_t *nb;           /* n x k row numbers, nearest first; UINT32_MAX pads */
+    float *dist;            /* n x k exact distances; INFINITY pads */
+    uint32_t *count;        /* n: neighbours found */
+} fa_knn;
+
+/* x: n x d rows; group[r]: the group of row r. Finds, for every row, the k
+ * nearest rows of other groups. threads 0: OpenMP's default. Returns NULL
+ * (fa_last_error) on bad arguments or out of memory. */
+fa_knn *fa_knn_cross(const float *x, const uint32_t *group, size_t n, int d, int k, int threads);
+void fa_knn_free(fa_knn *kn);
+
+/* Mean distance of row r to its neighbours (NaN when it has none). */
+float fa_knn_mean(const fa_knn *kn, size_t r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,753 @@
+/*
+ * review.c - builds the review list (see review.h) from an audit's rows, its
+ * calibration, its cross-folder matches and merges, and a top-k join.
+ *
+ * Order of work: local scales (k-NN), then per folder its distance matrix
+ * (own medians, same-photo pairs inside it, the clusters), the duplicate
+ * groups (identical bytes or same photo, via union-find over files), the
+ * same_identity folder pairs, then the per-face misfiled / stray findings and
+ * the mixed folders, each face reported once; ids, then the ranking.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "faceaudit/faceaudit.h"
+#include "findings.h"
+#include "sha256.h"
+
+#define CAND_FOLDERS 3      /* other folders tried per face (from its k-NN) */
+#define OTHER_MAX 256       /* faces of a candidate folder measured per face */
+#define CLUSTER_MAX 600     /* folders larger than this are not clustered */
+
+const char *fa_find_kind_name(fa_find_kind k)
+{
+    static const char *n[] = { "misfiled", "same_identity", "duplicate", "mixed_folder", "stray" };
+    return (unsigned)k < 5 ? n[k] : "invalid";
+}
+
+const char *fa_find_action(fa_find_kind k)
+{
+    static const char *n[] = { "move", "merge", "keep_one", "split", "check" };
+    return (unsigned)k < 5 ? n[k] : "invalid";
+}
+
+/* Per-face state while the list is built. */
+typedef struct {
+    uint32_t best;          /* best other folder (FA_NONE) */
+    float score, own_m, str_m, dist, nearest;
+    uint32_t matches, own_nearer;
+    float own_med;          /* median distance to folder-mates (NaN alone) */
+    float ml;               /* the local midpoint M for its best folder */
+    uint32_t cluster;       /* cluster number inside its folder */
+    int in_own_cluster, dup, covered;
+} face_state;
+
+typedef struct {
+    fa_audit *a;
+    const fa_cache *c;
+    const float *x;
+    const uint32_t *grp, *row_file;
+    const fa_audit_params *p;
+    int d;
+    size_t n, ng;
+    size_t *off;            /* rows of folder g: idx[off[g] .. off[g+1]) */
+    uint32_t *idx;
+    uint32_t *file_row;     /* file -> row (FA_NONE) */
+    float *R;               /* per folder: median of its rows' r_i */
+    float *fw;              /* per folder: median within distance (NaN < 2 rows) */
+    face_state *fs;
+    uint32_t *uf;           /* union-find over files */
+    fa_finding *out;
+    size_t n_out, cap_out;
+    uint64_t *merged;       /* folder-pair keys of same_identity in review, sorted */
+    size_t n_merged;
+    float *scratch;         /* n floats */
+    float W, X, M, G;       /* typical same-person and different-person distances
+                               (calibration medians), their midpoint and gap */
+    float Rmed;             /* median local scale over all faces */
+    uint32_t *cand;         /* n x CAND_FOLDERS candidate other folders */
+} rctx;
+
+static int fcmp(const void *x, const void *y)
+{
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+static float median_inplace(float *v, size_t n)
+{
+    if (!n) return NAN;
+    qsort(v, n, sizeof *v, fcmp);
+    return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static float rdist(const rctx *r, uint32_t i, uint32_t j)
+{
+    return (float)sqrt(fa_l2sq_exact(r->x + (size_t)i * r->d, r->x + (size_t)j * r->d, r->d));
+}
+
+static size_t gsize(const rctx *r, uint32_t g) { return r->off[g + 1] - r->off[g]; }
+
+/* The local scale of a folder pair: the mean of the two folders' scales. */
+static float pair_scale(const rctx *r, uint32_t ga, uint32_t gb)
+{
+    float a = r->R[ga], b = r->R[gb];
+    return isnan(a) ? b : isnan(b) ? a : 0.5f * (a + b);
+}
+
+/* How much more (negative) or less crowded than usual a region is: a local
+ * scale minus the median one. Shifts the boundaries M and X (see review.h). */
+static float crowd_shift(const rctx *r, float R)
+{
+    return isnan(R) || isnan(r->Rmed) ? 0.0f : R - r->Rmed;
+}
+
+/* ---- union-find over files ------------------------------------------------- */
+
+static uint32_t uf_find(uint32_t *uf, uint32_t v)
+{
+    while (uf[v] != v) { uf[v] = uf[uf[v]]; v = uf[v]; }
+    return v;
+}
+
+static void uf_union(uint32_t *uf, uint32_t a, uint32_t b)
+{
+    a = uf_find(uf, a); b = uf_find(uf, b);
+    if (a != b) uf[a > b ? a : b] = a < b ? a : b;
+}
+
+/* ---- findings storage -------------------------------------------------------- */
+
+static fa_finding *new_finding(rctx *r, fa_find_kind kind)
+{
+    if (r->n_out == r->cap_out) {
+        size_t cap = r->cap_out ? r->cap_out * 2 : 64;
+        fa_finding *v = realloc(r->out, cap * sizeof *v);
+        if (!v) return NULL;
+        r->out = v; r->cap_out = cap;
+    }
+    fa_finding *f = &r->out[r->n_out++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->file = f->folder = f->other_file = f->other_folder = f->keep = FA_NONE;
+    f->dist = f->own = f->scale = f->own_margin = f->stranger_margin = f->nearest = NAN;
+    return f;
+}
+
+static int set_files(fa_finding *f, const uint32_t *files, uint32_t n)
+{
+    f->files = malloc((n ? n : 1) * sizeof *f->files);
+    if (!f->files) return -1;
+    memcpy(f->files, files, n * sizeof *files);
+    f->n_files = n;
+    return 0;
+}
+
+/* ---- stage 1: local scales -------------------------------------------------- */
+
+static int local_scales(rctx *r)
+{
+    fa_knn *kn = fa_knn_cross(r->x, r->grp, r->n, r->d, FA_KNN_K, r->p->threads);
+    if (!kn) return -1;
+    r->a->row_scale = malloc((r->n ? r->n : 1) * sizeof *r->a->row_scale);
+    if (!r->a->row_scale) { fa_knn_free(kn); return -1; }
+    for (size_t i = 0; i < r->n; i++) r->a->row_scale[i] = fa_knn_mean(kn, i);
+    for (size_t g = 0; g < r->ng; g++) {
+        size_t m = 0;
+        for (size_t q = r->off[g]; q < r->off[g + 1]; q++)
+            if (!isnan(r->a->row_scale[r->idx[q]])) r->scratch[m++] = r->a->row_scale[r->idx[q]];
+        r->R[g] = median_inplace(r->scratch, m);
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < r->n; i++) if (!isnan(r->a->row_scale[i])) r->scratch[m++] = r->a->row_scale[i];
+    r->Rmed = median_inplace(r->scratch, m);
+    /* candidate other folders per face: the first CAND_FOLDERS distinct ones */
+    for (size_t i = 0; i < r->n; i++) {
+        uint32_t *cand = r->cand + i * CAND_FOLDERS;
+        int nt = 0;
+        for (int t = 0; t < CAND_FOLDERS; t++) cand[t] = FA_NONE;
+        for (uint32_t q = 0; q < kn->count[i] && nt < CAND_FOLDERS; q++) {
+            uint32_t g = r->grp[kn->nb[i * kn->k + q]];
+            int seen = 0;
+            for (int t = 0; t < nt; t++) seen |= cand[t] == g;
+            if (!seen) cand[nt++] = g;
+        }
+    }
+    fa_knn_free(kn);
+    return 0;
+}
+
+/* ---- stage 2: inside each folder ------------------------------------------- */
+
+/* Average-linkage clustering of m rows with distance matrix D (m x m, changed),
+ * cut at t: lab[q] gets the cluster of row q (0..), returns the cluster count. */
+static uint32_t cluster_avg(float *D, size_t m, float t, uint32_t *lab, uint32_t *size)
+{
+    for (size_t q = 0; q < m; q++) { lab[q] = (uint32_t)q; size[q] = 1; }
+    for (;;) {
+        float best = INFINITY;
+        size_t ba = 0, bb = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (!size[i]) continue;
+            for (size_t j = i + 1; j < m; j++)
+                if (size[j] && D[i * m + j] < best) { best = D[i * m + j]; ba = i; bb = j; }
+        }
+        if (!(best <= t)) break;
+        float sa = (float)size[ba], sb = (float)size[bb];
+        for (size_t k = 0; k < m; k++) {
+            if (!size[k] || k == ba || k == bb) continue;
+            float v = (sa * D[ba * m + k] + sb * D[bb * m + k]) / (sa + sb);
+            D[ba * m + k] = D[k * m + ba] = v;
+        }
+        size[ba] += size[bb];
+        size[bb] = 0;
+        for (size_t q = 0; q < m; q++) if (lab[q] == bb) lab[q] = (uint32_t)ba;
+    }
+    /* renumber 0.. by first appearance */
+    uint32_t nc = 0;
+    uint32_t *map = size;           /* sizes are no longer needed */
+    for (size_t q = 0; q < m; q++) map[q] = FA_NONE;
+    for (size_t q = 0; q < m; q++) {
+        if (map[lab[q]] == FA_NONE) map[lab[q]] = nc++;
+        lab[q] = map[lab[q]];
+    }
+    return nc;
+}
+
+/* Two files whose faces are the same photo are one duplicate group, unless
+ * one holds several faces: a group photo and a portrait cut from it (or a
+ * second group photo) are different files about different people. */
+static void same_photo(rctx *r, uint32_t fa, uint32_t fb)
+{
+    if (r->c->files[fa].n_faces == 1 && r->c->files[fb].n_faces == 1) uf_union(r->uf, fa, fb);
+}
+
+/* Own medians, same-photo pairs and clusters of folder g. */
+static int folder_inside(rctx *r, uint32_t g)
+{
+    size_t m = gsize(r, g);
+    const uint32_t *rows = r->idx + r->off[g];
+    if (m == 0) return 0;
+    if (m == 1) { r->fs[rows[0]].own_med = NAN; r->fs[rows[0]].in_own_cluster = 1; r->fw[g] = NAN; return 0; }
+    float *D = malloc(m * m * sizeof *D), *v = malloc(m * m * sizeof *v);
+    uint32_t *lab = malloc(m * sizeof *lab), *sz = malloc(m * sizeof *sz);
+    if (!D || !v || !lab || !sz) { free(D); free(v); free(lab); free(sz); return -1; }
+    size_t nv = 0;
+    for (size_t i = 0; i < m; i++) {
+        D[i * m + i] = 0;
+        for (size_t j = i + 1; j < m; j++) {
+            float dd = rdist(r, rows[i], rows[j]);
+            D[i * m + j] = D[j * m + i] = dd;
+            v[nv++] = dd;
+            if (dd < r->p->same_photo_dist) same_photo(r, r->row_file[rows[i]], r->row_file[rows[j]]);
+        }
+    }
+    r->fw[g] = median_inplace(v, nv);
+    for (size_t i = 0; i < m; i++) {
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) if (j != i) v[k++] = D[i * m + j];
+        r->fs[rows[i]].own_med = median_inplace(v, k);
+    }
+    uint32_t nc = 1;
+    for (size_t q = 0; q < m; q++) lab[q] = 0;
+    if (m >= 3 && m <= CLUSTER_MAX) nc = cluster_avg(D, m, r->M + crowd_shift(r, r->R[g]), lab, sz);
+    /* the folder's own person: the largest cluster (first on ties) */
+    uint32_t *cnt = calloc(nc, sizeof *cnt), own = 0;
+    if (!cnt) { free(D); free(v); free(lab); free(sz); return -1; }
+    for (size_t q = 0; q < m; q++) cnt[lab[q]]++;
+    for (uint32_t k = 1; k < nc; k++) if (cnt[k] > cnt[own]) own = k;
+    for (size_t q = 0; q < m; q++) {
+        r->fs[rows[q]].cluster = lab[q];
+        r->fs[rows[q]].in_own_cluster = lab[q] == own;
+    }
+    free(cnt); free(D); free(v); free(lab); free(sz);
+    return 0;
+}
+
+/* ---- stage 3: duplicates ------------------------------------------------------ */
+
+typedef struct { const uint8_t *sha; uint32_t file; } sha_ref;
+
+static int sha_ref_cmp(const void *x, const void *y)
+{
+    const sha_ref *a = x, *b = y;
+    int c = memcmp(a->sha, b->sha, 32);
+    return c ? c : (a->file > b->file) - (a->file < b->file);
+}
+
+static int union_identical(rctx *r)
+{
+    const fa_cache *c = r->c;
+    sha_ref *h = malloc((c->n_files ? c->n_files : 1) * sizeof *h);
+    if (!h) return -1;
+    size_t n = 0;
+    for (size_t f = 0; f < c->n_files; f++)
+        if (c->files[f].has_sha256) h[n++] = (sha_ref){ c->files[f].sha256, (uint32_t)f };
+    qsort(h, n, sizeof *h, sha_ref_cmp);
+    for (size_t k = 1; k < n; k++)
+        if (memcmp(h[k].sha, h[k - 1].sha, 32) == 0) uf_union(r->uf, h[k].file, h[k - 1].file);
+    free(h);
+    for (size_t k = 0; k < r->a->n_matches; k++) {
+        const fa_match *mt = &r->a->matches[k];
+        if (mt->kind == FA_MATCH_SAME_PHOTO) same_photo(r, mt->file_a, mt->file_b);
+    }
+    return 0;
+}
+
+/* How well a file fits its folder (smaller is better): its own median
+ * distance; a file without a face or alone in its folder fits worst. */
+static float file_fit(const rctx *r, uint32_t f)
+{
+    uint32_t row = r->file_row[f];
+    if (row == FA_NONE || isnan(r->fs[row].own_med)) return INFINITY;
+    return r->fs[row].own_med;
+}
+
+static int same_sha(const fa_cache *c, uint32_t a, uint32_t b)
+{
+    return c->files[a].has_sha256 && c->files[b].has_sha256 &&
+           memcmp(c->files[a].sha256, c->files[b].sha256, 32) == 0;
+}
+
+/* One finding per file of the group but the one kept. */
+static int dup_group(rctx *r, const uint32_t *mem, size_t k)
+{
+    const fa_cache *c = r->c;
+    uint32_t keep = mem[0];
+    int shared = 1, folders = 0;
+    for (size_t q = 0; q < k; q++) {
+        float fq = file_fit(r, mem[q]), fk = file_fit(r, keep);
+        if (fq < fk || (fq == fk && strlen(c->files[mem[q]].path) < strlen(c->files[keep].path))) keep = mem[q];
+        shared &= c->files[mem[q]].n_faces > 1 && same_sha(c, mem[q], mem[0]);
+        folders |= c->files[mem[q]].folder != c->files[mem[0]].folder;
+    }
+    /* a group photo filed under each of its people is not a mistake */
+    shared &= folders;
+    for (size_t q = 0; q < k; q++) {
+        if (mem[q] == keep) continue;
+        fa_finding *f = new_finding(r, FA_FIND_DUPLICATE);
+        uint32_t two[2] = { mem[q], keep };
+        if (!f || set_files(f, two, 2)) return -1;
+        f->file = mem[q]; f->folder = c->files[mem[q]].folder;
+        f->other_file = keep; f->other_folder = c->files[keep].folder;
+        f->keep = keep;
+        f->identical = same_sha(c, mem[q], keep);
+        uint32_t ra = r->file_row[mem[q]], rb = r->file_row[keep];
+        f->dist = f->identical ? 0.0f : (ra != FA_NONE && rb != FA_NONE ? rdist(r, ra, rb) : NAN);
+        f->score = f->identical ? 3.0f : 2.0f + fmaxf(0.0f, 1.0f - f->dist / fmaxf(r->p->same_photo_dist, 1e-6f));
+        if (isnan(f->score)) f->score = 2.0f;
+        f->review = !shared;
+        if (shared) f->score = 0.0f;
+        if (ra != FA_NONE) r->fs[ra].dup = 1;
+    }
+    return 0;
+}
+
+static int duplicates(rctx *r)
+{
+    size_t nf = r->c->n_files;
+    uint32_t *order = malloc((nf ? nf : 1) * sizeof *order), *root = malloc((nf ? nf : 1) * sizeof *root);
+    if (!order || !root) { free(order); free(root); return -1; }
+    for (size_t f = 0; f < nf; f++) root[f] = uf_find(r->uf, (uint32_t)f);
+    /* files ordered by group root (counting sort) */
+    size_t *cnt = calloc(nf + 1, sizeof *cnt);
+    if (!cnt) { free(order); free(root); return -1; }
+    for (size_t f = 0; f < nf; f++) cnt[root[f] + 1]++;
+    for (size_t f = 0; f < nf; f++) cnt[f + 1] += cnt[f];
+    for (size_t f = 0; f < nf; f++) order[cnt[root[f]]++] = (uint32_t)f;
+    int rc = 0;
+    for (size_t s = 0, e; s < nf && rc == 0; s = e) {
+        for (e = s + 1; e < nf && root[order[e]] == root[order[s]]; e++) {}
+        if (e - s >= 2) rc = dup_group(r, order + s, e - s);
+    }
+    free(cnt); free(order); free(root);
+    return rc;
+}
+
+/* ---- stage 4: folders that are one person ------------------------------------ */
+
+static int u64cmp(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Example files of a merge: the files of its nearest matching pair. */
+static void merge_example(const rctx *r, uint32_t ga, uint32_t gb, uint32_t *fa_out, uint32_t *fb_out)
+{
+    float best = INFINITY;
+    *fa_out = r->row_file[r->idx[r->off[ga]]];
+    *fb_out = r->row_file[r->idx[r->off[gb]]];
+    for (size_t k = 0; k < r->a->n_matches; k++) {
+        const fa_match *m = &r->a->matches[k];
+        if (m->dist >= best) continue;
+        /* a copy is reported by its duplicate finding, not as an example */
+        uint32_t ra = r->file_row[m->file_a], rb = r->file_row[m->file_b];
+        if ((ra != FA_NONE && r->fs[ra].dup) || (rb != FA_NONE && r->fs[rb].dup)) continue;
+        if (m->folder_a == ga && m->folder_b == gb) { *fa_out = m->file_a; *fb_out = m->file_b; best = m->dist; }
+        else if (m->folder_a == gb && m->folder_b == ga) { *fa_out = m->file_b; *fb_out = m->file_a; best = m->dist; }
+    }
+}
+
+static int same_identity(rctx *r)
+{
+    const fa_audit *a = r->a;
+    r->merged = malloc((a->n_merges ? a->n_merges : 1) * sizeof *r->merged);
+    if (!r->merged) return -1;
+    for (size_t k = 0; k < a->n_merges; k++) {
+        const fa_merge *m = &a->merges[k];
+        float R = pair_scale(r, m->folder_a, m->folder_b), Ml = r->M + crowd_shift(r, R);
+        float inside = isnan(m->inside) ? r->W : m->inside;
+        /* own: nearer than two people usually are, less any excess over the
+         * folders' inside distances (look-alike folders are tight inside) */
+        float Xl = r->X + crowd_shift(r, R);
+        float own_m = ((Xl - m->across) - fmaxf(0.0f, m->across - inside)) / r->G;
+        float str_m = (Ml - m->across) / r->G;
+        if (!(own_m + str_m > 0)) continue;
+        /* merge the smaller folder into the larger */
+        int swap = m->size_b > m->size_a || (m->size_b == m->size_a &&
+                   strcmp(r->c->folders[m->folder_b], r->c->folders[m->folder_a]) < 0);
+        uint32_t ga = swap ? m->folder_b : m->folder_a, gb = swap ? m->folder_a : m->folder_b;
+        fa_finding *f = new_finding(r, FA_FIND_SAME_IDENTITY);
+        if (!f) return -1;
+        f->folder = ga; f->other_folder = gb;
+        merge_example(r, ga, gb, &f->file, &f->other_file);
+        f->dist = m->across; f->own = inside; f->scale = R;
+        f->own_margin = own_m; f->stranger_margin = str_m;
+        f->score = own_m + str_m;
+        f->nearest = m->min_dist;
+        f->matches = m->pairs;
+        f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
+        /* and the faces across are as near as the faces inside (the mix
+         * rule of findings.h, --merge-max-mix) */
+        f->review = m->pairs > 0 && m->across < Ml && !(m->across > r->p->merge_max_mix * inside) && f->score > 0;
+        /* the files that move: every file of the other folder */
+        f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
+        if (!f->files) return -1;
+        for (size_t q = r->off[gb]; q < r->off[gb + 1]; q++) f->files[f->n_files++] = r->row_file[r->idx[q]];
+        if (f->review) r->merged[r->n_merged++] = (uint64_t)(m->folder_a < m->folder_b ? m->folder_a : m->folder_b) << 32 |
+                                                  (m->folder_a < m->folder_b ? m->folder_b : m->folder_a);
+    }
+    qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
+    return 0;
+}
+
+static int is_merged(const rctx *r, uint32_t ga, uint32_t gb)
+{
+    uint64_t key = (uint64_t)(ga < gb ? ga : gb) << 32 | (ga < gb ? gb : ga);
+    return r->n_merged && bsearch(&key, r->merged, r->n_merged, sizeof key, u64cmp) != NULL;
+}
+
+/* ---- stage 5: faces -------------------------------------------------------------- */
+
+/* Tries face i's candidate folders; keeps the best in fs[i]. */
+static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
+{
+    face_state *s = &r->fs[i];
+    uint32_t ga = r->grp[i];
+    s->best = FA_NONE;
+    s->score = -INFINITY;
+    *nearest_row = FA_NONE;
+    if (gsize(r, ga) < 2) return;
+    for (int t = 0; t < CAND_FOLDERS; t++) {
+        uint32_t gb = r->cand[(size_t)i * CAND_FOLDERS + t];
+        if (gb == FA_NONE) break;
+        /* one photo does not define a person: that pair is a same_identity question */
+        if (gsize(r, gb) < 2) continue;
+        size_t nb = gsize(r, gb), m = nb < OTHER_MAX ? nb : OTHER_MAX;
+        uint32_t matches = 0, near_row = FA_NONE;
+        float nearest = INFINITY;
+        for (size_t q = 0; q < m; q++) {
+            uint32_t j = r->idx[r->off[gb] + q * nb / m];
+            float dd = rdist(r, i, j);
+            r->scratch[q] = dd;
+            matches += dd <= r->a->threshold;
+            if (dd < nearest) { nearest = dd; near_row = j; }
+        }
+        float dB = median_inplace(r->scratch, m), R = pair_scale(r, ga, gb), Ml = r->M + crowd_shift(r, R);
+        float own_m = (s->own_med - dB) / r->G, str_m = (Ml - dB) / r->G;
+        if (!(own_m + str_m > s->score)) continue;
+        s->best = gb; s->score = own_m + str_m; s->own_m = own_m; s->str_m = str_m;
+        s->dist = dB; s->nearest = nearest; s->matches = matches; s->ml = Ml;
+        *nearest_row = near_row;
+    }
+    if (s->best == FA_NONE) return;
+    uint32_t own_nearer = 0;
+    for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++)
+        if (r->idx[q] != i && rdist(r, i, r->idx[q]) < s->dist) own_nearer++;
+    s->own_nearer = own_nearer;
+}
+
+static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)
+{
+    const face_state *s = &r->fs[i];
+    fa_finding *f = new_finding(r, FA_FIND_MISFILED);
+    uint32_t file = r->row_file[i];
+    if (!f || set_files(f, &file, 1)) return -1;
+    f->file = file; f->folder = r->grp[i];
+    f->other_folder = s->best;
+    f->other_file = near_row != FA_NONE ? r->row_file[near_row] : FA_NONE;
+    f->dist = s->dist; f->own = s->own_med; f->scale = pair_scale(r, f->folder, s->best);
+    f->own_margin = s->own_m; f->stranger_margin = s->str_m; f->score = s->score;
+    f->nearest = s->nearest; f->matches = s->matches; f->own_nearer = s->own_nearer;
+    f->own_size = (uint32_t)gsize(r, f->folder); f->other_size = (uint32_t)gsize(r, s->best);
+    f->review = s->matches > 0 && s->dist < s->ml && s->own_med > s->ml && s->score > 0;
+    return 0;
+}
+
+/* Median distance between rows P[0..np) and Q[0..nq) (sampled to 200 x 200). */
+static float median_between(rctx *r, const uint32_t *P, size_t np, const uint32_t *Q, size_t nq, int same)
+{
+    size_t mp = np < 200 ? np : 200, mq = nq < 200 ? nq : 200, k = 0;
+    float *v = malloc((mp * mq > 0 ? mp * mq : 1) * sizeof *v);
+    if (!v) return NAN;
+    for (size_t a = 0; a < mp; a++)
+        for (size_t b = same ? a + 1 : 0; b < mq; b++)
+            v[k++] = rdist(r, P[a * np / mp], Q[b * nq / mq]);
+    float med = median_inplace(v, k);
+    free(v);
+    return med;
+}
+
+/* The most common best folder among rows (FA_NONE when none has one). */
+static uint32_t majority_best(const rctx *r, const uint32_t *rows, size_t n)
+{
+    uint32_t best = FA_NONE, best_n = 0;
+    for (size_t a = 0; a < n; a++) {
+        uint32_t g = r->fs[rows[a]].best, k = 0;
+        if (g == FA_NONE) continue;
+        for (size_t b = 0; b < n; b++) k += r->fs[rows[b]].best == g;
+        if (k > best_n) { best = g; best_n = k; }
+    }
+    return best;
+}
+
+static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
+{
+    uint32_t ga = r->grp[i];
+    float x = median_between(r, &i, 1, own, n_own, 0), R = r->R[ga], w = r->fw[ga];
+    float Xl = r->X + crowd_shift(r, R);
+    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Xl) / r->G;
+    if (!(own_m + str_m > 0) && !(x > Xl)) return 0;
+    fa_finding *f = new_finding(r, FA_FIND_STRAY);
+    uint32_t file = r->row_file[i];
+    if (!f || set_files(f, &file, 1)) return -1;
+    f->file = file; f->folder = ga;
+    f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
+    f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, ga);
+    f->review = x > Xl && f->score > 0;
+    return 0;
+}
+
+/* Folder g's mixed clusters (rows mix[0..nm), cluster ends in ends[0..nc)). */
+static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
+                     const uint32_t *mix, size_t nm, const uint32_t *ends, uint32_t nc)
+{
+    float x = median_between(r, own, n_own, mix, nm, 0), R = r->R[g];
+    float w = n_own >= 2 ? median_between(r, own, n_own, own, n_own, 1) : r->fw[g];
+    float Ml = r->M + crowd_shift(r, R);
+    float own_m = (x - w) / r->G - 1.0f, str_m = (x - Ml) / r->G;
+    if (!(own_m + str_m > 0) && !(x > Ml)) return 0;
+    fa_finding *f = new_finding(r, FA_FIND_MIXED_FOLDER);
+    if (!f) return -1;
+    f->files = malloc((n_own + nm) * sizeof *f->files);
+    f->cluster_end = malloc((nc + 1) * sizeof *f->cluster_end);
+    f->cluster_like = malloc((nc + 1) * sizeof *f->cluster_like);
+    if (!f->files || !f->cluster_end || !f->cluster_like) return -1;
+    for (size_t q = 0; q < n_own; q++) f->files[f->n_files++] = r->row_file[own[q]];
+    f->cluster_end[0] = f->n_files;
+    f->cluster_like[0] = FA_NONE;
+    for (uint32_t k = 0, s = 0; k < nc; s = ends[k++]) {
+        for (uint32_t q = s; q < ends[k]; q++) f->files[f->n_files++] = r->row_file[mix[q]];
+        f->cluster_end[k + 1] = f->n_files;
+        f->cluster_like[k + 1] = majority_best(r, mix + s, ends[k] - s);
+    }
+    f->n_clusters = nc + 1;
+    f->folder = g; f->file = r->row_file[mix[0]];
+    f->other_folder = f->cluster_like[1];
+    f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
+    f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, g);
+    f->review = x > Ml && f->score > 0;
+    return 0;
+}
+
+/* Misfiled, stray and mixed findings of folder g (each face reported once). */
+static int folder_faces(rctx *r, uint32_t g, uint32_t *near)
+{
+    size_t m = gsize(r, g);
+    const uint32_t *rows = r->idx + r->off[g];
+    if (m < 2) return 0;
+    uint32_t *own = malloc(m * sizeof *own), *mix = malloc(m * sizeof *mix), *ends = malloc(m * sizeof *ends);
+    uint32_t *cl = malloc(m * sizeof *cl);
+    int rc = -1;
+    if (!own || !mix || !ends || !cl) goto out;
+    size_t n_own = 0, nm = 0;
+    uint32_t nc = 0, max_c = 0;
+    for (size_t q = 0; q < m; q++) {
+        if (r->fs[rows[q]].in_own_cluster) own[n_own++] = rows[q];
+        if (r->fs[rows[q]].cluster > max_c) max_c = r->fs[rows[q]].cluster;
+    }
+    for (uint32_t c = 0; c <= max_c; c++) {
+        size_t k = 0;
+        for (size_t q = 0; q < m; q++)
+            if (r->fs[rows[q]].cluster == c && !r->fs[rows[q]].in_own_cluster && !r->fs[rows[q]].dup) cl[k++] = rows[q];
+        if (!k) continue;
+        /* all its faces look like one other folder: they were moved, not mixed */
+        int moved = 1;
+        for (size_t q = 0; q < k; q++) {
+            const face_state *s = &r->fs[cl[q]];
+            moved &= s->best != FA_NONE && s->best == r->fs[cl[0]].best && s->score > 0 && s->matches > 0;
+        }
+        if (moved) continue;
+        for (size_t q = 0; q < k; q++) { mix[nm++] = cl[q]; r->fs[cl[q]].covered = 1; }
+        ends[nc++] = (uint32_t)nm;
+    }
+    /* one face apart is a stray; two or more, in any clusters, a mixed folder */
+    if (nm == 1 && add_stray(r, mix[0], own, n_own)) goto out;
+    if (nm >= 2 && add_mixed(r, g, own, n_own, mix, nm, ends, nc)) goto out;
+    for (size_t q = 0; q < m; q++) {
+        uint32_t i = rows[q];
+        const face_state *s = &r->fs[i];
+        if (s->dup || s->covered || s->best == FA_NONE || !(s->score > 0) || is_merged(r, g, s->best)) continue;
+        if (add_misfiled(r, i, near[i])) goto out;
+    }
+    rc = 0;
+out:
+    free(own); free(mix); free(ends); free(cl);
+    return rc;
+}
+
+/* ---- stage 6: ids and ranking ------------------------------------------------------ */
+
+static int hexcmp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+static int finding_id(rctx *r, fa_finding *f)
+{
+    const fa_cache *c = r->c;
+    size_t n = f->n_files;
+    uint32_t ga = f->folder, gb = f->other_folder;
+    if (f->kind == FA_FIND_SAME_IDENTITY || f->kind == FA_FIND_MIXED_FOLDER)
+        n = gsize(r, ga) + (f->kind == FA_FIND_SAME_IDENTITY ? gsize(r, gb) : 0);
+    char **hx = malloc((n ? n : 1) * sizeof *hx), *buf = malloc((n ? n : 1) * 65);
+    if (!hx || !buf) { free(hx); free(buf); return -1; }
+    size_t k = 0;
+    if (f->kind == FA_FIND_SAME_IDENTITY || f->kind == FA_FIND_MIXED_FOLDER) {
+        for (int s = 0; s < (f->kind == FA_FIND_SAME_IDENTITY ? 2 : 1); s++) {
+            uint32_t g = s ? gb : ga;
+            for (size_t q = r->off[g]; q < r->off[g + 1]; q++, k++) {
+                hx[k] = buf + k * 65;
+                fa_sha256_hex(c->files[r->row_file[r->idx[q]]].sha256, hx[k]);
+            }
+        }
+    } else {
+        for (; k < n; k++) {
+            hx[k] = buf + k * 65;
+            fa_sha256_hex(c->files[f->files[k]].sha256, hx[k]);
+        }
+    }
+    qsort(hx, k, sizeof *hx, hexcmp);
+    fa_sha256 st;
+    fa_sha256_init(&st);
+    const char *kind = fa_find_kind_name(f->kind);
+    fa_sha256_update(&st, kind, strlen(kind));
+    for (size_t q = 0; q < k; q++) { fa_sha256_update(&st, "\n", 1); fa_sha256_update(&st, hx[q], 64); }
+    if (f->kind == FA_FIND_DUPLICATE && f->identical) {
+        /* identical copies share their bytes: the copy's folder tells them apart */
+        const char *fo = c->folders[c->files[f->file].folder];
+        fa_sha256_update(&st, "\n", 1);
+        fa_sha256_update(&st, fo, strlen(fo));
+    }
+    uint8_t dg[32];
+    char hex[65];
+    fa_sha256_final(&st, dg);
+    fa_sha256_hex(dg, hex);
+    snprintf(f->id, sizeof f->id, "%s-%.16s", kind, hex);
+    free(hx); free(buf);
+    return 0;
+}
+
+static int finding_cmp(const void *x, const void *y)
+{
+    const fa_finding *a = x, *b = y;
+    if (a->review != b->review) return b->review - a->review;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
+    return strcmp(a->id, b->id);
+}
+
+void fa_findings_free(fa_finding *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++) { free(v[k].files); free(v[k].cluster_end); free(v[k].cluster_like); }
+    free(v);
+}
+
+/* ---- the whole list ------------------------------------------------------------------ */
+
+static int rctx_init(rctx *r)
+{
+    size_t n = r->n, ng = r->ng, nf = r->c->n_files;
+    r->off = calloc(ng + 2, sizeof *r->off);
+    r->idx = malloc((n ? n : 1) * sizeof *r->idx);
+    r->file_row = malloc((nf ? nf : 1) * sizeof *r->file_row);
+    r->R = malloc((ng ? ng : 1) * sizeof *r->R);
+    r->fw = malloc((ng ? ng : 1) * sizeof *r->fw);
+    r->fs = calloc(n ? n : 1, sizeof *r->fs);
+    r->uf = malloc((nf ? nf : 1) * sizeof *r->uf);
+    r->scratch = malloc((n > OTHER_MAX ? n : OTHER_MAX) * sizeof *r->scratch);
+    r->cand = malloc((n ? n : 1) * CAND_FOLDERS * sizeof *r->cand);
+    if (!r->off || !r->idx || !r->file_row || !r->R || !r->fw || !r->fs || !r->uf || !r->scratch || !r->cand)
+        return -1;
+    for (size_t i = 0; i < n; i++) r->off[r->grp[i] + 2]++;
+    for (size_t g = 0; g < ng; g++) r->off[g + 2] += r->off[g + 1];
+    for (size_t i = 0; i < n; i++) r->idx[r->off[r->grp[i] + 1]++] = (uint32_t)i;
+    for (size_t f = 0; f < nf; f++) { r->file_row[f] = FA_NONE; r->uf[f] = (uint32_t)f; }
+    r->W = r->a->calib->within_q[5];
+    r->X = r->a->calib->cross_q[5];
+    if (isnan(r->W)) r->W = r->a->calib->global_spread;
+    r->M = 0.5f * (r->W + r->X);
+    r->G = r->X - r->W > 1e-3f * r->X ? r->X - r->W : 0.1f * r->X;   /* guard a degenerate calibration */
+    for (size_t i = 0; i < n; i++) r->file_row[r->row_file[i]] = (uint32_t)i;
+    return 0;
+}
+
+static void rctx_free(rctx *r)
+{
+    free(r->off); free(r->idx); free(r->file_row); free(r->R); free(r->fw); free(r->fs);
+    free(r->uf); free(r->scratch); free(r->cand); free(r->merged);
+    fa_findings_free(r->out, r->n_out);
+}
+
+static int review_stages(rctx *r)
+{
+    if (local_scales(r)) return -1;
+    for (uint32_t g = 0; g < r->ng; g++) if (folder_inside(r, g)) return -1;
+    if (union_identical(r) || duplicates(r) || same_identity(r)) return -1;
+    uint32_t *near = malloc((r->n ? r->n : 1) * sizeof *near);
+    if (!near) return -1;
+    for (size_t i = 0; i < r->n; i++) face_candidates(r, (uint32_t)i, &near[i]);
+    for (uint32_t g = 0; g < r->ng; g++)
+        if (folder_faces(r, g, near)) { free(near); return -1; }
+    free(near);
+    for (size_t k = 0; k < r->n_out; k++) if (finding_id(r, &r->out[k])) return -1;
+    qsort(r->out, r->n_out, sizeof *r->out, finding_cmp);
+    return 0;
+}
+
+int fa_review_build(fa_audit *a, const fa_cache *c, const float *x, const uint32_t *grp,
+                    const uint32_t *row_file, const fa_audit_params *p)
+{
+    rctx r = { .a = a, .c = c, .x = x, .grp = grp, .row_file = row_file, .p = p,
+               .d = c->dim, .n = a->n_rows, .ng = c->n_folders };
+    if (rctx_init(&r) || review_stages(&r)) {
+        rctx_free(&r);
+        return -1;
+    }
+    a->findings = r.out;
+    a->n_findings = r.n_out;
+    for (size_t k = 0; k < r.n_out; k++) a->n_review += r.out[k].review;
+    r.out = NULL; r.n_out = 0;
+    rctx_free(&r);
+    return 0;
+}

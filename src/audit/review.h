@@ -1,0 +1,101 @@
+/*
+ * review.h - the review list: findings a person can act on, one per decision,
+ * ranked by one evidence score (see README "How findings are ranked").
+ *
+ * Kinds and the suggested action:
+ *   misfiled       a photo of folder A whose face belongs to folder B (move)
+ *   same_identity  folders A and B are one person (merge B into A)
+ *   duplicate      a file that repeats another (identical bytes, or the same
+ *                  photo re-encoded / resized / recropped) (keep one)
+ *   mixed_folder   folder A holds two or more people (split)
+ *   stray          a face unlike its folder and like no other folder (check)
+ *
+ * The score (README "How findings are ranked"). From the calibration: W and
+ * X, the median within-folder and cross-folder distances (a typical pair of
+ * one person, of two people), their midpoint M and gap G = X - W. Every face
+ * i has a local scale r_i, its mean distance to its k = 10 nearest faces in
+ * other folders (exact top-k join, knn.h); a folder's R_A is the median r_i of
+ * its faces, Rmed the median over all faces. In a crowded region (tight crops,
+ * look-alikes) strangers are nearer than usual, so, as CSLS does, the
+ * boundaries move with the crowding: s = (R_A + R_B) / 2 - Rmed, M' = M + s,
+ * X' = X + s. A score is the sum of two margins in units of G:
+ *   misfiled       face i of A, folder B (>= 2 faces) among its nearest:
+ *                  own (o_i - d_iB) / G and stranger (M' - d_iB) / G, where
+ *                  o_i and d_iB are i's median distances to A's other faces
+ *                  and to B's faces
+ *   same_identity  folders A and B: own (inside - across) / G and stranger
+ *                  (M' - across) / G (across / inside: median distances
+ *                  across the folders / inside either; W when both hold one
+ *                  photo: this is how one-photo folders are judged)
+ *   mixed_folder   clusters of A's faces (average linkage cut at M'; the
+ *   stray          largest is the folder's person): x = median distance of a
+ *                  cluster (>= 2 faces: mixed; one: stray) to the own cluster,
+ *                  w = inside the own cluster: own (x - w) / G - 1 (0 for a
+ *                  typical stranger) and stranger (x - X') / G
+ *   duplicate      a fact, not a statistic: 3 for identical bytes, 2..3 for the
+ *                  same photo (distance below --same-photo)
+ * Review cut-off: the part of the list a person is asked to read. misfiled:
+ * both margins > 0 and one of B's faces within the calibrated threshold;
+ * same_identity: across < M' and a pair within the threshold; mixed / stray:
+ * x > X' (as far from the folder as a typical stranger); duplicates always,
+ * except a group photo filed under each of its people. The list is ordered:
+ * review first, then by score.
+ */
+#ifndef FA_AUDIT_REVIEW_H
+#define FA_AUDIT_REVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    FA_FIND_MISFILED = 0,
+    FA_FIND_SAME_IDENTITY,
+    FA_FIND_DUPLICATE,
+    FA_FIND_MIXED_FOLDER,
+    FA_FIND_STRAY,
+} fa_find_kind;
+
+/* "misfiled", ...; and the action: "move", "merge", "keep_one", "split", "check". */
+const char *fa_find_kind_name(fa_find_kind k);
+const char *fa_find_action(fa_find_kind k);
+
+#define FA_NONE UINT32_MAX
+#define FA_KNN_K 10
+
+typedef struct {
+    fa_find_kind kind;
+    char id[48];                /* kind-<16 hex>, stable (see FINDINGS_SCHEMA.md) */
+    float score;                /* higher = surer */
+    int review;                 /* above the review cut-off */
+    uint32_t file, folder;      /* the file (folder findings: an example file) */
+    uint32_t other_file, other_folder;   /* FA_NONE when not applicable */
+    uint32_t keep;              /* duplicate: the file to keep; else FA_NONE */
+    uint32_t *files;            /* files the action touches; mixed_folder: by cluster */
+    uint32_t n_files;
+    uint32_t n_clusters;        /* mixed_folder: clusters, the folder's own first */
+    uint32_t *cluster_end;      /* cluster c is files[cluster_end[c-1] .. cluster_end[c]) */
+    uint32_t *cluster_like;     /* nearest other folder of each cluster (FA_NONE) */
+    /* evidence (NaN when not applicable) */
+    float dist;                 /* misfiled: median distance to B's faces; same_identity:
+                                   median across; mixed/stray: median to the rest of A;
+                                   duplicate: the pair's distance */
+    float own;                  /* median distance among own folder-mates */
+    float scale;                /* R */
+    float own_margin, stranger_margin;   /* in units of R */
+    float nearest;              /* nearest distance to the other folder */
+    uint32_t matches;           /* other-folder faces within the threshold */
+    uint32_t own_size, other_size;       /* audited faces per folder */
+    uint32_t own_nearer;        /* misfiled: own folder-mates nearer than `dist` */
+    int identical;              /* duplicate: identical bytes */
+} fa_finding;
+
+void fa_findings_free(fa_finding *v, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""findings_check.py - compares CACHE/findings.json (the review list) with what
+audit_plant.py planted. Prints one line per verdict, like audit_check.py:
+
+  check 1|0 WHAT     a verdict (1: as expected)
+  info  TEXT         ranks, for the log
+
+usage: findings_check.py FINDINGS.json PLAN.json [--slack N] [--strict-control]
+
+Each planted error must have its finding in the review part: a split as a
+same_identity of the two folders, a moved photo as a misfiled (or stray /
+mixed_folder) finding on that file, a copy (byte-identical, re-encoded, or
+inside one folder) as a duplicate finding on the copy, one finding per copied
+file. The planted errors must be ranked at the top: each within the first
+(planted + slack) findings, not counting duplicates of identical bytes the
+dataset already had (they are facts and rightly come first).
+"""
+import argparse, json
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("findings"); p.add_argument("plan")
+    p.add_argument("--slack", type=int, default=0)
+    p.add_argument("--strict-control", action="store_true")
+    a = p.parse_args()
+    doc = json.load(open(a.findings, encoding="utf-8"))
+    plan = json.load(open(a.plan, encoding="utf-8"))
+    fl = doc["findings"]
+    planted = []   # (label, predicate)
+    for s in plan["split"]:
+        pair = {s["folder"], s["new"]}
+        planted.append(("split %s" % s["folder"], lambda f, pair=pair: f["kind"] == "same_identity" and
+                        {f["folder"], f["other_folder"]} == pair))
+    for m in plan["moved"]:
+        planted.append(("moved %s" % m["path"], lambda f, m=m: f["kind"] in ("misfiled", "stray") and f["path"] == m["path"]
+                        or f["kind"] == "mixed_folder" and any(m["path"] in c["paths"] for c in f["clusters"][1:])))
+    for c in plan["copied"] + plan["reencoded"] + plan["within"]:
+        planted.append(("copy %s" % c["dst"], lambda f, c=c: f["kind"] == "duplicate" and f["path"] == c["dst"]))
+    hit = lambda f: any(pred(f) for _, pred in planted)
+    natural = lambda f: f["kind"] == "duplicate" and f["evidence"].get("identical") and not hit(f)
+    n = len(planted)
+    pos, k = [], 0
+    for f in fl:
+        k += 0 if natural(f) else 1
+        pos.append(k)
+    for label, pred in planted:
+        r = next((i for i, f in enumerate(fl) if pred(f)), None)
+        print("info %s: rank %s" % (label, "-" if r is None else "%d (%d not counting natural duplicates)" % (r + 1, pos[r])))
+        print("check %d %s found in the review part" % (r is not None and fl[r]["review"], label))
+        print("check %d %s ranked within the top %d" % (r is not None and pos[r] <= n + a.slack, label, n + a.slack))
+    for c in plan["copied"] + plan["within"]:
+        k = sum(1 for f in fl if f["path"] == c["dst"])
+        print("check %d one finding for the copied file %s (%d)" % (k == 1, c["dst"], k))
+    ctrl = set(plan["control"])
+    if a.strict_control:
+        bad = [f["id"] for f in fl if f["review"] and (f["folder"] in ctrl or f["other_folder"] in ctrl)]
+        print("check %d no finding in review about a control folder %s" % (not bad, " ".join(bad)))
+    ids = [f["id"] for f in fl]
+    print("check %d ids unique" % (len(ids) == len(set(ids))))
+
+if __name__ == "__main__":
+    main()

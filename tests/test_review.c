@@ -1,0 +1,245 @@
+/*
+ * test_review.c - the review list (src/audit/review.c) on an in-memory cache
+ * with planted mistakes: a misfiled face, a photo copied byte for byte into
+ * two folders and one re-encoded into a third (one finding per copied file),
+ * a one-photo folder split off a big one, two one-photo folders of one person,
+ * a folder holding two people; ids stable across a rename; the planted
+ * findings first, in the review part, and nothing in review about the
+ * untouched folders.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "faceaudit/faceaudit.h"
+#include "../src/audit/findings.h"
+
+#include "check.h"
+#include "testrand.h"
+
+enum { K = 24, PER = 8, D = 32, NF = K + 6, MAXF = K * PER + 64, IDS = K + 4 };
+static float cen[IDS][D];
+static fa_file files[MAXF];
+static fa_face faces[MAXF];
+static float emb[MAXF * D];
+static char *folders[NF];
+static size_t nfile, nface;
+
+static void face_of(int id, float *out, double w)
+{
+    for (int q = 0; q < D; q++) out[q] = cen[id][q] + (float)(w * nrand() / sqrt(2.0 * D));
+}
+
+static size_t add_face(int folder, const char *name, int id)
+{
+    fa_file *f = &files[nfile];
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s/%s", folders[folder], name);
+    f->path = strdup(buf);
+    f->folder = (uint32_t)folder;
+    f->status = FA_STATUS_OK;
+    f->reason = (char *)"";
+    f->has_sha256 = 1;
+    memset(f->sha256, 0, 32);
+    f->sha256[1] = (uint8_t)(nfile >> 8);
+    f->sha256[2] = (uint8_t)nfile;
+    f->sha256[3] = 0x5a;
+    f->n_faces = 1;
+    f->first_face = (int64_t)nface;
+    faces[nface].file = (uint32_t)nfile;
+    faces[nface].face = 0;
+    if (id >= 0) face_of(id, emb + nface * D, 0.3);
+    nface++;
+    return nfile++;
+}
+
+/* Folders (sorted names): person00..23, then the planted ones. */
+enum { F_MIXED = K, F_ONE_X, F_ONE_Y, F_SOLO };
+static const char *extra[] = { "zmixed", "zone_x", "zone_y", "zsolo" };
+
+static fa_cache build(void)
+{
+    for (int i = 0; i < K; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "person%02d", i);
+        folders[i] = strdup(name);
+    }
+    for (int i = 0; i < 4; i++) folders[K + i] = strdup(extra[i]);
+    for (int i = 0; i < IDS; i++)
+        for (int q = 0; q < D; q++) cen[i][q] = (float)(1.0 * nrand() / sqrt(2.0 * D));
+    for (int i = 0; i < K; i++)
+        for (int r = 0; r < PER; r++) {
+            char name[32];
+            snprintf(name, sizeof name, "img%03d.jpg", r);
+            add_face(i, name, i);
+        }
+    add_face(0, "zz_misfiled.jpg", 5);                   /* person05's face in person00 */
+    size_t src = 4 * PER;                                /* person04/img000 copied twice */
+    for (int t = 0; t < 2; t++) {
+        size_t f = add_face(t ? 9 : 3, "copy_of_4.jpg", -1);
+        memcpy(emb + (nface - 1) * D, emb + src * D, D * sizeof *emb);
+        memcpy(files[f].sha256, files[src].sha256, 32);
+    }
+    add_face(8, "reencoded.jpg", -1);                    /* person06/img001 re-encoded */
+    for (int q = 0; q < D; q++)
+        emb[(nface - 1) * D + q] = emb[(6 * PER + 1) * D + q] + (float)(0.01 * nrand() / sqrt(D));
+    add_face(F_SOLO, "only.jpg", 12);                    /* a one-photo split of person12 */
+    add_face(F_ONE_X, "x.jpg", K);                       /* one person in two one-photo folders */
+    add_face(F_ONE_Y, "y.jpg", K);
+    for (int r = 0; r < 6; r++) {                        /* zmixed: 6 of identity K+1, 4 of K+2 */
+        char name[32];
+        snprintf(name, sizeof name, "a%d.jpg", r);
+        add_face(F_MIXED, name, K + 1);
+    }
+    for (int r = 0; r < 4; r++) {
+        char name[32];
+        snprintf(name, sizeof name, "b%d.jpg", r);
+        add_face(F_MIXED, name, K + 2);
+    }
+    fa_cache c;
+    memset(&c, 0, sizeof c);
+    c.dim = D;
+    c.n_files = nfile;
+    c.n_faces = nface;
+    c.n_folders = NF;
+    c.files = files;
+    c.faces = faces;
+    c.folders = folders;
+    c.emb = emb;
+    return c;
+}
+
+static const char *path_of(const fa_cache *c, uint32_t f) { return f == FA_NONE ? "" : c->files[f].path; }
+
+/* Rank (1..) of the first finding of `kind` whose path or folder matches; 0 when none. */
+static size_t find(const fa_audit *a, const fa_cache *c, fa_find_kind kind, const char *path, const char *folder)
+{
+    for (size_t k = 0; k < a->n_findings; k++) {
+        const fa_finding *f = &a->findings[k];
+        if (f->kind != kind) continue;
+        if (path && strcmp(path_of(c, f->file), path)) continue;
+        if (folder && (f->folder == FA_NONE || strcmp(c->folders[f->folder], folder))) continue;
+        return k + 1;
+    }
+    return 0;
+}
+
+static size_t count_kind_path(const fa_audit *a, const fa_cache *c, const char *path)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < a->n_findings; k++) n += strcmp(path_of(c, a->findings[k].file), path) == 0;
+    return n;
+}
+
+static int is_planted(const fa_cache *c, const fa_finding *f)
+{
+    const char *p = path_of(c, f->file);
+    return strstr(p, "zz_misfiled") || strstr(p, "copy_of_4") || strstr(p, "reencoded") ||
+           (f->folder != FA_NONE && f->folder >= K) || (f->other_folder != FA_NONE && f->other_folder >= K);
+}
+
+static void check_list(const fa_audit *a, const fa_cache *c)
+{
+    size_t r_mis = find(a, c, FA_FIND_MISFILED, "person00/zz_misfiled.jpg", NULL);
+    CHECK(r_mis > 0 && a->findings[r_mis - 1].other_folder == 5 && a->findings[r_mis - 1].review,
+          "misfiled face found, suggested folder person05, in review (rank %zu)", r_mis);
+    size_t r1 = find(a, c, FA_FIND_DUPLICATE, "person03/copy_of_4.jpg", NULL);
+    size_t r2 = find(a, c, FA_FIND_DUPLICATE, "person09/copy_of_4.jpg", NULL);
+    CHECK(r1 && r2 && a->findings[r1 - 1].keep == 4 * PER && a->findings[r2 - 1].keep == 4 * PER &&
+          a->findings[r1 - 1].identical, "each byte copy is one duplicate finding keeping the original");
+    CHECK(count_kind_path(a, c, "person03/copy_of_4.jpg") == 1 && count_kind_path(a, c, "person09/copy_of_4.jpg") == 1,
+          "one finding per copied file (no misfiled rows for the copies)");
+    CHECK(count_kind_path(a, c, "person04/img000.jpg") == 0, "the kept original is not a finding of its own");
+    size_t r3 = find(a, c, FA_FIND_DUPLICATE, "person08/reencoded.jpg", NULL);
+    CHECK(r3 && !a->findings[r3 - 1].identical, "re-encoded copy found as a duplicate (not identical bytes)");
+    size_t r_solo = 0, r_one = 0;
+    for (size_t k = 0; k < a->n_findings; k++) {
+        const fa_finding *f = &a->findings[k];
+        if (f->kind != FA_FIND_SAME_IDENTITY) continue;
+        if ((f->folder == 12 && f->other_folder == F_SOLO) || (f->folder == F_SOLO && f->other_folder == 12)) r_solo = k + 1;
+        if ((f->folder == F_ONE_X && f->other_folder == F_ONE_Y) || (f->folder == F_ONE_Y && f->other_folder == F_ONE_X))
+            r_one = k + 1;
+    }
+    CHECK(r_solo && a->findings[r_solo - 1].folder == 12, "one-photo split found: merge zsolo into person12 (rank %zu)", r_solo);
+    CHECK(r_one && a->findings[r_one - 1].review, "two one-photo folders of one person: merge suggested (rank %zu)", r_one);
+    size_t r_mix = find(a, c, FA_FIND_MIXED_FOLDER, NULL, "zmixed");
+    CHECK(r_mix > 0, "mixed folder found (rank %zu)", r_mix);
+    if (r_mix) {
+        const fa_finding *f = &a->findings[r_mix - 1];
+        int own_a = 1, other_b = 1;
+        for (uint32_t q = 0; q < f->cluster_end[0]; q++) own_a &= strstr(path_of(c, f->files[q]), "/a") != NULL;
+        for (uint32_t q = f->cluster_end[0]; q < f->n_files; q++) other_b &= strstr(path_of(c, f->files[q]), "/b") != NULL;
+        CHECK(f->n_clusters == 2 && f->cluster_end[0] == 6 && f->n_files == 10 && own_a && other_b,
+              "mixed folder split into the right clusters: 6 own (a*), 4 other (b*)");
+    }
+    /* the planted findings come first, and nothing about untouched folders is in review */
+    size_t planted = 7, worst = 0, stray_review = 0;
+    size_t ranks[] = { r_mis, r1, r2, r3, r_solo, r_one, r_mix };
+    for (size_t k = 0; k < planted; k++) if (ranks[k] > worst) worst = ranks[k];
+    for (size_t k = 0; k < a->n_findings; k++)
+        stray_review += a->findings[k].review && !is_planted(c, &a->findings[k]);
+    CHECK(worst > 0 && worst <= planted, "the %zu planted findings are the top %zu (worst rank %zu)", planted, planted, worst);
+    CHECK(stray_review == 0, "no finding about an untouched folder in review (%zu)", stray_review);
+    for (size_t k = 1; k < a->n_findings; k++)
+        if (a->findings[k].review > a->findings[k - 1].review ||
+            (a->findings[k].review == a->findings[k - 1].review && a->findings[k].score > a->findings[k - 1].score)) {
+            CHECK(0, "ranked by review, then score (at %zu)", k);
+            break;
+        }
+}
+
+/* The ids of a list, sorted, as one string. */
+static int str_cmp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+static char *id_set(const fa_audit *a)
+{
+    char **v = malloc((a->n_findings + 1) * sizeof *v);
+    for (size_t k = 0; k < a->n_findings; k++) v[k] = (char *)a->findings[k].id;
+    qsort(v, a->n_findings, sizeof *v, str_cmp);
+    char *s = calloc(a->n_findings * 48 + 1, 1);
+    for (size_t k = 0; k < a->n_findings; k++) { strcat(s, v[k]); strcat(s, " "); }
+    free(v);
+    return s;
+}
+
+int main(void)
+{
+    rs = 4242;
+    fa_cache c = build();
+    fa_audit_params p = fa_audit_default_params();
+    p.threads = 2;
+    fa_audit *a = fa_audit_run(&c, &p);
+    CHECK(a != NULL, "audit runs: %s", a ? "" : fa_last_error());
+    if (!a) return check_done();
+    for (size_t k = 0; k < a->n_findings && k < 16; k++) {
+        const fa_finding *f = &a->findings[k];
+        printf("  %2zu %d %-13s %6.3f %s %s\n", k + 1, f->review, fa_find_kind_name(f->kind), f->score,
+               path_of(&c, f->file), f->other_folder == FA_NONE ? "" : c.folders[f->other_folder]);
+    }
+    check_list(a, &c);
+    int ids_ok = 1;
+    for (size_t k = 0; k < a->n_findings; k++)
+        ids_ok &= strncmp(a->findings[k].id, fa_find_kind_name(a->findings[k].kind),
+                          strlen(fa_find_kind_name(a->findings[k].kind))) == 0 && strlen(a->findings[k].id) > 17;
+    CHECK(ids_ok, "every id is kind-<16 hex>");
+    char *ids = id_set(a);
+
+    /* rename a planted copy and the misfiled photo (same bytes): same ids */
+    free(files[K * PER].path);
+    files[K * PER].path = strdup("person00/renamed.jpg");
+    free(files[K * PER + 1].path);
+    files[K * PER + 1].path = strdup("person03/another name.jpg");
+    fa_audit *b = fa_audit_run(&c, &p);
+    CHECK(b != NULL, "audit after a rename runs");
+    if (b) {
+        char *ids2 = id_set(b);
+        CHECK(strcmp(ids, ids2) == 0, "ids stable across a rename");
+        CHECK(find(b, &c, FA_FIND_MISFILED, "person00/renamed.jpg", NULL) > 0, "the renamed file is still found");
+        free(ids2);
+    }
+    fa_audit_free(b);
+    free(ids);
+    fa_audit_free(a);
+    return check_done();
+}
