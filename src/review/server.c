@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "decisions.h"
 #include "faceaudit/cache.h"
@@ -33,7 +34,8 @@ extern const unsigned long fa_web_index_html_len, fa_web_app_js_len, fa_web_app_
 
 struct fa_review {
     struct MHD_Daemon *d;
-    char *cache_dir, *thumbs, *decisions_path;
+    char *cache_dir, *thumbs, *decisions_path, *findings_path;
+    struct timespec findings_mtime;     /* of the findings.json loaded */
     fa_cache *cache;
     fa_rfindings *findings;
     fa_decisions *dec;
@@ -288,14 +290,30 @@ static void note_folder(fa_hashmap *seen, const char ***names, size_t *n, const 
     (*names)[(*n)++] = name;
 }
 
+/* A new audit while the page is open: load its findings (the old ones stay
+ * when the new file cannot be read). Called with the lock held. */
+static void reload_findings(fa_review *r)
+{
+    struct stat st;
+    if (stat(r->findings_path, &st) || (st.st_mtim.tv_sec == r->findings_mtime.tv_sec &&
+                                         st.st_mtim.tv_nsec == r->findings_mtime.tv_nsec))
+        return;
+    fa_rfindings *f = fa_rfindings_load(r->findings_path);
+    if (!f) return;
+    fa_rfindings_free(r->findings);
+    r->findings = f;
+    r->findings_mtime = st.st_mtim;
+}
+
 static void state_json(fa_review *r, fa_buf *b)
 {
+    pthread_mutex_lock(&r->lock);
+    reload_findings(r);
     const fa_rfindings *fs = r->findings;
     fa_hashmap seen;
     const char **names = NULL;
     size_t n_names = 0;
     fa_hashmap_init(&seen, 64);
-    pthread_mutex_lock(&r->lock);
     fa_buf_puts(b, "{\"format\":1");
     str_member(b, "root", fs->root), str_member(b, "created", fs->created), str_member(b, "encoder", fs->encoder);
     fa_buf_printf(b, ",\"generation\":%ld,\"findings\":[", fs->generation);
@@ -306,13 +324,13 @@ static void state_json(fa_review *r, fa_buf *b)
         note_folder(&seen, &names, &n_names, fs->f[i].other_folder);
         for (size_t c = 0; c < fs->f[i].n_clusters; c++) note_folder(&seen, &names, &n_names, fs->f[i].clusters[c].looks_like);
     }
-    pthread_mutex_unlock(&r->lock);
     fa_buf_puts(b, "],\"folders\":{");
     for (size_t i = 0; i < n_names; i++) {
         if (i) fa_buf_putc(b, ',');
         folder_json(r, b, names[i]);
     }
     fa_buf_puts(b, "}}");
+    pthread_mutex_unlock(&r->lock);
     free(names);
     fa_hashmap_free(&seen);
 }
@@ -323,13 +341,13 @@ static enum MHD_Result decide(fa_review *r, struct MHD_Connection *c, fa_buf *bo
     fa_json *j = body->len ? fa_json_parse(body->data, body->len) : NULL;
     const char *id = j ? fa_json_strv(j, "id") : NULL, *ds = j ? fa_json_strv(j, "decision") : NULL;
     const char *arg = j ? fa_json_strv(j, "arg") : NULL;
+    pthread_mutex_lock(&r->lock);
     const fa_rfinding *f = id ? fa_rfindings_find(r->findings, id) : NULL;
     fa_decision d = fa_decision_parse(ds);
     const char *bad = !j ? "expected a JSON object\n" : !f ? "no such finding\n" : d == FA_DEC_NONE ? "unknown decision\n"
                     : arg && *arg && (d != FA_DEC_ACCEPT || strcmp(f->kind, "mixed_folder")) ? "an argument only names a split's new folder\n"
                     : arg && *arg && !fa_safe_name(arg) ? "not a usable folder name\n" : NULL;
-    if (bad) { fa_json_free(j); return send_text(c, 400, bad); }
-    pthread_mutex_lock(&r->lock);
+    if (bad) { pthread_mutex_unlock(&r->lock); fa_json_free(j); return send_text(c, 400, bad); }
     int rc = fa_decisions_append(r->dec, r->decisions_path, f->id, f->sha256s, d, arg);
     char err[1024];
     snprintf(err, sizeof err, "%s\n", fa_last_error());
@@ -433,10 +451,11 @@ static int load_all(fa_review *r, const char *dir)
     r->cache_dir = fa_strdup(dir);
     r->thumbs = fa_path_join(dir, "thumbs");
     r->decisions_path = fa_path_join(dir, "decisions.tsv");
-    char *fpath = fa_path_join(dir, "findings.json");
-    if (!r->cache_dir || !r->thumbs || !r->decisions_path || !fpath) { free(fpath); return fa_error("out of memory"); }
-    r->findings = fa_rfindings_load(fpath);
-    free(fpath);
+    r->findings_path = fa_path_join(dir, "findings.json");
+    struct stat st;
+    if (!r->cache_dir || !r->thumbs || !r->decisions_path || !r->findings_path) return fa_error("out of memory");
+    if (stat(r->findings_path, &st) == 0) r->findings_mtime = st.st_mtim;
+    r->findings = fa_rfindings_load(r->findings_path);
     if (!r->findings) return -1;
     if (!(r->cache = fa_cache_open(dir))) return -1;
     if (!(r->dec = fa_decisions_load(r->decisions_path))) return -1;
@@ -503,6 +522,6 @@ void fa_review_stop(fa_review *r)
     fa_rfindings_free(r->findings);
     fa_decisions_free(r->dec);
     pthread_mutex_destroy(&r->lock);
-    free(r->cache_dir), free(r->thumbs), free(r->decisions_path), free(r->page);
+    free(r->cache_dir), free(r->thumbs), free(r->decisions_path), free(r->findings_path), free(r->page);
     free(r);
 }

@@ -7,7 +7,8 @@ and exits 1 when any failed.
 usage: review_check.py FACEAUDIT CACHE SHOTS_DIR STEP
   STEP http     token, Host, Origin, Sec-Fetch-Site, image ids, loopback only
   STEP decide   decide the five findings with the keyboard, reload, check them
-  STEP rejected after a re-audit: the rejected finding is not in the list
+  STEP reaudit  reject / accept two of the real audit's findings, audit again:
+                the rejected one has left the list
 """
 import http.client, json, os, re, socket, subprocess, sys, time
 
@@ -217,14 +218,41 @@ def step_decide(url):
     finally:
         d.quit()
 
-def step_rejected(url):
+def step_reaudit(url):
+    """Reject the first finding of the real audit's review list and accept the
+    second with the keyboard, audit again, reload: the rejected one has left
+    the list (listed apart), the accepted one stays."""
     d = browser()
     try:
         d.get(url)
         wait(d, lambda d: "ready" in d.find_element("tag name", "body").get_attribute("class"), "page loads")
+        ids = d.execute_script("return list.map(f => f.id)")
+        check("the real audit gives two findings to review", len(ids) >= 2, ids)
+        if len(ids) < 2:
+            return
+        wait(d, imgs_loaded, "images load")
+        keys(d, "n")
+        wait(d, lambda d: text(d, "count").startswith("1 / "), "n rejects")
+        keys(d, "y")
+        wait(d, lambda d: text(d, "count").startswith("2 / "), "y accepts")
+        r = subprocess.run([FA, "audit", CACHE, "-q", "-o", os.path.join(SHOTS, ".audit")], capture_output=True, text=True)
+        check("audit again exits 0", r.returncode == 0, r.stderr)
+        check("audit says what the decisions changed", "1 accepted (kept in the review list), 1 rejected" in r.stdout, r.stdout)
+        fs = json.load(open(os.path.join(CACHE, "findings.json")))["findings"]
+        by = {f["id"]: f for f in fs}
+        check("the rejected finding is out of the review list, at its end",
+              ids[0] in by and not by[ids[0]]["review"] and fs[-1]["id"] == ids[0], [f["id"] for f in fs])
+        check("the accepted finding stays in the review list", ids[1] in by and by[ids[1]]["review"])
+        d.refresh()
+        wait(d, lambda d: "ready" in d.find_element("tag name", "body").get_attribute("class"), "page reloads")
+        from selenium.webdriver.support.ui import Select
+        Select(d.find_element("id", "f-status")).select_by_value("open")
+        shown = d.execute_script("return list.map(f => f.id)")
+        check("after the re-audit the rejected finding is gone from the list", ids[0] not in shown, shown)
+        Select(d.find_element("id", "f-status")).select_by_value("reject")
+        check("and listed apart", d.execute_script("return list.map(f => f.id)") == [ids[0]])
+        wait(d, imgs_loaded, "images load")
         shot(d, "review-reaudit.png")
-        kinds = d.execute_script("return state.findings.map(f => f.id)")
-        print("findings after re-audit: " + " ".join(kinds))
     finally:
         d.quit()
 
@@ -235,7 +263,7 @@ try:
     elif STEP == "decide":
         step_decide(url)
     else:
-        step_rejected(url)
+        step_reaudit(url)
 finally:
     p.terminate()
     try:

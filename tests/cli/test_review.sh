@@ -23,16 +23,42 @@ cp "$T/tree/obama/obama.jpg" "$T/tree/biden/obama-copy.jpg"
 "$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
 check "tree indexed" test -f "$T/c/meta.json"
 
-# Findings: the audit's when it writes findings.json, one of each kind for fix.
+have_browser=1
+for x in chromium chromedriver; do command -v $x >/dev/null || have_browser=0; done
+"$PY" -c 'import selenium' 2>/dev/null || have_browser=0
+
+# --- the real audit's findings: decisions honoured by the next audit ----------
+"$FA" audit "$T/c" -q -o "$T/audit" >/dev/null
+check "audit writes CACHE/findings.json" test -s "$T/c/findings.json"
+if [ $have_browser = 1 ]; then
+    out=$("$PY" "$HERE/review_check.py" "$FA" "$T/c" "$SHOTS" reaudit 2>&1); rc=$?
+    echo "$out" | grep -v '^ok'
+    check_eq "browser: a rejected finding leaves the list at the next audit ($(grep -c '^ok' <<<"$out") passed)" "$rc" 0
+    rejected=$(awk -F'\t' '$3 == "reject" {print $1}' "$T/c/decisions.tsv")
+    # shared decisions, and a rename: the decision follows the content
+    mv "$T/c/decisions.tsv" "$T/shared-decisions.tsv"
+    out=$("$FA" audit "$T/c" -q -o "$T/audit" --decisions "$T/shared-decisions.tsv")
+    check_contains "audit --decisions FILE applies them" "$out" "1 rejected (listed apart"
+    mv "$T/tree/biden/obama-copy.jpg" "$T/tree/biden/renamed.jpg"
+    mv "$T/tree/lin_manuel_miranda/john1.jpeg" "$T/tree/lin_manuel_miranda/moved.jpeg"
+    "$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
+    "$FA" audit "$T/c" -q -o "$T/audit" --decisions "$T/shared-decisions.tsv" >/dev/null
+    last=$("$PY" -c 'import json,sys; f=json.load(open(sys.argv[1]))["findings"][-1]; print(f["id"], f["review"])' "$T/c/findings.json")
+    check_eq "the decision survives renames and re-indexing" "$last" "$rejected False"
+    mv "$T/tree/biden/renamed.jpg" "$T/tree/biden/obama-copy.jpg"
+    mv "$T/tree/lin_manuel_miranda/moved.jpeg" "$T/tree/lin_manuel_miranda/john1.jpeg"
+    "$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
+fi
+"$FA" audit "$T/c" -q -o "$T/audit" --decisions /nonexistent >/dev/null 2>&1
+check_eq "audit --decisions with a missing file fails" "$?" 1
+
+# Findings for review and fix: one of each kind (make_findings.py).
 n=$("$PY" "$HERE/make_findings.py" "$T/c")
 check_eq "one finding of each kind" "$n" 5
 snapshot() { (cd "$T/tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 snapshot >"$T/before.txt"
 
 # --- the server and the page --------------------------------------------------
-have_browser=1
-for x in chromium chromedriver; do command -v $x >/dev/null || have_browser=0; done
-"$PY" -c 'import selenium' 2>/dev/null || have_browser=0
 out=$("$PY" "$HERE/review_check.py" "$FA" "$T/c" "$SHOTS" http 2>&1); rc=$?
 echo "$out" | grep -v '^ok'
 check_eq "HTTP safety checks ($(grep -c '^ok' <<<"$out") passed)" "$rc" 0

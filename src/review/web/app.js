@@ -78,7 +78,7 @@ function bigFaces(f) {
 }
 
 function evidence(f) {
-  const rows = Object.entries(f.evidence || {}).filter(([, v]) => typeof v !== "object" || v === null);
+  const rows = Object.entries(f.evidence || {}).filter(([, v]) => typeof v !== "object");
   if (!rows.length) return null;
   const fmt = (v) => (typeof v === "number" ? (Number.isInteger(v) ? v : v.toFixed(3)) : String(v));
   return el("table", { class: "evidence" }, el("caption", {}, "Evidence"),
@@ -135,6 +135,8 @@ function render() {
   const main = $("main");
   main.replaceChildren();
   const all = state.findings, decided = all.filter((f) => f.decision).length;
+  const below = all.filter((f) => !f.decision && !f.review).length;
+  $("opt-below").textContent = `to decide, below the review line (${below})`;
   $("count").textContent = `${decided} / ${all.length} decided`;
   $("bar").style.width = all.length ? `${(100 * decided) / all.length}%` : "0";
   $("v-one").className = grid ? "" : "on";
@@ -153,7 +155,7 @@ function filterList(keepId) {
   const kind = $("f-kind").value, folder = $("f-folder").value, st = $("f-status").value;
   list = state.findings.filter((f) => (!kind || f.kind === kind) &&
     (!folder || f.folder === folder || f.other_folder === folder) &&
-    (st === "all" || (st === "open" ? !f.decision : f.decision === st)));
+    (st === "all" || (st === "open" ? !f.decision && f.review : st === "below" ? !f.decision && !f.review : f.decision === st)));
   if (keepId) { const i = list.findIndex((f) => f.id === keepId); if (i >= 0) cur = i; }
 }
 
