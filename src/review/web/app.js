@@ -111,7 +111,7 @@ function renderOne(main) {
     el("div", { class: "body" }, bigFaces(f),
       el("div", { class: "info" }, evidence(f),
         folderStrip(f.folder, f.kind === "same_identity" ? "Folder" : "Its folder", "own"),
-        f.other_folder ? folderStrip(f.other_folder, f.kind === "same_identity" ? "and folder" : "Suggested folder", "other") : null)));
+        f.other_folder ? folderStrip(f.other_folder, f.kind === "same_identity" ? "and folder" : f.kind === "duplicate" ? "The other copy's folder" : "Suggested folder", "other") : null)));
   main.append(card);
 }
 
