@@ -4,11 +4,13 @@
  * --apply does it with an undo log, --undo LOG reverses (src/review/fixplan.c
  * does the work).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
 #include "faceaudit/faceaudit.h"
 #include "review/decisions.h"
@@ -156,7 +158,11 @@ int cmd_fix(int argc, char **argv)
     if (!f) cli_error("%s (run `faceaudit audit CACHE` first)", fa_last_error());
     fa_decisions *d = f && dpath ? fa_decisions_load(dpath) : NULL;
     if (f && !d) cli_error("%s", fa_last_error());
-    if (d && o.decisions && fa_decisions_merge_file(d, o.decisions)) { cli_error("%s", fa_last_error()); fa_decisions_free(d); d = NULL; }
+    if (d && o.decisions && access(o.decisions, R_OK)) {
+        cli_error("--decisions %s: %s", o.decisions, strerror(errno));
+        fa_decisions_free(d);
+        d = NULL;
+    } else if (d && o.decisions && fa_decisions_merge_file(d, o.decisions)) { cli_error("%s", fa_last_error()); fa_decisions_free(d); d = NULL; }
     int rc = f && d ? run(&o, f, d) : FA_EXIT_FAIL;
     fa_decisions_free(d);
     fa_rfindings_free(f);

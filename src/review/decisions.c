@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "decisions.h"
@@ -214,10 +215,18 @@ int fa_decisions_append(fa_decisions *d, const char *path, const char *id, const
                   esc ? esc : "");
     free(esc);
     if (b.oom || !esc || !own) { fa_buf_free(&b); free(own); return fa_error("out of memory"); }
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -1 : fa_write_all(fd, b.data, b.len);
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    struct stat st;
+    char last = '\n';
+    int have_size = fd >= 0 && fstat(fd, &st) == 0;
+    int rc = have_size ? 0 : -1;
+    /* a file that does not end a line (edited by hand): start a new one */
+    if (!rc && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+        rc = fa_write_all(fd, "\n", 1);
+    if (!rc) rc = fa_write_all(fd, b.data, b.len);
     if (!rc) rc = fsync(fd);
     int err = errno;
+    if (rc && have_size && ftruncate(fd, st.st_size) == 0) fsync(fd);   /* no half line left behind */
     if (fd >= 0) close(fd);
     fa_buf_free(&b);
     if (rc) { free(own); return fa_error("%s: %s", path, strerror(err)); }

@@ -1,6 +1,6 @@
 /*
  * decisions.h - the reviewer's decisions on audit findings, kept in
- * CACHE/decisions.tsv (see /FINDINGS_SCHEMA in the README, "Review and fix").
+ * CACHE/decisions.tsv (README, "Review and fix").
  *
  * The file is append-only, UTF-8, one decision per line, no header:
  *
