@@ -4,11 +4,15 @@ safety rules with plain requests, then the page in headless Chromium
 (selenium + chromedriver). Prints one "ok ..." or "FAIL ..." line per check
 and exits 1 when any failed.
 
-usage: review_check.py FACEAUDIT CACHE SHOTS_DIR STEP
-  STEP http     token, Host, Origin, Sec-Fetch-Site, image ids, loopback only
-  STEP decide   decide the five findings with the keyboard, reload, check them
-  STEP reaudit  reject / accept two of the real audit's findings, audit again:
-                the rejected one has left the list
+usage: review_check.py FACEAUDIT CACHE SHOTS_DIR all SHARED_DECISIONS
+With CACHE/findings.json from a real audit, one server and one browser:
+  http     token, Host, Origin, Sec-Fetch-Site, image ids, loopback only
+  reaudit  reject / accept two of the real audit's findings with the keyboard,
+           audit again: the rejected one has left the list; then
+           CACHE/decisions.tsv moves to SHARED_DECISIONS and make_findings.py
+           writes one finding of each kind (the server reloads it)
+  decide   decide the five findings with the keyboard, reload, check them
+FA_NO_BROWSER=1: the http part only.
 """
 import http.client, json, os, re, socket, subprocess, sys, time
 
@@ -155,9 +159,8 @@ def shot(d, name):
     d.save_screenshot(p)
     print("screenshot " + p)
 
-def step_decide(url):
-    d = browser()
-    try:
+def step_decide(d, url):
+    if True:
         d.get(url)
         wait(d, lambda d: "ready" in d.find_element("tag name", "body").get_attribute("class"), "page loads")
         total = len(d.execute_script("return state.findings"))
@@ -215,15 +218,12 @@ def step_decide(url):
         check("the kind filter keeps one kind", d.execute_script("return list.every(f => f.kind === 'duplicate') && list.length > 0"))
         logs = [l for l in d.get_log("browser") if l["level"] == "SEVERE"]
         check("no errors in the browser console", not logs, logs[:3])
-    finally:
-        d.quit()
 
-def step_reaudit(url):
+def step_reaudit(d, url):
     """Reject the first finding of the real audit's review list and accept the
     second with the keyboard, audit again, reload: the rejected one has left
     the list (listed apart), the accepted one stays."""
-    d = browser()
-    try:
+    if True:
         d.get(url)
         wait(d, lambda d: "ready" in d.find_element("tag name", "body").get_attribute("class"), "page loads")
         ids = d.execute_script("return list.map(f => f.id)")
@@ -235,7 +235,8 @@ def step_reaudit(url):
         wait(d, lambda d: text(d, "count").startswith("1 / "), "n rejects")
         keys(d, "y")
         wait(d, lambda d: text(d, "count").startswith("2 / "), "y accepts")
-        r = subprocess.run([FA, "audit", CACHE, "-q", "-o", os.path.join(SHOTS, ".audit")], capture_output=True, text=True)
+        r = subprocess.run([FA, "audit", CACHE, "-q", "--html-limit", "0", "-o", os.path.join(SHOTS, ".audit")],
+                           capture_output=True, text=True)
         check("audit again exits 0", r.returncode == 0, r.stderr)
         check("audit says what the decisions changed", "1 accepted (kept in the review list), 1 rejected" in r.stdout, r.stdout)
         fs = json.load(open(os.path.join(CACHE, "findings.json")))["findings"]
@@ -253,17 +254,28 @@ def step_reaudit(url):
         check("and listed apart", d.execute_script("return list.map(f => f.id)") == [ids[0]])
         wait(d, imgs_loaded, "images load")
         shot(d, "review-reaudit.png")
+
+def step_all(url, port, tok):
+    """The HTTP rules, the re-audit on the real findings, then (the server
+    reloads findings.json) the five generated findings decided by keyboard."""
+    step_http(port, tok)
+    if os.environ.get("FA_NO_BROWSER"):
+        return
+    d = browser()
+    try:
+        step_reaudit(d, url)
+        os.replace(os.path.join(CACHE, "decisions.tsv"), SHARED_DECISIONS)
+        r = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_findings.py"),
+                            CACHE], capture_output=True, text=True)
+        check("make_findings.py writes five findings", r.stdout.strip() == "5", r.stdout + r.stderr)
+        step_decide(d, url)
     finally:
         d.quit()
 
+SHARED_DECISIONS = sys.argv[5] if len(sys.argv) > 5 else os.path.join(SHOTS, "shared-decisions.tsv")
 p, url, port, tok = start()
 try:
-    if STEP == "http":
-        step_http(port, tok)
-    elif STEP == "decide":
-        step_decide(url)
-    else:
-        step_reaudit(url)
+    step_all(url, port, tok)
 finally:
     p.terminate()
     try:

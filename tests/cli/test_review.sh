@@ -12,6 +12,10 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHOTS=${FA_TEST_SCREENSHOT_DIR:-$PWD/review-shots}
 mkdir -p "$SHOTS"
+reindex() {   # index the tree again; say why when it fails
+    local out
+    out=$("$FA" index "$T/tree" -o "$T/c" -q 2>&1) || { FAILED=$((FAILED + 1)); echo "FAIL: index: $out" >&2; }
+}
 
 # The tree: examples, a byte copy of obama.jpg in biden/, and a re-encoded
 # photo under a name kit_harington/ already has (a clash when merging).
@@ -20,60 +24,51 @@ rm -f "$T/tree/README"* 2>/dev/null
 cp "$T/tree/obama/obama.jpg" "$T/tree/biden/obama-copy.jpg"
 "$PY" -c 'import sys; from PIL import Image; Image.open(sys.argv[1]).convert("RGB").save(sys.argv[2], quality=85)' \
     "$T/tree/rose_leslie/img2.jpg" "$T/tree/lin_manuel_miranda/john1.jpeg"
-"$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
+reindex
 check "tree indexed" test -f "$T/c/meta.json"
 
 have_browser=1
 for x in chromium chromedriver; do command -v $x >/dev/null || have_browser=0; done
 "$PY" -c 'import selenium' 2>/dev/null || have_browser=0
 
-# --- the real audit's findings: decisions honoured by the next audit ----------
-"$FA" audit "$T/c" -q -o "$T/audit" >/dev/null
+# --- the real audit's findings, then one of each kind: one server, one browser
+"$FA" audit "$T/c" -q --html-limit 0 -o "$T/audit" >/dev/null
 check "audit writes CACHE/findings.json" test -s "$T/c/findings.json"
+"$FA" audit "$T/c" -q --html-limit 0 -o "$T/audit" --decisions /nonexistent >/dev/null 2>&1
+check_eq "audit --decisions with a missing file fails" "$?" 1
+snapshot() { (cd "$T/tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+if [ $have_browser = 0 ]; then
+    echo "SKIP: browser part (needs chromium, chromium-driver, python3-selenium)"
+    export FA_NO_BROWSER=1
+fi
+out=$("$PY" "$HERE/review_check.py" "$FA" "$T/c" "$SHOTS" all "$T/shared-decisions.tsv" 2>&1); rc=$?
+echo "$out" | grep -v '^ok'
+check_eq "review: HTTP rules, re-audit, keyboard decisions ($(grep -c '^ok' <<<"$out") checks passed)" "$rc" 0
 if [ $have_browser = 1 ]; then
-    out=$("$PY" "$HERE/review_check.py" "$FA" "$T/c" "$SHOTS" reaudit 2>&1); rc=$?
-    echo "$out" | grep -v '^ok'
-    check_eq "browser: a rejected finding leaves the list at the next audit ($(grep -c '^ok' <<<"$out") passed)" "$rc" 0
-    rejected=$(awk -F'\t' '$3 == "reject" {print $1}' "$T/c/decisions.tsv")
-    # shared decisions, and a rename: the decision follows the content
-    mv "$T/c/decisions.tsv" "$T/shared-decisions.tsv"
-    out=$("$FA" audit "$T/c" -q -o "$T/audit" --decisions "$T/shared-decisions.tsv")
-    check_contains "audit --decisions FILE applies them" "$out" "1 rejected (listed apart"
+    # shared decisions, and a rename: the rejection follows the content
+    rejected=$(awk -F'\t' '$3 == "reject" {print $1}' "$T/shared-decisions.tsv")
     mv "$T/tree/biden/obama-copy.jpg" "$T/tree/biden/renamed.jpg"
     mv "$T/tree/lin_manuel_miranda/john1.jpeg" "$T/tree/lin_manuel_miranda/moved.jpeg"
-    "$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
-    "$FA" audit "$T/c" -q -o "$T/audit" --decisions "$T/shared-decisions.tsv" >/dev/null
+    reindex
+    out=$("$FA" audit "$T/c" -q --html-limit 0 -o "$T/audit" --decisions "$T/shared-decisions.tsv")
+    check_contains "audit --decisions FILE applies them" "$out" "1 rejected (listed apart"
     last=$("$PY" -c 'import json,sys; f=json.load(open(sys.argv[1]))["findings"][-1]; print(f["id"], f["review"])' "$T/c/findings.json")
-    check_eq "the decision survives renames and re-indexing" "$last" "$rejected False"
+    check_eq "the rejection survives renames and re-indexing" "$last" "$rejected False"
     mv "$T/tree/biden/renamed.jpg" "$T/tree/biden/obama-copy.jpg"
     mv "$T/tree/lin_manuel_miranda/moved.jpeg" "$T/tree/lin_manuel_miranda/john1.jpeg"
-    "$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
-fi
-"$FA" audit "$T/c" -q -o "$T/audit" --decisions /nonexistent >/dev/null 2>&1
-check_eq "audit --decisions with a missing file fails" "$?" 1
-
-# Findings for review and fix: one of each kind (make_findings.py).
-n=$("$PY" "$HERE/make_findings.py" "$T/c")
-check_eq "one finding of each kind" "$n" 5
-snapshot() { (cd "$T/tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
-snapshot >"$T/before.txt"
-
-# --- the server and the page --------------------------------------------------
-out=$("$PY" "$HERE/review_check.py" "$FA" "$T/c" "$SHOTS" http 2>&1); rc=$?
-echo "$out" | grep -v '^ok'
-check_eq "HTTP safety checks ($(grep -c '^ok' <<<"$out") passed)" "$rc" 0
-if [ $have_browser = 1 ]; then
-    out=$("$PY" "$HERE/review_check.py" "$FA" "$T/c" "$SHOTS" decide 2>&1); rc=$?
-    echo "$out" | grep -v '^ok'
-    check_eq "browser: keyboard decisions kept after reload ($(grep -c '^ok' <<<"$out") passed)" "$rc" 0
+    reindex
 else
-    echo "SKIP: browser part (needs chromium, chromium-driver, python3-selenium)"
-    # the same decisions through the API, so that fix has something to do
+    # the decisions the browser would have made, so that fix has something to do
+    "$PY" "$HERE/make_findings.py" "$T/c" >/dev/null
     ids=$("$PY" -c 'import json,sys; print(" ".join(f["id"] for f in json.load(open(sys.argv[1]))["findings"]))' "$T/c/findings.json")
     set -- $ids
-    printf '%s\t\taccept\t2026-01-01T00:00:00Z\t\n%s\t\treject\t2026-01-01T00:00:00Z\t\n%s\t\taccept\t2026-01-01T00:00:00Z\t\n%s\t\taccept\t2026-01-01T00:00:00Z\tObama'"'"'s double\n%s\t\taccept\t2026-01-01T00:00:00Z\t\n' \
-        "$1" "$2" "$3" "$4" "$5" >"$T/c/decisions.tsv"
+    printf '%s\t\taccept\tt\t\n%s\t\treject\tt\t\n%s\t\tskip\tt\t\n%s\t\tundo\tt\t\n%s\t\taccept\tt\t\n%s\t\taccept\tt\tObama'"'"'s double\n%s\t\taccept\tt\t\n' \
+        "$1" "$2" "$3" "$3" "$3" "$4" "$5" >"$T/c/decisions.tsv"
 fi
+n=$("$PY" "$HERE/make_findings.py" "$T/c")
+check_eq "one finding of each kind" "$n" 5
+snapshot >"$T/before.txt"
+
 check_eq "decisions.tsv: one line per decision, undo included" "$(wc -l <"$T/c/decisions.tsv")" 7
 check "decisions.tsv records the split's name" grep -q "accept	.*	Obama's double\$" "$T/c/decisions.tsv"
 check_eq "decisions.tsv carries the sorted SHA-256s" "$(awk -F'\t' 'NR==1{print length($2)}' "$T/c/decisions.tsv")" 64
@@ -98,7 +93,7 @@ out=$("$FA" fix "$T/c" --apply 2>&1); rc=$?
 check_eq "fix refuses a file changed since the audit" "$rc" 1
 check_contains "the refusal names the file" "$out" "rose_leslie/img1.jpg: changed since the audit"
 check "refusal moved nothing" test -f "$T/tree/alex_lacamoire/alex-lacamoire.png"
-"$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
+reindex
 "$PY" "$HERE/make_findings.py" "$T/c" >/dev/null    # same content, so the same ids
 snapshot >"$T/before.txt"
 
@@ -115,7 +110,7 @@ check "rejected merge untouched" test -f "$T/tree/lin_manuel_miranda/john1.jpeg"
 check_eq "no file lost or changed" "$(snapshot | awk '{print $1}' | sort | sha256sum)" "$(awk '{print $1}' "$T/before.txt" | sort | sha256sum)"
 check_eq "undo log: an fsync'ed intent before each operation" "$(grep -c '^intent' "$T/undo.log")" "$(grep -c '^done' "$T/undo.log")"
 
-out=$("$FA" index "$T/tree" -o "$T/c" 2>&1 </dev/null)
+out=$("$FA" index "$T/tree" -o "$T/c" 2>&1 </dev/null) || echo "index failed: $out" >&2
 check_eq "index after fix re-encodes nothing" "$(summary_field "$out" encoded)" 0
 check_eq "index after fix sees the 2 moves within the dataset" "$(summary_field "$out" moved)" 2
 check_eq "index after fix leaves the 2 quarantined files out" "$(info_field "$T/c" files)" $((nfiles - 2))
@@ -128,7 +123,7 @@ check "undo removes the folders fix made" test ! -e "$T/tree/Obama's double" -a 
 
 # A crash after the second intent was logged and before it was done: undo
 # reverses the first, sees the second was not done, and everything is back.
-"$FA" index "$T/tree" -o "$T/c" -q >/dev/null 2>&1
+reindex
 "$PY" "$HERE/make_findings.py" "$T/c" >/dev/null
 "$FA" fix "$T/c" --apply --undo-log "$T/crash.log" >/dev/null 2>&1
 "$FA" fix --undo "$T/crash.log" >/dev/null 2>&1   # back to the start, then replay part of the log
