@@ -41,6 +41,8 @@ struct fa_review {
     fa_decisions *dec;
     pthread_mutex_t lock;       /* guards dec */
     fa_hashmap by_path;         /* cache file path -> file index */
+    uint32_t *folder_files;     /* file indices grouped by folder ... */
+    size_t *folder_off;         /* ... folder f's are [folder_off[f], folder_off[f + 1]) */
     char token[33];
     int port;
     char url[96], host_ip[32], host_name[32], origin[48];
@@ -226,19 +228,35 @@ static void folder_json(const fa_review *r, fa_buf *b, const char *name)
 {
     const fa_cache *cc = r->cache;
     char **hit = bsearch(name, cc->folders, cc->n_folders, sizeof *cc->folders, cmp_name);
-    size_t n = 0, k = 0, shown = 0;
-    uint32_t fi = hit ? (uint32_t)(hit - cc->folders) : UINT32_MAX;
-    for (size_t i = 0; hit && i < cc->n_files; i++) n += cc->files[i].folder == fi && cc->files[i].first_face >= 0;
+    size_t n = 0, k = 0, shown = 0, lo = 0, hi = 0;
+    if (hit) lo = r->folder_off[hit - cc->folders], hi = r->folder_off[hit - cc->folders + 1];
+    for (size_t i = lo; i < hi; i++) n += cc->files[r->folder_files[i]].first_face >= 0;
     fa_buf_json_str(b, name);
     fa_buf_printf(b, ":{\"files\":%zu,\"imgs\":[", n);
-    for (size_t i = 0; hit && i < cc->n_files && shown < FOLDER_SAMPLES; i++) {
-        if (cc->files[i].folder != fi || cc->files[i].first_face < 0) continue;
+    for (size_t i = lo; i < hi && shown < FOLDER_SAMPLES; i++) {
+        const fa_file *f = &cc->files[r->folder_files[i]];
+        if (f->first_face < 0) continue;
         if (k++ * FOLDER_SAMPLES >= shown * n) {
-            fa_buf_printf(b, "%s%lld", shown ? "," : "", (long long)cc->files[i].first_face);
+            fa_buf_printf(b, "%s%lld", shown ? "," : "", (long long)f->first_face);
             shown++;
         }
     }
     fa_buf_puts(b, "]}");
+}
+
+/* Groups the cache's files by folder (a counting sort), for folder_json. */
+static int group_folders(fa_review *r)
+{
+    const fa_cache *cc = r->cache;
+    r->folder_off = calloc(cc->n_folders + 2, sizeof *r->folder_off);
+    r->folder_files = malloc((cc->n_files + 1) * sizeof *r->folder_files);
+    if (!r->folder_off || !r->folder_files) return fa_error("out of memory");
+    for (size_t i = 0; i < cc->n_files; i++)
+        if (cc->files[i].folder < cc->n_folders) r->folder_off[cc->files[i].folder + 2]++;
+    for (size_t f = 2; f < cc->n_folders + 2; f++) r->folder_off[f] += r->folder_off[f - 1];
+    for (size_t i = 0; i < cc->n_files; i++)
+        if (cc->files[i].folder < cc->n_folders) r->folder_files[r->folder_off[cc->files[i].folder + 1]++] = (uint32_t)i;
+    return 0;
 }
 
 static void str_member(fa_buf *b, const char *key, const char *val)
@@ -464,7 +482,7 @@ static int load_all(fa_review *r, const char *dir)
     for (size_t i = 0; i < r->cache->n_files; i++)
         if (fa_hashmap_put(&r->by_path, r->cache->files[i].path, strlen(r->cache->files[i].path), i))
             return fa_error("out of memory");
-    return 0;
+    return group_folders(r);
 }
 
 static int make_token(char out[33])
@@ -518,6 +536,7 @@ void fa_review_stop(fa_review *r)
     if (!r) return;
     if (r->d) MHD_stop_daemon(r->d);
     fa_hashmap_free(&r->by_path);
+    free(r->folder_files), free(r->folder_off);
     fa_cache_close(r->cache);
     fa_rfindings_free(r->findings);
     fa_decisions_free(r->dec);
