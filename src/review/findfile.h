@@ -50,7 +50,8 @@ typedef struct {
 fa_rfindings *fa_rfindings_load(const char *path);
 void fa_rfindings_free(fa_rfindings *f);
 
-/* The finding with this id, or NULL. */
+/* The first finding with this id, or NULL. Ids may repeat (findings over the
+ * same content, e.g. each copy of one file): a decision covers them all. */
 const fa_rfinding *fa_rfindings_find(const fa_rfindings *f, const char *id);
 /* The file entry for a path in a finding, or NULL. */
 const fa_rfile *fa_rfinding_file(const fa_rfinding *f, const char *path);
