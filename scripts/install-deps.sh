@@ -7,11 +7,11 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 pkgs=(build-essential cmake pkg-config libdlib-dev libdlib-data libopencv-dev
-      libopenblas-dev libomp-dev curl bzip2 ca-certificates)
+      libopenblas-dev libomp-dev curl bzip2 ca-certificates libmicrohttpd-dev)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${1:-}" = "--test" ]; then
-    pkgs+=(python3 python3-numpy python3-pil chromium python3-faiss)
     pkgs+=(clang libclang-rt-dev)   # libFuzzer harnesses (scripts/fuzz.sh, issue 13)
+    pkgs+=(python3 python3-numpy python3-pil chromium python3-faiss chromium-driver python3-selenium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

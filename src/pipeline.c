@@ -215,14 +215,15 @@ fa_pipeline *fa_pipeline_start(const fa_pipeline_params *p, fa_result *items, si
         fa_error("%s", msg);
         return NULL;
     }
+    int readers_started = 0;   /* not readers_left: a reader with little to read may be done already */
     for (int i = 0; i < p->readers; i++)
-        if (pthread_create(&pl->threads[pl->n_threads], NULL, reader_main, pl) == 0) pl->n_threads++;
+        if (pthread_create(&pl->threads[pl->n_threads], NULL, reader_main, pl) == 0) pl->n_threads++, readers_started++;
         else {
             pthread_mutex_lock(&pl->mu);
             pl->readers_left--;
             pthread_mutex_unlock(&pl->mu);
         }
-    if (pl->readers_left == 0) {   /* no reader could start */
+    if (readers_started == 0) {   /* no reader could start */
         pthread_mutex_lock(&pl->mu);
         pl->stop = 1;
         pthread_cond_broadcast(&pl->cv_decoded);

@@ -19,6 +19,13 @@ int cmd_info(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+int cmd_fix(int argc, char **argv);
+
+/* Applies CACHE/decisions.tsv (and extra, when not NULL) to an audit's review
+ * list and prints what they changed; 0, or -1 (printed). */
+struct fa_audit;
+int cli_audit_decisions(const char *cache_dir, const char *extra, struct fa_audit *a);
 
 /* Prints "faceaudit: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -52,13 +52,15 @@ static const char help[] =
     "      --thumb-size PX     thumbnail size (default 96)\n"
     "      --top N             rows per finding in the summary (default 5)\n"
     "      --threads N         threads (default: all cores)\n"
+    "      --decisions FILE    review decisions to apply besides CACHE/decisions.tsv:\n"
+    "                          rejected findings leave the review list\n"
     "  -q, --quiet             no progress line\n"
     "\n"
     "Exit status: 0 the audit was written (findings or not), 1 it failed,\n"
     "2 bad command line.\n";
 
 typedef struct {
-    const char *cache_dir, *out_dir;
+    const char *cache_dir, *out_dir, *decisions;
     fa_audit_params ap;
     size_t html_limit, top;
     int thumb_size, quiet;
@@ -96,6 +98,7 @@ static int parse_option(int c, options *o, int argc, char **argv)
     case 's': if (cli_int("--thumb-size", optarg, 16, 1024, &v)) return -1; o->thumb_size = (int)v; return 0;
     case 't': if (cli_int("--top", optarg, 0, 1L << 40, &v)) return -1; o->top = (size_t)v; return 0;
     case 'T': if (cli_int("--threads", optarg, 1, 1024, &v)) return -1; o->ap.threads = (int)v; return 0;
+    case 'd': o->decisions = optarg; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'h': fputs(help, stdout); exit(FA_EXIT_OK);
     default: fputs(help, stderr); return -1;
@@ -112,6 +115,7 @@ static int parse(int argc, char **argv, options *o)
         {"merge-min-pairs", required_argument, 0, 'm'}, {"outlier-z", required_argument, 0, 'z'},
         {"html-limit", required_argument, 0, 'L'}, {"thumb-size", required_argument, 0, 's'},
         {"top", required_argument, 0, 't'}, {"threads", required_argument, 0, 'T'},
+        {"decisions", required_argument, 0, 'd'},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -186,6 +190,7 @@ static int run(const options *o, fa_cache *c, const char *dir)
                 .html_limit = o->html_limit, .thumb_size = o->thumb_size, .threads = o->ap.threads };
     int rc = FA_EXIT_FAIL;
     if (aout_rank_dups(&ao)) { cli_error("%s", fa_last_error()); goto out; }
+    if (cli_audit_decisions(o->cache_dir, o->decisions, a)) goto out;
     aout_summary(stdout, &ao, o->top);
     fflush(stdout);
     if (write_reports(&ao, o, dir, &pc)) goto out;

@@ -23,6 +23,8 @@ static const struct {
     {"audit", cmd_audit, "audit CACHE [-o DIR]      find filing mistakes; CSV, JSON and HTML report"},
     {"query", cmd_query, "query CACHE PHOTO...      the most similar faces and folders for a photo"},
     {"info", cmd_info, "info CACHE                what a cache holds"},
+    {"review", cmd_review, "review CACHE [--port N]   review the findings in a local web page"},
+    {"fix", cmd_fix, "fix CACHE [--apply]       move files as the accepted review decisions say"},
     {"models", cmd_models, "models fetch|list         get, verify and show the model files"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
