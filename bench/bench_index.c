@@ -53,7 +53,7 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
 {
     fa_blas_setup();   /* one thread */
     double t0 = fa_now();
-    fa_model_paths mp = {m->detector, m->landmarks, m->encoder};
+    fa_model_paths mp = {m->detector, m->landmarks, m->encoder, &m->spec};
     fa_nets *nets = fa_nets_load(&mp);
     fa_scan_list scan;
     if (!nets || fa_scan(root, &scan)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
