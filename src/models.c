@@ -115,10 +115,14 @@ static int onnx_file_spec(const char *file, const char *spec_json, fa_encoder_sp
     if (!spec_json) {
         size_t n = strlen(file);
         snprintf(side, sizeof side, "%.*s.json", (int)(n > 5 && !strcmp(file + n - 5, ".onnx") ? n - 5 : n), file);
-        if (!exists(side)) snprintf(side, sizeof side, "%s.json", file);
-        if (!exists(side))
-            return fa_error("%s: no encoder spec (give --encoder-spec FILE, or put %s beside the model; "
-                            "see README, \"Encoders\")", file, side);
+        if (!exists(side)) {
+            char alt[FA_PATH_MAX + 8];
+            snprintf(alt, sizeof alt, "%s.json", file);
+            if (!exists(alt))
+                return fa_error("%s: no encoder spec (give --encoder-spec FILE, or put %s beside the model; "
+                                "see README, \"Encoders\")", file, side);
+            snprintf(side, sizeof side, "%s", alt);
+        }
         spec_json = side;
     }
     if (fa_encoder_spec_load(spec_json, spec)) return -1;
@@ -428,7 +432,12 @@ int fa_models_fetch(const fa_fetch_params *p)
     if (fa_mkdir_p(p->dir)) return -1;
     say(p, "models directory: %s", p->dir);
     if (fetch_one(p, &specs[0], 1)) return -1;
-    /* Landmarks: dlib's 5-point model if it can be had, else the 68-point one. */
+    /* Landmarks: dlib's 5-point model if it can be had, else the 68-point one.
+     * Adding an ONNX encoder to a filled directory keeps the landmarks it has. */
+    fa_encoder_spec onnx;
+    int add_onnx = p->encoder && fa_encoder_spec_named(p->encoder, &onnx) &&
+                   (exists_in(p->dir, LANDMARKS5) || exists_in(p->dir, LANDMARKS68));
+    if (add_onnx) return fetch_onnx(p, &onnx);
     if (fetch_one(p, &specs[2], 0) || !exists_in(p->dir, LANDMARKS5)) {
         char dst[FA_PATH_MAX];
         if (!pick(dst, p->dir, LANDMARKS68) && exists(SYSTEM_68)) {
