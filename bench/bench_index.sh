@@ -5,6 +5,7 @@
 # images/s, per-stage ms per image, faces found and peak RSS, with ratios.
 # RUNS (default 3) runs per cell; the table shows medians.
 # NOGI_LIMIT (default 120) images of nogizaka46 (the reference needs ~1 s each).
+# FA_BENCH_ENCODER=mobilefacenet measures that encoder instead of dlib's.
 set -euo pipefail
 B=${1:-build}; M=${2:-${FACEAUDIT_MODELS:-$HOME/.local/share/faceaudit/models}}; S=${3:-../shared}
 RUNS=${RUNS:-3}
@@ -18,7 +19,7 @@ run_cell() {   # run_cell MODE ROOT LIMIT -> prints median line fields
     local out="" i
     for i in $(seq "$RUNS"); do out+="$("$BIN" "$1" "$2" "$M" "$3")"$'\n'; done
     local f
-    for f in files faces with_face seconds ips decode_ms detect_ms encode_ms rss_mb; do
+    for f in files faces with_face seconds ips decode_ms detect_ms encode_ms rss_mb enc_ms_face; do
         printf '%s=%s ' "$f" "$(grep -v '^$' <<<"$out" | field "$f" | median)"
     done
     echo
@@ -39,4 +40,6 @@ for ds in "kpop_idols 0" "nogizaka46 ${NOGI_LIMIT:-120}"; do
     printf '%-12s speed-up %.1fx (images/s), faces %s vs %s\n' "$1" \
         "$(awk -v a="$(field ips <<<"$ours")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')" \
         "$(field faces <<<"$ours")" "$(field faces <<<"$ref")"
+    printf '%-12s encoder (%s) ms per face: faceaudit %s, reference %s\n' "$1" "${FA_BENCH_ENCODER:-dlib}" \
+        "$(field enc_ms_face <<<"$ours")" "$(field enc_ms_face <<<"$ref")"
 done
