@@ -27,7 +27,7 @@ typedef struct {
     const fa_cache *c;
     const fa_models *m;
     float *emb;
-    int dim, worker, jobs, failed, batch;
+    int dim, worker, jobs, failed;
     fa_nets_stats stats;
     char error[512];
 } job;
@@ -39,7 +39,6 @@ static void *work(void *arg)
     fa_model_paths mp = {j->m->detector, j->m->landmarks, j->m->encoder, &j->m->spec};
     fa_nets *nets = fa_nets_load(&mp);
     if (!nets || fa_nets_ready(nets)) goto fail;
-    j->batch = fa_nets_batch(nets);
     for (size_t i = (size_t)j->worker; i < j->c->n_files; i += (size_t)j->jobs) {
         const fa_file *f = &j->c->files[i];
         if (!f->n_faces) continue;
@@ -120,9 +119,8 @@ int main(int argc, char **argv)
     }
     if (rc == 0 && commit(c, argv[2], &m, emb)) { fprintf(stderr, "reencode: %s\n", fa_last_error()); rc = 1; }
     if (rc == 0)
-        printf("encoder=%s faces=%ld seconds=%.1f encode_ms_per_face=%.2f align_ms_per_face=%.2f batch=%d\n",
-               m.spec.name, faces, fa_now() - t0, faces ? enc_ms / faces : 0, faces ? align_ms / faces : 0,
-               js[0].batch);
+        printf("encoder=%s faces=%ld seconds=%.1f encode_ms_per_face=%.2f align_ms_per_face=%.2f\n",
+               m.spec.name, faces, fa_now() - t0, faces ? enc_ms / faces : 0, faces ? align_ms / faces : 0);
     free(emb);
     fa_cache_close(c);
     return rc;

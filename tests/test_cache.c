@@ -139,14 +139,29 @@ static void test_damage(void)
     char meta[700];
     snprintf(meta, sizeof meta, "%s/meta.json", d9);
     if (fa_read_file(meta, 1 << 20, &text, &len) == 0) {
-        char *p = strstr(text, "\"dim\": 128");
-        if (p) memcpy(p, "\"dim\": 127", 10);
+        char *p;   /* the top-level dim and the encoder record's, kept consistent */
+        while ((p = strstr(text, "\"dim\": 128"))) memcpy(p, "\"dim\": 127", 10);
         FILE *f = fopen(meta, "wb");
         fwrite(text, 1, len, f);
         fclose(f);
         free(text);
     }
     expect_refused(d9, "dim mismatch", "shape");
+    /* a meta.json from before the encoder record: read as dlib, 128-d, Euclidean */
+    const char *d10 = damaged("d10", "meta.json", NULL, -1);
+    snprintf(meta, sizeof meta, "%s/meta.json", d10);
+    if (fa_read_file(meta, 1 << 20, &text, &len) == 0) {
+        char *p = strstr(text, "  \"encoder\": {"), *e = p ? strchr(p, '\n') : NULL;
+        if (e) memset(p, ' ', (size_t)(e - p));
+        FILE *f = fopen(meta, "wb");
+        fwrite(text, 1, len, f);
+        fclose(f);
+        free(text);
+    }
+    fa_cache *old = fa_cache_open(d10);
+    CHECK(old && strcmp(old->encoder, "dlib") == 0 && old->metric == FA_METRIC_EUCLIDEAN,
+          "meta.json without an encoder record: %s", old ? old->encoder : fa_last_error());
+    fa_cache_close(old);
 }
 
 static void test_escape(void)

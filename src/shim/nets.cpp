@@ -315,8 +315,6 @@ extern "C" void fa_nets_free(fa_nets *n)
     delete n;
 }
 
-extern "C" int fa_nets_batch(const fa_nets *n) { return !n ? 0 : n->onnx ? n->onnx->max_batch() : 16; }
-
 extern "C" int fa_nets_dim(const fa_nets *n) { return !n ? 0 : n->onnx ? n->onnx->dim() : 128; }
 
 extern "C" int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,

@@ -75,11 +75,6 @@ int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxes, int max)
 int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
                     const fa_box *boxes, int n_boxes, float *out);
 
-/* Faces the loaded encoder takes in one forward pass: 16 for dlib's ResNet,
- * 16 for an ONNX model that computes each face of a batch on its own, 1 for
- * one that cannot batch (fr_feature.onnx: a Reshape fixes batch 1). */
-int fa_nets_batch(const fa_nets *n);
-
 /* Output dimension of the loaded encoder (128 for dlib's, 512 for ArcFace-style ones). */
 int fa_nets_dim(const fa_nets *n);
 
