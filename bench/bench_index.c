@@ -8,6 +8,8 @@
  *       script does)
  *
  * Prints one line of key=value figures; peak RSS is this process's.
+ * FA_BENCH_ENCODER picks the encoder (default dlib's; e.g. mobilefacenet);
+ * enc_ms_face is the encoder's time per face.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,7 @@ static int run_ours(const char *root, const fa_models *m, size_t limit, int alig
     p.root = root; p.cache_dir = cache; p.limit = limit; p.rebuild = 1;
     p.detector = m->detector; p.landmarks = m->landmarks; p.encoder = m->encoder;
     if (aligned) fa_detect_aligned_params(&p.detect);
+    p.encoder_spec = &m->spec;
     fa_index_stats st;
     int rc = fa_index_run(&p, &st);
     char cmd[128];
@@ -45,9 +48,9 @@ static int run_ours(const char *root, const fa_models *m, size_t limit, int alig
     if (rc) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
     double n = (double)st.encoded;
     printf("mode=%s files=%zu faces=%zu with_face=%zu seconds=%.2f ips=%.2f decode_ms=%.1f detect_ms=%.1f "
-           "encode_ms=%.1f rss_mb=%.0f\n", aligned ? "aligned" : "ours", st.files, st.faces, st.status[FA_STATUS_OK], st.seconds,
+           "encode_ms=%.1f rss_mb=%.0f enc_ms_face=%.1f\n", aligned ? "aligned" : "ours", st.files, st.faces, st.status[FA_STATUS_OK], st.seconds,
            n / st.seconds, 1000 * (st.t_read + st.t_decode) / n, 1000 * st.t_detect / n, 1000 * st.t_encode / n,
-           peak_rss_mb());
+           peak_rss_mb(), st.faces ? 1000 * st.t_encode / (double)st.faces : 0.0);
     return 0;
 }
 
@@ -55,7 +58,7 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
 {
     fa_blas_setup();   /* one thread */
     double t0 = fa_now();
-    fa_model_paths mp = {m->detector, m->landmarks, m->encoder};
+    fa_model_paths mp = {m->detector, m->landmarks, m->encoder, &m->spec};
     fa_nets *nets = fa_nets_load(&mp);
     fa_scan_list scan;
     if (!nets || fa_scan(root, &scan)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
@@ -82,7 +85,7 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
         t_det += c - b;
         if (k > 256) k = 256;
         if (k > 0) {
-            float *emb = malloc((size_t)k * 128 * sizeof(float));
+            float *emb = malloc((size_t)k * fa_nets_dim(nets) * sizeof(float));
             if (emb && fa_encode_faces(nets, &img, &dp, boxes, k, emb) == 0) { faces += (size_t)k; with_face++; }
             free(emb);
         }
@@ -90,9 +93,12 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
         fa_image_free(&img);
     }
     double secs = fa_now() - t0;
+    fa_nets_stats ns;
+    fa_nets_get_stats(nets, &ns);
     printf("mode=reference files=%zu faces=%zu with_face=%zu seconds=%.2f ips=%.2f decode_ms=%.1f detect_ms=%.1f "
-           "encode_ms=%.1f rss_mb=%.0f\n", n, faces, with_face, secs, (double)n / secs, 1000 * t_dec / (double)n,
-           1000 * t_det / (double)n, 1000 * t_enc / (double)n, peak_rss_mb());
+           "encode_ms=%.1f rss_mb=%.0f enc_ms_face=%.1f\n", n, faces, with_face, secs, (double)n / secs,
+           1000 * t_dec / (double)n, 1000 * t_det / (double)n, 1000 * t_enc / (double)n, peak_rss_mb(),
+           ns.faces_encoded ? ns.encode_ms / (double)ns.faces_encoded : 0.0);
     fa_scan_free(&scan);
     fa_nets_free(nets);
     return 0;
@@ -106,7 +112,7 @@ int main(int argc, char **argv)
         return 2;
     }
     fa_models m;
-    if (fa_models_resolve(argv[3], NULL, &m)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
+    if (fa_models_resolve(argv[3], getenv("FA_BENCH_ENCODER"), &m)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
     size_t limit = (size_t)strtoull(argv[4], NULL, 10);
     if (strcmp(argv[1], "ours") == 0 || strcmp(argv[1], "aligned") == 0)
         return run_ours(argv[2], &m, limit, strcmp(argv[1], "aligned") == 0);

@@ -7,6 +7,7 @@
 # NOGI_LIMIT (default 120) images of nogizaka46 (the reference needs ~1 s each),
 # CELEBA_LIMIT (default 300) of celeba_aligned. The crop sets also run with
 # the aligned-crop policy (index --aligned).
+# FA_BENCH_ENCODER=mobilefacenet measures that encoder instead of dlib's.
 set -euo pipefail
 B=${1:-build}; M=${2:-${FACEAUDIT_MODELS:-$HOME/.local/share/faceaudit/models}}; S=${3:-../shared}
 RUNS=${RUNS:-3}
@@ -20,7 +21,7 @@ run_cell() {   # run_cell MODE ROOT LIMIT -> prints median line fields
     local out="" i
     for i in $(seq "$RUNS"); do out+="$("$BIN" "$1" "$2" "$M" "$3")"$'\n'; done
     local f
-    for f in files faces with_face seconds ips decode_ms detect_ms encode_ms rss_mb; do
+    for f in files faces with_face seconds ips decode_ms detect_ms encode_ms rss_mb enc_ms_face; do
         printf '%s=%s ' "$f" "$(grep -v '^$' <<<"$out" | field "$f" | median)"
     done
     echo
@@ -49,4 +50,6 @@ for ds in "kpop_idols 0 1" "celeba_aligned ${CELEBA_LIMIT:-300} 1" "nogizaka46 $
     if [ "$3" = 1 ]; then printf '%-12s --aligned speed-up %.1fx (images/s), faces %s vs %s\n' "$1" \
         "$(awk -v a="$(field ips <<<"$al")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')" \
         "$(field faces <<<"$al")" "$(field faces <<<"$ref")"; fi
+    printf '%-12s encoder (%s) ms per face: faceaudit %s, reference %s\n' "$1" "${FA_BENCH_ENCODER:-dlib}" \
+        "$(field enc_ms_face <<<"$ours")" "$(field enc_ms_face <<<"$ref")"
 done

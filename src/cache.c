@@ -172,6 +172,9 @@ static void meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const cha
     fa_buf_json_str(b, d->root ? d->root : "");
     fa_buf_printf(b, ",\n  \"dim\": %d,\n  \"n_files\": %zu,\n  \"n_faces\": %zu,\n  \"n_folders\": %zu,\n",
                   d->dim, d->n_files, d->n_faces, d->n_folders);
+    fa_buf_puts(b, "  \"encoder\": {\"name\": ");
+    fa_buf_json_str(b, d->encoder ? d->encoder : "dlib");
+    fa_buf_printf(b, ", \"dim\": %d, \"metric\": \"%s\"},\n", d->dim, fa_metric_name(d->metric));
     fa_buf_printf(b, "  \"embeddings\": \"%s\",\n  \"manifest\": \"%s\",\n  \"models\": [", emb_name, man_name);
     for (int i = 0; i < d->n_models; i++) {
         fa_buf_printf(b, "%s\n    {\"role\": ", i ? "," : "");
@@ -199,6 +202,21 @@ static int meta_num(const fa_json *j, const char *key, const char *label, const 
 {
     if (fa_json_num(j, key, out) || !(*out >= lo && *out <= hi) || *out != (double)(long long)*out)
         return fa_error("%s: \"%s\" missing or out of range", path, label);
+    return 0;
+}
+
+/* The encoder record; caches from before it was written are dlib's, 128-d, Euclidean. */
+static int meta_encoder(const fa_json *j, fa_cache *c, const char *path)
+{
+    const fa_json *e = fa_json_get(j, "encoder");
+    const char *name = e ? fa_json_strv(e, "name") : "dlib", *metric = e ? fa_json_strv(e, "metric") : "euclidean";
+    double dim = e ? -1 : c->dim;
+    if (e) fa_json_num(e, "dim", &dim);
+    if (!name || !*name || strlen(name) >= sizeof c->encoder || !metric || dim != c->dim ||
+        (strcmp(metric, "euclidean") && strcmp(metric, "cosine")))
+        return fa_error("%s: bad \"encoder\" record (name, dim equal to \"dim\", metric euclidean or cosine)", path);
+    snprintf(c->encoder, sizeof c->encoder, "%s", name);
+    c->metric = strcmp(metric, "cosine") == 0 ? FA_METRIC_COSINE : FA_METRIC_EUCLIDEAN;
     return 0;
 }
 
@@ -245,6 +263,7 @@ int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t 
     c->generation = (int64_t)v;
     if (meta_int(j, "dim", path, 1, FA_DIM_MAX, &v)) goto out;
     c->dim = (int)v;
+    if (meta_encoder(j, c, path)) goto out;
     /* Upper bounds only: the manifest's rows are counted before any of
      * these is used to allocate. */
     if (meta_int(j, "n_files", path, 0, 1e12, &v)) goto out;

@@ -19,7 +19,8 @@
 #include "sha256.h"
 #include "util.h"
 
-#define DIM 128
+/* The encoder's output size: 128 for dlib's ResNet, the spec's otherwise. */
+static int index_dim(const fa_index_params *p) { return p->encoder_spec ? p->encoder_spec->dim : 128; }
 
 /* Where a previous result lives: the old cache, or the journal of an
  * interrupted run. */
@@ -29,6 +30,7 @@ typedef struct {
     size_t n_replayed;
     fa_hashmap by_path;     /* path -> source id */
     fa_hashmap by_sha;      /* sha256 -> source id (files that decoded) */
+    int dim;                /* embedding size */
 } prior;
 
 /* Source ids: [0, old->n_files) are old cache files, then replayed results. */
@@ -120,7 +122,7 @@ static int reuse_by_sha(void *ud, const uint8_t sha[32], fa_result *r)
     if (!fa_hashmap_get(&pr->by_sha, sha, 32, &id)) return 0;
     char *path = r->path;
     int64_t size = r->size, mtime = r->mtime_ns;
-    if (prior_copy(pr, id, r, DIM)) return 0;
+    if (prior_copy(pr, id, r, pr->dim)) return 0;
     r->path = path; r->size = size; r->mtime_ns = mtime;
     return 1;
 }
@@ -175,12 +177,15 @@ static int model_ids(const fa_index_params *p, fa_model_id ids[3])
 }
 
 /* Models and detection policy, hashed: what a journal must match to be replayed. */
-static void fingerprint(const fa_model_id ids[3], const fa_detect_params *d, char out[65])
+static void fingerprint(const fa_model_id ids[3], const fa_detect_params *d, const fa_encoder_spec *es,
+                        char out[65])
 {
     char text[1024];
-    snprintf(text, sizeof text, "%s %s %s %d %d %d %lld %d %.4f", ids[0].sha256, ids[1].sha256, ids[2].sha256,
-             d->detect_long_side, d->upsample_min_side, d->retry_long_side, (long long)d->max_pixels,
-             d->chip_size, d->chip_padding);
+    int n = snprintf(text, sizeof text, "%s %s %s %d %d %d %lld %d %.4f", ids[0].sha256, ids[1].sha256, ids[2].sha256,
+                     d->detect_long_side, d->upsample_min_side, d->retry_long_side, (long long)d->max_pixels,
+                     d->chip_size, d->chip_padding);
+    if (es && es->onnx)   /* the same file under another spec makes other vectors */
+        snprintf(text + n, sizeof text - n, " %s %d %d", es->name, es->dim, (int)es->metric);
     uint8_t h[32];
     fa_sha256_buf(text, strlen(text), h);
     fa_sha256_hex(h, out);
@@ -239,7 +244,8 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
     char **folders = malloc((n ? n : 1) * sizeof *folders);
     fa_file *files = calloc(n ? n : 1, sizeof *files);
     fa_face *faces = calloc(n_faces ? n_faces : 1, sizeof *faces);
-    float *emb = malloc((n_faces ? n_faces : 1) * DIM * sizeof(float));
+    const size_t dim = (size_t)index_dim(p);
+    float *emb = malloc((n_faces ? n_faces : 1) * dim * sizeof(float));
     int rc = -1;
     if (!folders || !files || !faces || !emb) { fa_error("out of memory"); goto out; }
     for (size_t i = 0; i < n; i++) folders[n_folders++] = scan->v[i].folder;
@@ -266,13 +272,17 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
         f->first_face = r->n_faces ? (int64_t)row : -1;
         for (uint32_t k = 0; k < r->n_faces; k++, row++) {
             faces[row] = (fa_face){(uint32_t)i, k, r->boxes[k]};
-            memcpy(emb + row * DIM, r->emb + (size_t)k * DIM, DIM * sizeof(float));
+            memcpy(emb + row * dim, r->emb + k * dim, dim * sizeof(float));
         }
         st->status[r->status]++;
     }
     char abs_root[4096];
     if (!realpath(p->root, abs_root)) snprintf(abs_root, sizeof abs_root, "%s", p->root);
-    fa_cache_data d = {abs_root, DIM, n, n_faces, n_folders, files, faces, emb, folders, ids, 3, &p->detect};
+    fa_encoder_spec dlib;
+    fa_encoder_spec_dlib(&dlib);
+    const fa_encoder_spec *es = p->encoder_spec ? p->encoder_spec : &dlib;
+    fa_cache_data d = {abs_root, (int)dim, n, n_faces, n_folders, files, faces, emb, folders, ids, 3, &p->detect,
+                       es->name, es->metric};
     rc = fa_cache_commit(p->cache_dir, &d);
     st->files = n;
     st->faces = n_faces;
@@ -347,7 +357,7 @@ static size_t plan(const fa_scan_list *scan, size_t n, const prior *pr, fa_resul
                                                pr->old->files[id].mtime_ns == e->mtime_ns
                                          : prior_replayed(pr, id)->size == e->size &&
                                                prior_replayed(pr, id)->mtime_ns == e->mtime_ns) &&
-                   prior_copy(pr, id, r, DIM) == 0) {
+                   prior_copy(pr, id, r, pr->dim) == 0) {
             if (prior_is_old(pr, id)) st->reused++;
             else st->resumed++;
         } else {
@@ -368,8 +378,8 @@ static int run_pipeline(const fa_index_params *p, prior *pr, fa_result *res, con
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     fa_pipeline_params pp = {
-        .root = p->root, .models = {p->detector, p->landmarks, p->encoder}, .detect = &p->detect,
-        .jobs = p->jobs > 0 ? p->jobs : (int)(cores > 0 ? cores : 1), .dim = DIM,
+        .root = p->root, .models = {p->detector, p->landmarks, p->encoder, p->encoder_spec}, .detect = &p->detect,
+        .jobs = p->jobs > 0 ? p->jobs : (int)(cores > 0 ? cores : 1), .dim = index_dim(p),
         .reuse = reuse_by_sha, .reuse_ud = pr, .cancel = p->cancel};
     pp.readers = pp.jobs >= 6 ? 2 : 1;
     if ((size_t)pp.jobs > n_work && n_work) pp.jobs = (int)n_work;
@@ -443,8 +453,9 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     if (p->rebuild) unlink(jpath);
     if (fa_scan(p->root, &scan)) goto out;
     n = p->limit && p->limit < scan.n ? p->limit : scan.n;
-    fingerprint(ids, &p->detect, fp);
-    if (!(jr = fa_journal_open(jpath, fp, DIM, &pr.replayed, &pr.n_replayed))) goto out;
+    fingerprint(ids, &p->detect, p->encoder_spec, fp);
+    pr.dim = index_dim(p);
+    if (!(jr = fa_journal_open(jpath, fp, pr.dim, &pr.replayed, &pr.n_replayed))) goto out;
     pr.old = old;
     if (prior_build(&pr)) goto out;
     res = calloc(n ? n : 1, sizeof *res);

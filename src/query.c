@@ -37,13 +37,17 @@ static int recorded_file(const fa_cache *c, const char *role, const char *dir, c
 static int pick_models(const fa_cache *c, const char *dir, const char *encoder, fa_models *m)
 {
     fa_models r;
-    int resolved = fa_models_resolve(dir, encoder, &r) == 0;
+    /* Without --encoder, the encoder the cache names (dlib's by default). */
+    const char *enc = encoder ? encoder : strcmp(c->encoder, "dlib") ? c->encoder : NULL;
+    int resolved = fa_models_resolve(dir, enc, &r) == 0;
     char (*slot[3])[FA_PATH_MAX] = {&m->detector, &m->landmarks, &m->encoder};
     char (*fallback[3])[FA_PATH_MAX] = {&r.detector, &r.landmarks, &r.encoder};
     const char *roles[3] = {"detector", "landmarks", "encoder"};
     memset(m, 0, sizeof *m);
+    if (resolved) m->spec = r.spec;
+    else fa_encoder_spec_dlib(&m->spec);
     for (int i = 0; i < 3; i++) {
-        if (i == 2 && encoder) {    /* an explicit --encoder wins */
+        if (i == 2 && (encoder || r.spec.onnx)) {    /* an explicit --encoder wins */
             if (!resolved) return -1;
             memcpy(*slot[i], *fallback[i], FA_PATH_MAX);
         } else if (!recorded_file(c, roles[i], dir, *slot[i])) {
@@ -74,13 +78,19 @@ fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *e
     double t0 = fa_now();
     fa_models m;
     if (pick_models(c, models_dir, encoder, &m)) return NULL;
+    if (strcmp(m.spec.name, c->encoder) != 0) {
+        fa_error("%s was made with the %s encoder, this query uses %s: faces encoded by different "
+                 "encoders cannot be compared (leave out --encoder, or query a cache made with it)",
+                 c->dir, c->encoder, m.spec.name);
+        return NULL;
+    }
     if (check_model(c, "detector", m.detector) || check_model(c, "landmarks", m.landmarks) ||
         check_model(c, "encoder", m.encoder))
         return NULL;
     fa_query *q = calloc(1, sizeof *q);
     if (!q) { fa_error("out of memory"); return NULL; }
     fa_tune_malloc();
-    fa_model_paths paths = {m.detector, m.landmarks, m.encoder};
+    fa_model_paths paths = {m.detector, m.landmarks, m.encoder, &m.spec};
     q->nets = fa_nets_load(&paths);
     if (!q->nets) { free(q); return NULL; }
     q->dim = fa_nets_dim(q->nets);

@@ -47,7 +47,7 @@ static int make_cache(const char *dir, int dim)
     fa_model_id models[3] = {{"detector", "d.dat", ""}, {"landmarks", "l.dat", ""}, {"encoder", "e.dat", ""}};
     for (int i = 0; i < 3; i++) memset(models[i].sha256, 'a' + i, 64);
     fa_detect_params dp = {800, 640, 1600, 80000000, 150, 0.25f};
-    fa_cache_data d = {"/root/of/data", dim, 3, 3, 3, files, faces, emb, folders, models, 3, &dp};
+    fa_cache_data d = {"/root/of/data", dim, 3, 3, 3, files, faces, emb, folders, models, 3, &dp, NULL, FA_METRIC_EUCLIDEAN};
     int rc = fa_cache_commit(dir, &d);
     free(emb);
     return rc;
@@ -139,14 +139,29 @@ static void test_damage(void)
     char meta[700];
     snprintf(meta, sizeof meta, "%s/meta.json", d9);
     if (fa_read_file(meta, 1 << 20, &text, &len) == 0) {
-        char *p = strstr(text, "\"dim\": 128");
-        if (p) memcpy(p, "\"dim\": 127", 10);
+        char *p;   /* the top-level dim and the encoder record's, kept consistent */
+        while ((p = strstr(text, "\"dim\": 128"))) memcpy(p, "\"dim\": 127", 10);
         FILE *f = fopen(meta, "wb");
         fwrite(text, 1, len, f);
         fclose(f);
         free(text);
     }
     expect_refused(d9, "dim mismatch", "shape");
+    /* a meta.json from before the encoder record: read as dlib, 128-d, Euclidean */
+    const char *d10 = damaged("d10", "meta.json", NULL, -1);
+    snprintf(meta, sizeof meta, "%s/meta.json", d10);
+    if (fa_read_file(meta, 1 << 20, &text, &len) == 0) {
+        char *p = strstr(text, "  \"encoder\": {"), *e = p ? strchr(p, '\n') : NULL;
+        if (e) memset(p, ' ', (size_t)(e - p));
+        FILE *f = fopen(meta, "wb");
+        fwrite(text, 1, len, f);
+        fclose(f);
+        free(text);
+    }
+    fa_cache *old = fa_cache_open(d10);
+    CHECK(old && strcmp(old->encoder, "dlib") == 0 && old->metric == FA_METRIC_EUCLIDEAN,
+          "meta.json without an encoder record: %s", old ? old->encoder : fa_last_error());
+    fa_cache_close(old);
 }
 
 static void test_escape(void)

@@ -204,11 +204,36 @@ static void test_degenerate(void)
     free(x); free(g);
 }
 
+/* The overlap that makes the CLI recommend another encoder: well-separated
+ * identities stay under FA_CALIB_WEAK_OVERLAP, look-alike ones (centres as
+ * close as the spread within a folder) go over it. */
+static void test_overlap(void)
+{
+    int k = 15, per = 20, d = 32;
+    size_t n = (size_t)k * per;
+    float *x = malloc(n * d * sizeof *x);
+    uint32_t *g = malloc(n * sizeof *g);
+    double ov[2];
+    for (int t = 0; t < 2; t++) {
+        rs = 11;
+        make(x, g, k, per, d, t == 0 ? 1.0 : 0.35, 0.4);
+        fa_calib *c = fa_calib_run(x, g, n, d, k, NULL);
+        CHECK(c != NULL, "calib: %s", fa_last_error());
+        ov[t] = c ? fa_calib_overlap(c) : NAN;
+        fa_calib_free(c);
+    }
+    CHECK(ov[0] < FA_CALIB_WEAK_OVERLAP, "separated identities overlap %g", ov[0]);
+    CHECK(ov[1] >= FA_CALIB_WEAK_OVERLAP, "look-alike identities overlap %g", ov[1]);
+    free(x);
+    free(g);
+}
+
 int main(void)
 {
     test_quantile();
     test_exhaustive();
     test_sampled();
     test_degenerate();
+    test_overlap();
     return check_done();
 }

@@ -203,8 +203,8 @@ static void test_nets(const char *models_dir, const char *encoder)
     char lm[4096];
     snprintf(lm, sizeof lm, "%s", join(models_dir, "shape_predictor_68_face_landmarks.dat"));
     if (!file_exists(lm)) snprintf(lm, sizeof lm, "%s", join(models_dir, "shape_predictor_5_face_landmarks.dat"));
-    fa_model_paths paths = {join(models_dir, "mmod_human_face_detector.dat"), lm, encoder};
-    fa_model_paths wrong = {paths.detector, lm, paths.detector};
+    fa_model_paths paths = {join(models_dir, "mmod_human_face_detector.dat"), lm, encoder, NULL};
+    fa_model_paths wrong = {paths.detector, lm, paths.detector, NULL};
     CHECK(fa_nets_load(&wrong) == NULL, "detector loaded as encoder");
     fa_nets *n = fa_nets_load(&paths);
     CHECK(n != NULL, "%s", fa_last_error());

@@ -38,6 +38,7 @@
 #ifndef FACEAUDIT_CACHE_H
 #define FACEAUDIT_CACHE_H
 
+#include "encoder.h"
 #include "faceaudit.h"
 
 #ifdef __cplusplus
@@ -102,6 +103,8 @@ typedef struct fa_cache {
     int n_models;
     fa_detect_params detect;
     char created[32];               /* ISO-8601 UTC of the last commit */
+    char encoder[64];               /* encoder name ("dlib" for caches that record none) */
+    fa_metric metric;               /* how its vectors compare (cosine ones are unit length) */
     /* private */
     void *map_;
     size_t map_len_;
@@ -138,6 +141,8 @@ typedef struct {
     const fa_model_id *models;
     int n_models;
     const fa_detect_params *detect;
+    const char *encoder;            /* NULL: "dlib" */
+    fa_metric metric;
 } fa_cache_data;
 
 int fa_cache_commit(const char *dir, const fa_cache_data *data);

@@ -47,6 +47,7 @@ typedef struct {
     const char *root;
     const char *cache_dir;
     const char *detector, *landmarks, *encoder;     /* model files */
+    const fa_encoder_spec *encoder_spec;            /* NULL: dlib's ResNet (fa_models.spec) */
     int jobs;                       /* inference workers; 0 = all cores */
     int rebuild;                    /* ignore (and replace) the existing cache */
     fa_detect_params detect;

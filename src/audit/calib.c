@@ -126,6 +126,12 @@ double fa_calib_cross_share(const fa_calib *c, float t)
     return c->n_cross ? (double)count_le(c->cross_, c->n_cross, t) / c->n_cross : 0.0;
 }
 
+double fa_calib_overlap(const fa_calib *c)
+{
+    if (!c->n_within || !c->n_cross) return NAN;
+    return fa_calib_cross_share(c, fa_quantile_sorted(c->within_, c->n_within, 0.5));
+}
+
 double fa_calib_within_share(const fa_calib *c, float t)
 {
     return c->n_within ? (double)count_le(c->within_, c->n_within, t) / c->n_within : 0.0;

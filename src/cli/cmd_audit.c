@@ -192,6 +192,11 @@ static int run(const options *o, fa_cache *c, const char *dir)
     if (aout_rank_dups(&ao)) { cli_error("%s", fa_last_error()); goto out; }
     if (cli_audit_decisions(o->cache_dir, o->decisions, a)) goto out;
     aout_summary(stdout, &ao, o->top);
+    double overlap = fa_calib_overlap(a->calib);
+    if (overlap >= FA_CALIB_WEAK_OVERLAP)   /* the encoder, not the folders, limits this audit */
+        printf("encoder: %.1f%% of cross-folder pairs are as close as the median same-folder pair (%s encoder);\n"
+               "  it separates these faces poorly: re-index with `faceaudit index ROOT --encoder mobilefacenet -o NEW`\n",
+               100 * overlap, c->encoder);
     fflush(stdout);
     if (write_reports(&ao, o, dir, &pc)) goto out;
     printf("wrote %s/pairs.csv, findings.csv, report.json, %s/findings.json", dir, o->cache_dir);

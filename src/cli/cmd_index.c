@@ -19,7 +19,9 @@ static const char help[] =
     "\n"
     "  -o, --output CACHE     cache directory (default ROOT/.faceaudit)\n"
     "      --models DIR       model directory (default $FACEAUDIT_MODELS or ~/.local/share/faceaudit/models)\n"
-    "      --encoder E        dlib (default), faceapi, taguchi, or a .dat file of the same network\n"
+    "      --encoder E        dlib (default), faceapi, taguchi, or a .dat file of the same network;\n"
+    "                         mobilefacenet, buffalo_l, japanese-face-v1 or onnx:FILE (ONNX, 512-d cosine)\n"
+    "      --encoder-spec F   JSON spec of an onnx:FILE encoder (default: FILE.json beside it)\n"
     "  -j, --jobs N           inference workers (default: all cores)\n"
     "      --rebuild          ignore the existing cache and start over\n"
     "      --detect-size N    first detection pass: long side scaled to N px\n"
@@ -66,7 +68,7 @@ static void list_problems(const char *cache_dir)
 }
 
 static int parse(int argc, char **argv, fa_index_params *p, const char **models_opt, const char **encoder,
-                 int *quiet)
+                 const char **spec, int *quiet)
 {
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"models", required_argument, 0, 'M'},
@@ -74,7 +76,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         {"rebuild", no_argument, 0, 'R'}, {"detect-size", required_argument, 0, 'D'},
         {"upsample-below", required_argument, 0, 'U'}, {"retry-size", required_argument, 0, 'T'},
         {"max-megapixels", required_argument, 0, 'P'}, {"limit", required_argument, 0, 'L'},
-        {"checkpoint", required_argument, 0, 'C'}, {"aligned", no_argument, 0, 'A'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"checkpoint", required_argument, 0, 'C'}, {"aligned", no_argument, 0, 'A'}, {"encoder-spec", required_argument, 0, 'S'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long v;
     int c;
     optind = 1;
@@ -83,6 +85,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         case 'o': p->cache_dir = optarg; break;
         case 'M': *models_opt = optarg; break;
         case 'E': *encoder = optarg; break;
+        case 'S': *spec = optarg; break;
         case 'j': if (cli_int("--jobs", optarg, 1, 256, &v)) return -1; p->jobs = (int)v; break;
         case 'R': p->rebuild = 1; break;
         case 'D': if (cli_int("--detect-size", optarg, 80, 8192, &v)) return -1; p->detect.detect_long_side = (int)v; break;
@@ -122,13 +125,13 @@ int cmd_index(int argc, char **argv)
 {
     fa_index_params p;
     fa_index_default_params(&p);
-    const char *models_opt = NULL, *encoder = NULL;
+    const char *models_opt = NULL, *encoder = NULL, *spec = NULL;
     int quiet = 0;
-    if (parse(argc, argv, &p, &models_opt, &encoder, &quiet)) return FA_EXIT_USAGE;
+    if (parse(argc, argv, &p, &models_opt, &encoder, &spec, &quiet)) return FA_EXIT_USAGE;
     char models_dir[FA_PATH_MAX], default_cache[FA_PATH_MAX];
     fa_models m;
     if (cli_models_dir(models_opt, models_dir, sizeof models_dir)) return FA_EXIT_FAIL;
-    if (fa_models_resolve(models_dir, encoder, &m)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
+    if (fa_models_resolve_spec(models_dir, encoder, spec, &m)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
     if (!p.cache_dir) {
         snprintf(default_cache, sizeof default_cache, "%s/.faceaudit", p.root);
         p.cache_dir = default_cache;
@@ -136,6 +139,7 @@ int cmd_index(int argc, char **argv)
     p.detector = m.detector;
     p.landmarks = m.landmarks;
     p.encoder = m.encoder;
+    p.encoder_spec = &m.spec;
     progress_ctx pc;
     cli_progress_init(&pc.bar, quiet);
     p.progress = on_progress;

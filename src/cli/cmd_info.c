@@ -28,6 +28,7 @@ static void show(const fa_cache *c)
     printf("\nmulti-face  %zu files with more than one face\n", multi);
     for (int i = 0; i < c->n_models; i++)
         printf("%-11s %s  sha256 %s\n", c->models[i].role, c->models[i].name, c->models[i].sha256);
+    printf("encoding    %s, %d-d, %s\n", c->encoder, c->dim, fa_metric_name(c->metric));
     printf("detection   long side %d px, small images enlarged to %d px, retry at %d px, max %lld MP, "
            "chip %d px padding %.2f\n",
            c->detect.detect_long_side, c->detect.upsample_min_side, c->detect.retry_long_side,

@@ -26,7 +26,7 @@ static const char help[] =
     "detection settings; refuses models other than those the cache was made with.\n"
     "\n"
     "  -k, --top N            nearest faces to list per face (default 10)\n"
-    "      --max-distance D   same-person threshold (default 0.6, dlib's)\n"
+    "      --max-distance D   same-person threshold (default: the encoder's; 0.6 for dlib's)\n"
     "      --folder NAME      search only this folder\n"
     "      --folders N        best folders to list per face (default 5)\n"
     "      --csv              CSV on stdout (one row per neighbour or folder)\n"
@@ -193,10 +193,12 @@ int cmd_query(int argc, char **argv)
 {
     options o = {0};
     fa_search_default_params(&o.sp);
+    o.sp.max_distance = -1;     /* unset: the cache's encoder decides */
     o.folders_shown = 5;
     if (parse(argc, argv, &o)) return FA_EXIT_USAGE;
     session ss = {0};
     if (!(ss.cache = open_cache(o.cache_dir))) return FA_EXIT_FAIL;
+    if (o.sp.max_distance < 0) o.sp.max_distance = fa_encoder_same_distance(ss.cache->encoder, ss.cache->metric);
     if (o.folder) o.sp.folder = fa_cache_folder_index(ss.cache, o.folder);
     ss.out = (qout){stdout, o.format, ss.cache, &o.sp, o.folder, o.folders_shown, 0, o.html ? &ss.html : NULL};
     int rc = run(&ss, &o);

@@ -22,6 +22,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "onnx_encoder.hpp"
 #include "resnet.hpp"
 #include "shim.h"
 
@@ -36,6 +37,7 @@ struct fa_nets {
     fa::det_net_type detector;
     landmarks_future landmarks_f;
     fa::anet_type encoder;
+    std::unique_ptr<fa::onnx_encoder> onnx;    // set: ONNX encoder instead of the ResNet
     fa_nets_stats stats{};
     const dlib::shape_predictor &landmarks() { return *landmarks_f.get(); }
 };
@@ -176,9 +178,30 @@ std::vector<dlib::matrix<dlib::rgb_pixel>> face_chips(fa_nets *n, const fa_image
     return std::vector<dlib::matrix<dlib::rgb_pixel>>(chips.begin(), chips.end());
 }
 
+// The ONNX encoder's path: landmarks from the full-resolution image, then
+// its own alignment and batches (onnx_encoder.cpp).
+int encode_onnx(fa_nets *n, const fa_image *img, const fa_box *boxes, int n_boxes, float *out) {
+    auto t0 = clock_type::now();
+    cv::Mat m = as_mat(img);
+    dlib::cv_image<dlib::rgb_pixel> view(m);
+    std::vector<dlib::full_object_detection> shapes;
+    for (int i = 0; i < n_boxes; i++) shapes.push_back(n->landmarks()(view, to_rect(boxes[i])));
+    n->stats.align_ms += ms_since(t0);
+    t0 = clock_type::now();
+    n->onnx->encode(m, shapes, out);
+    n->stats.encode_ms += ms_since(t0);
+    n->stats.faces_encoded += n_boxes;
+    return 0;
+}
+
 int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
            const fa_box *boxes, int n_boxes, float *out) {
     if (n_boxes <= 0) return 0;
+    if (n->onnx) {
+        for (int i = 0; i < n_boxes; i++)
+            if (!(boxes[i].w >= 1 && boxes[i].h >= 1)) return fa_error("fa_encode_faces: box %d is empty", i);
+        return encode_onnx(n, img, boxes, n_boxes, out);
+    }
     if (p->chip_size != 150)
         return fa_error("fa_encode_faces: chip_size must be 150 for this encoder, not %d", p->chip_size);
     for (int i = 0; i < n_boxes; i++)
@@ -258,12 +281,17 @@ std::shared_ptr<const T> load_net(std::string path, const char *role) {
 fa_nets *load(const fa_model_paths *paths) {
     auto n = std::make_unique<fa_nets>();
     n->landmarks_f = shared_landmarks(paths->landmarks);
-    auto enc = shared_load<fa::anet_type>(paths->encoder, "encoder", [](std::string p) {
-        return load_net<fa::anet_type>(p, "encoder"); });
     auto det = shared_load<fa::det_net_type>(paths->detector, "detector", [](std::string p) {
         return load_net<fa::det_net_type>(p, "detector"); });
+    if (paths->spec && paths->spec->onnx) {
+        if (!paths->encoder) throw std::runtime_error("no encoder model given");
+        n->onnx = std::make_unique<fa::onnx_encoder>(paths->encoder, *paths->spec);
+    } else {
+        auto enc = shared_load<fa::anet_type>(paths->encoder, "encoder", [](std::string p) {
+            return load_net<fa::anet_type>(p, "encoder"); });
+        n->encoder = *enc.get();
+    }
     n->detector = *det.get();
-    n->encoder = *enc.get();
     return n.release();
 }
 
@@ -309,7 +337,7 @@ extern "C" void fa_nets_free(fa_nets *n)
     delete n;
 }
 
-extern "C" int fa_nets_dim(const fa_nets *n) { return n ? 128 : 0; }
+extern "C" int fa_nets_dim(const fa_nets *n) { return !n ? 0 : n->onnx ? n->onnx->dim() : 128; }
 
 extern "C" int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,
                          fa_box *boxes, int max)

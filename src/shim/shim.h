@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "faceaudit/cache.h"
+#include "faceaudit/encoder.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,7 @@ typedef struct {
     const char *detector;   /* mmod_human_face_detector.dat */
     const char *landmarks;  /* shape_predictor_{5,68}_face_landmarks.dat */
     const char *encoder;    /* dlib_face_recognition_resnet_model_v1.dat or same net */
+    const fa_encoder_spec *spec;    /* NULL or !spec->onnx: dlib's ResNet; else an ONNX model */
 } fa_model_paths;
 
 typedef struct fa_nets fa_nets;
@@ -68,12 +70,12 @@ int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,
  * benchmarks). Same contract as fa_detect. */
 int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxes, int max);
 
-/* Landmarks, aligned chip and 128-d embedding for each box: out is
- * n_boxes x dim floats. Returns 0 or -1. */
+/* Landmarks, aligned chip and embedding for each box: out is n_boxes x
+ * fa_nets_dim() floats (L2-normalised for cosine encoders). Returns 0 or -1. */
 int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
                     const fa_box *boxes, int n_boxes, float *out);
 
-/* Output dimension of the loaded encoder (128 for dlib's). */
+/* Output dimension of the loaded encoder (128 for dlib's, 512 for ArcFace-style ones). */
 int fa_nets_dim(const fa_nets *n);
 
 /* Work done by one fa_nets since it was loaded (for benchmarks and progress
