@@ -31,6 +31,7 @@ static int run_ours(const char *root, const fa_models *m, size_t limit)
 {
     char cache[] = "/tmp/fa-bench-cache-XXXXXX";
     if (!mkdtemp(cache)) return 1;
+    fa_tune_process(FA_TUNE_ALL);   /* as `faceaudit index` does */
     fa_index_params p;
     fa_index_default_params(&p);
     p.root = root; p.cache_dir = cache; p.limit = limit; p.rebuild = 1;

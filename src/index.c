@@ -405,8 +405,6 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
 {
     double t_start = fa_now();
     memset(st, 0, sizeof *st);
-    fa_tune_malloc();   /* before the workers allocate their scratch buffers */
-    fa_blas_setup();    /* one BLAS thread per worker: we parallelise above it */
     if (fa_mkdir_p(p->cache_dir)) return -1;
     int lock = take_lock(p->cache_dir);
     if (lock < 0) return -1;

@@ -79,7 +79,6 @@ fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *e
         return NULL;
     fa_query *q = calloc(1, sizeof *q);
     if (!q) { fa_error("out of memory"); return NULL; }
-    fa_tune_malloc();
     fa_model_paths paths = {m.detector, m.landmarks, m.encoder};
     q->nets = fa_nets_load(&paths);
     if (!q->nets) { free(q); return NULL; }

@@ -58,15 +58,18 @@ typedef struct {
 } fa_index_params;
 
 /* Sensible defaults (detection policy from the shim, 2 s checkpoints). */
-void fa_index_default_params(fa_index_params *p);
+FA_API void fa_index_default_params(fa_index_params *p);
 
-/* Returns 0 when the cache was committed; -1 with a message otherwise (the
+/* Runs the index. For the measured speed, the program calls
+ * fa_tune_process(FA_TUNE_ALL) once beforehand (faceaudit index does): the
+ * library does not change malloc or BLAS settings by itself.
+ * Returns 0 when the cache was committed; -1 with a message otherwise (the
  * old cache is untouched, and finished work stays in the journal). */
-int fa_index_run(const fa_index_params *p, fa_index_stats *stats);
+FA_API int fa_index_run(const fa_index_params *p, fa_index_stats *stats);
 
 /* SHA-256 of a model file, cached next to it in NAME.sha256 (keyed by size
  * and mtime) so that repeated runs do not re-hash 100 MB. */
-int fa_model_sha256(const char *path, char hex[65]);
+FA_API int fa_model_sha256(const char *path, char hex[65]);
 
 #ifdef __cplusplus
 }

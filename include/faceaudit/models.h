@@ -11,6 +11,7 @@
 #ifndef FACEAUDIT_MODELS_H
 #define FACEAUDIT_MODELS_H
 #include <stddef.h>
+#include "faceaudit.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,13 +27,13 @@ typedef struct {
 } fa_models;
 
 /* The default models directory (see above). Returns 0 or -1. */
-int fa_models_default_dir(char *out, size_t n);
+FA_API int fa_models_default_dir(char *out, size_t n);
 
 /* Picks the files in dir. encoder is NULL or "dlib" (dlib's original if
  * present, else the copy rebuilt from face-api), "faceapi", "taguchi", or a
  * path to any network file of the same dlib architecture. Returns 0, or -1
  * with a message saying what is missing and how to fetch it. */
-int fa_models_resolve(const char *dir, const char *encoder, fa_models *out);
+FA_API int fa_models_resolve(const char *dir, const char *encoder, fa_models *out);
 
 typedef struct {
     const char *dir;            /* destination */
@@ -45,7 +46,7 @@ typedef struct {
 
 /* Puts every model needed for p->encoder into p->dir and verifies it.
  * Returns 0, or -1 with a message naming the model and the reason. */
-int fa_models_fetch(const fa_fetch_params *p);
+FA_API int fa_models_fetch(const fa_fetch_params *p);
 
 #ifdef __cplusplus
 }

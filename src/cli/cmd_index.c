@@ -137,6 +137,7 @@ int cmd_index(int argc, char **argv)
     p.progress = on_progress;
     p.progress_ud = &pc;
     cli_catch_signals();
+    fa_tune_process(FA_TUNE_ALL);   /* before the workers allocate their scratch buffers */
     p.cancel = &cli_cancel;
     fa_index_stats st;
     if (fa_index_run(&p, &st)) {
