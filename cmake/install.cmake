@@ -52,6 +52,9 @@ install(FILES ${FA_STATIC_LIB} DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/faceaudit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT faceauditTargets NAMESPACE faceaudit:: DESTINATION ${FA_CMAKE_DIR})
 install(TARGETS faceaudit RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES docs/faceaudit.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES completion/faceaudit.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+  RENAME faceaudit)
 
 configure_package_config_file(cmake/faceauditConfig.cmake.in
   ${CMAKE_BINARY_DIR}/faceauditConfig.cmake INSTALL_DESTINATION ${FA_CMAKE_DIR}

@@ -11,6 +11,7 @@ pkgs=(build-essential cmake pkg-config libdlib-dev libdlib-data libopencv-dev
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${1:-}" = "--test" ]; then
     pkgs+=(python3 python3-numpy python3-pil chromium python3-faiss)
+    pkgs+=(groff-base)   # the man page test
 fi
 missing=()
 for p in "${pkgs[@]}"; do

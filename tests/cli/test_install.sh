@@ -16,7 +16,8 @@ check "cmake --install" cmake --install "$BUILD" --prefix "$P" --strip >/dev/nul
 lib=$(dirname "$(dirname "$(find "$P" -name faceaudit.pc)")")
 check "public headers only" test "$(ls "$P/include/faceaudit")" = "$(ls "$SRC/include/faceaudit")"
 for f in "$lib/libfaceaudit.so" "$lib/libfaceaudit.a" "$lib/cmake/faceaudit/faceauditConfig.cmake" \
-         "$lib/cmake/faceaudit/faceauditConfigVersion.cmake" "$P/bin/faceaudit"; do
+         "$lib/cmake/faceaudit/faceauditConfigVersion.cmake" "$P/bin/faceaudit" \
+         "$P/share/man/man1/faceaudit.1" "$P/share/bash-completion/completions/faceaudit"; do
     check "installed $f" test -e "$f"
 done
 
