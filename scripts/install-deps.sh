@@ -9,7 +9,7 @@ SUDO=""
 pkgs=(build-essential cmake pkg-config libdlib-dev libdlib-data libopencv-dev
       libopenblas-dev libomp-dev curl bzip2 ca-certificates)
 # maintained libraries instead of hand-written code (issue 12)
-pkgs+=(libssl-dev zlib1g-dev libcurl4-openssl-dev libbz2-dev)
+pkgs+=(libssl-dev zlib1g-dev libcurl4-openssl-dev libbz2-dev libunistring-dev)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${1:-}" = "--test" ]; then
     pkgs+=(python3 python3-numpy python3-pil chromium python3-faiss)
