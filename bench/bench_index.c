@@ -38,6 +38,7 @@ static int run_ours(const char *root, const fa_models *m, size_t limit)
     p.detector = m->detector; p.landmarks = m->landmarks; p.encoder = m->encoder;
     fa_index_stats st;
     int rc = fa_index_run(&p, &st);
+    fa_index_stats_free(&st);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", cache);
     if (system(cmd) != 0) rc = -1;

@@ -35,8 +35,11 @@ static int index_tree(const char *models_dir, const char *cache, const char *roo
     p.encoder = m.encoder;
     p.rebuild = 1;
     fa_index_stats st;
-    if (fa_index_run(&p, &st)) return fail("index");
-    printf("indexed %zu files, %zu faces\n", st.files, st.faces);
+    if (fa_index_run(&p, &st)) { fa_index_stats_free(&st); return fail("index"); }
+    printf("indexed %zu files, %zu faces, %zu not usable\n", st.files, st.faces, st.n_failed);
+    for (size_t i = 0; i < st.n_failed; i++)
+        printf("not usable: %s: %s\n", st.failed[i].path, st.failed[i].reason);
+    fa_index_stats_free(&st);
     return 0;
 }
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <bzlib.h>
 #include <curl/curl.h>
-#include "faceaudit/index.h"
 #include "faceaudit/models.h"
+#include "sha256.h"
 #include "shim/shim.h"
 #include "util.h"
 
@@ -158,6 +158,33 @@ static int copy_file(const char *from, const char *to)
     int rc = fa_write_file_atomic(to, data, len);
     free(data);
     return rc;
+}
+
+int fa_model_sha256(const char *path, char hex[65])
+{
+    struct stat st;
+    if (stat(path, &st) < 0) return fa_error("%s: %s", path, strerror(errno));
+    char side[4096], line[256], *text = NULL;
+    size_t len;
+    snprintf(side, sizeof side, "%s.sha256", path);
+    long long mt = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    snprintf(line, sizeof line, " %lld %lld\n", (long long)st.st_size, mt);
+    if (fa_read_file(side, 4096, &text, &len) == 0 && len == 64 + strlen(line) &&
+        strcmp(text + 64, line) == 0 && fa_utf8_valid(text, 64)) {
+        memcpy(hex, text, 64);
+        hex[64] = 0;
+        free(text);
+        uint8_t tmp[32];
+        if (fa_sha256_unhex(hex, tmp) == 0) return 0;
+    }
+    free(text);
+    uint8_t d[32];
+    if (fa_sha256_file(path, d)) return -1;
+    fa_sha256_hex(d, hex);
+    char out[512];
+    snprintf(out, sizeof out, "%s%s", hex, line);
+    fa_write_file_atomic(side, out, strlen(out));   /* a read-only models dir is fine */
+    return 0;
 }
 
 /* Checks dst against a pinned sum; removes it on mismatch. */

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "faceaudit/index.h"
 #include "faceaudit/models.h"
 #include "faceaudit/query.h"
 #include "photo.h"

@@ -77,16 +77,6 @@ typedef struct {
 
 #define FA_MODELS_MAX 4
 
-/* Detection policy; recorded in the cache, because it changes what is found. */
-typedef struct {
-    int detect_long_side;   /* first pass: long side scaled to at most this */
-    int upsample_min_side;  /* images whose long side is below this are upscaled to it */
-    int retry_long_side;    /* second look for images with no face (0: none) */
-    int64_t max_pixels;     /* larger images get too_large */
-    int chip_size;          /* 150 */
-    float chip_padding;     /* 0.25 */
-} fa_detect_params;
-
 /* The whole cache in memory; every field is read-only for users. */
 typedef struct fa_cache {
     char *dir;

@@ -87,6 +87,16 @@ FA_API const char *fa_version(void);
 #define FA_TUNE_ALL (FA_TUNE_MALLOC | FA_TUNE_BLAS)
 FA_API int fa_tune_process(unsigned what);
 
+/* Detection policy; recorded in the cache (cache.h), because it changes what is found. */
+typedef struct {
+    int detect_long_side;   /* first pass: long side scaled to at most this */
+    int upsample_min_side;  /* images whose long side is below this are upscaled to it */
+    int retry_long_side;    /* second look for images with no face (0: none) */
+    int64_t max_pixels;     /* larger images get too_large */
+    int chip_size;          /* 150 */
+    float chip_padding;     /* 0.25 */
+} fa_detect_params;
+
 /* A detected face, in the original image's pixels. */
 typedef struct {
     float x, y, w, h;

@@ -44,6 +44,11 @@ typedef struct {
     void *log_ud;
 } fa_fetch_params;
 
+/* SHA-256 of a model file, cached next to it in NAME.sha256 (keyed by size
+ * and mtime) so that repeated runs do not re-hash 100 MB. Returns 0, or -1
+ * with a message naming the file. */
+FA_API int fa_model_sha256(const char *path, char hex[65]);
+
 /* Puts every model needed for p->encoder into p->dir and verifies it.
  * Returns 0, or -1 with a message naming the model and the reason. */
 FA_API int fa_models_fetch(const fa_fetch_params *p);

@@ -21,7 +21,10 @@ for f in "$lib/libfaceaudit.so" "$lib/libfaceaudit.a" "$lib/cmake/faceaudit/face
     check "installed $f" test -e "$f"
 done
 
-# Exported: every function the headers mark FA_API, and nothing else.
+# Every function of the public headers is marked FA_API (else the shared
+# library hides it); exported are those, and nothing else.
+unmarked=$(grep -hE '^[a-z][a-z0-9_ *]*[ *]fa_[a-z0-9_]*\(' "$SRC"/include/faceaudit/*.h | grep -v '^typedef' || true)
+check_eq "every public function is marked FA_API" "$unmarked" ""
 exported=$(nm -D --defined-only "$lib/libfaceaudit.so" | awk '$2 == "T" || $2 == "D" || $2 == "B" { print $3 }' | sort)
 declared=$(sed -n 's/^FA_API .*[ *]\(fa_[a-z0-9_]*\)(.*/\1/p' "$SRC"/include/faceaudit/*.h | sort)
 check_eq "exported symbols = FA_API declarations" "$exported" "$declared"
@@ -41,9 +44,11 @@ check "example built with pkg-config" cc $SAN "$SRC/examples/index_and_search.c"
 mkdir -p "$T/tree/biden" "$T/tree/obama"
 cp "$FACES/examples/biden/biden.jpg" "$FACES/examples/biden/biden2.jpg" "$T/tree/biden/"
 cp "$FACES/examples/obama/obama.jpg" "$FACES/examples/obama/obama2.jpg" "$T/tree/obama/"
+echo "not an image" >"$T/tree/obama/broken.jpg"
 out=$("$T/ex/index_and_search" "$MODELS" "$T/cache" "$T/tree" 2>&1)
 check_contains "version" "$out" "^faceaudit [0-9]"
-check_contains "indexed" "$out" "^indexed 4 files, 4 faces"
+check_contains "indexed" "$out" "^indexed 5 files, 4 faces, 1 not usable"
+check_contains "failures handed back" "$out" "^not usable: obama/broken.jpg: "
 check_contains "nearest is itself" "$out" "^hit 0 0.000 biden/biden.jpg"
 check_contains "next is the same person" "$out" "^hit 1 0\.[0-5][0-9]* biden/biden2.jpg"
 hits=$(grep '^hit' <<<"$out")
