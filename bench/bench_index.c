@@ -34,6 +34,7 @@ static int run_ours(const char *root, const fa_models *m, size_t limit, int alig
 {
     char cache[] = "/tmp/fa-bench-cache-XXXXXX";
     if (!mkdtemp(cache)) return 1;
+    fa_tune_process(FA_TUNE_ALL);   /* as `faceaudit index` does */
     fa_index_params p;
     fa_index_default_params(&p);
     p.root = root; p.cache_dir = cache; p.limit = limit; p.rebuild = 1;
@@ -42,6 +43,7 @@ static int run_ours(const char *root, const fa_models *m, size_t limit, int alig
     p.encoder_spec = &m->spec;
     fa_index_stats st;
     int rc = fa_index_run(&p, &st);
+    fa_index_stats_free(&st);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", cache);
     if (system(cmd) != 0) rc = -1;

@@ -8,10 +8,13 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 pkgs=(build-essential cmake pkg-config libdlib-dev libdlib-data libopencv-dev
       libopenblas-dev libomp-dev curl bzip2 ca-certificates libmicrohttpd-dev)
+# maintained libraries instead of hand-written code (issue 12)
+pkgs+=(libssl-dev zlib1g-dev libcurl4-openssl-dev libbz2-dev libunistring-dev)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${1:-}" = "--test" ]; then
     pkgs+=(clang libclang-rt-dev)   # libFuzzer harnesses (scripts/fuzz.sh, issue 13)
     pkgs+=(python3 python3-numpy python3-pil chromium python3-faiss chromium-driver python3-selenium)
+    pkgs+=(groff-base)   # the man page test
 fi
 missing=()
 for p in "${pkgs[@]}"; do

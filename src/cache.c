@@ -46,13 +46,8 @@ char *fa_tsv_escape(const char *raw)
         if (c == '\r') { fa_buf_puts(&b, "\\r"); i++; continue; }
         if (c < 0x20 || c == 0x7f) { fa_buf_printf(&b, "\\x%02x", c); i++; continue; }
         /* copy the longest valid UTF-8 sequence; a bad byte becomes \xHH */
-        size_t k = 1;
-        if (c >= 0x80) {
-            k = 0;
-            for (size_t len = 2; len <= 4 && i + len <= n && !k; len++)
-                if (fa_utf8_valid((const char *)p + i, len)) k = len;
-            if (!k) { fa_buf_printf(&b, "\\x%02x", c); i++; continue; }
-        }
+        size_t k = fa_utf8_next((const char *)p + i, n - i, NULL);
+        if (!k) { fa_buf_printf(&b, "\\x%02x", c); i++; continue; }
         fa_buf_append(&b, p + i, k);
         i += k;
     }

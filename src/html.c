@@ -18,20 +18,11 @@ const char fa_html_css[] =
     ".face{font-size:80%;width:110px;overflow-wrap:anywhere}"
     ".match{color:#070}.nomatch{color:#a00}.err{color:#a00}";
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    for (size_t i = 1; i < n; i++)
-        if (!s[i] || (s[i] & 0xC0) != 0x80) return 0;
-    return n && fa_utf8_valid((const char *)s, n) ? n : 0;
-}
-
 void fa_html_escape(fa_buf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = fa_utf8_next((const char *)p, 4, NULL);
         if (n == 0) { fa_buf_printf(b, "\\x%02X", *p++); continue; }
         switch (*p) {
         case '&': fa_buf_puts(b, "&amp;"); break;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "faceaudit/index.h"
+#include "faceaudit/models.h"
+#include "cachedir.h"
 #include "hashmap.h"
 #include "journal.h"
 #include "pipeline.h"
@@ -129,33 +131,6 @@ static int reuse_by_sha(void *ud, const uint8_t sha[32], fa_result *r)
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-int fa_model_sha256(const char *path, char hex[65])
-{
-    struct stat st;
-    if (stat(path, &st) < 0) return fa_error("%s: %s", path, strerror(errno));
-    char side[4096], line[256], *text = NULL;
-    size_t len;
-    snprintf(side, sizeof side, "%s.sha256", path);
-    long long mt = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    snprintf(line, sizeof line, " %lld %lld\n", (long long)st.st_size, mt);
-    if (fa_read_file(side, 4096, &text, &len) == 0 && len == 64 + strlen(line) &&
-        strcmp(text + 64, line) == 0 && fa_utf8_valid(text, 64)) {
-        memcpy(hex, text, 64);
-        hex[64] = 0;
-        free(text);
-        uint8_t tmp[32];
-        if (fa_sha256_unhex(hex, tmp) == 0) return 0;
-    }
-    free(text);
-    uint8_t d[32];
-    if (fa_sha256_file(path, d)) return -1;
-    fa_sha256_hex(d, hex);
-    char out[512];
-    snprintf(out, sizeof out, "%s%s", hex, line);
-    fa_write_file_atomic(side, out, strlen(out));   /* a read-only models dir is fine */
-    return 0;
-}
-
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -205,30 +180,6 @@ static int same_models(const fa_cache *c, const fa_model_id ids[3], const fa_det
         c->detect.retry_long_side != d->retry_long_side || c->detect.chip_size != d->chip_size)
         return fa_error("%s was made with other detection parameters; use --rebuild to redo it with these", c->dir);
     return 0;
-}
-
-/* flock()ed lock file: a second writer fails at once. */
-static int take_lock(const char *dir)
-{
-    char *path = fa_path_join(dir, "lock");
-    int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
-    if (fd < 0) { fa_error("%s: %s", path ? path : dir, strerror(errno)); free(path); return -1; }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        char pid[32] = "";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = 0;
-        pid[strcspn(pid, "\n")] = 0;
-        fa_error("%s is being written by another faceaudit process%s%s; wait for it or use another -o",
-                 dir, pid[0] ? " (pid " : "", pid[0] ? strcat(pid, ")") : "");
-        close(fd);
-        free(path);
-        return -1;
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) == 0) { ssize_t w = pwrite(fd, pid, (size_t)n, 0); (void)w; }
-    free(path);
-    return fd;
 }
 
 /* ---- assembly and commit ------------------------------------------------------ */
@@ -422,14 +373,43 @@ static int run_pipeline(const fa_index_params *p, prior *pr, fa_result *res, con
     return rc;
 }
 
+static int unusable(fa_status s) { return s != FA_STATUS_OK && s != FA_STATUS_NO_FACE; }
+
+/* Hands the committed files that could not be used back to the caller. Best
+ * effort: out of memory leaves the list short (the cache is committed). */
+static void list_failed(const fa_result *res, size_t n, fa_index_stats *st)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += unusable(res[i].status);
+    if (!k || !(st->failed = calloc(k, sizeof *st->failed))) return;
+    for (size_t i = 0; i < n && st->n_failed < k; i++) {
+        if (!unusable(res[i].status)) continue;
+        fa_index_failure *f = &st->failed[st->n_failed];
+        f->status = res[i].status;
+        f->path = fa_strdup(res[i].path);
+        f->reason = fa_strdup(res[i].reason ? res[i].reason : "");
+        if (!f->path || !f->reason) { free(f->path); free(f->reason); return; }
+        st->n_failed++;
+    }
+}
+
+void fa_index_stats_free(fa_index_stats *st)
+{
+    for (size_t i = 0; i < st->n_failed; i++) {
+        free(st->failed[i].path);
+        free(st->failed[i].reason);
+    }
+    free(st->failed);
+    st->failed = NULL;
+    st->n_failed = 0;
+}
+
 int fa_index_run(const fa_index_params *p, fa_index_stats *st)
 {
     double t_start = fa_now();
     memset(st, 0, sizeof *st);
-    fa_tune_malloc();   /* before the workers allocate their scratch buffers */
-    fa_blas_setup();    /* one BLAS thread per worker: we parallelise above it */
     if (fa_mkdir_p(p->cache_dir)) return -1;
-    int lock = take_lock(p->cache_dir);
+    int lock = fa_cache_lock(p->cache_dir);
     if (lock < 0) return -1;
     fa_model_id ids[3];
     prior pr = {0};
@@ -438,7 +418,7 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     size_t *work = NULL;
     fa_journal *jr = NULL;
     fa_cache *old = NULL;
-    char *jpath = fa_path_join(p->cache_dir, "journal"), fp[65];
+    char *jpath = fa_cache_journal_path(p->cache_dir), fp[65];
     size_t n = 0;
     int rc = -1;
     if (!jpath) { fa_error("out of memory"); goto out; }
@@ -472,6 +452,7 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     st->t_detect = times.detect; st->t_encode = times.encode;
     if (prc) goto out;
     if (commit_results(p, &scan, res, n, ids, st)) goto out;
+    list_failed(res, n, st);
     unlink(jpath);   /* its results are in the cache now */
     rc = 0;
 out:

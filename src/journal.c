@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "journal.h"
 #include "util.h"
 
@@ -24,20 +25,7 @@ struct fa_journal {
 
 uint32_t fa_crc32(const void *p, size_t n)
 {
-    static uint32_t table[256];
-    static int ready;
-    if (!ready) {  /* benign race: every thread computes the same table */
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    uint32_t c = 0xFFFFFFFFu;
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++) c = table[(c ^ b[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
+    return (uint32_t)crc32_z(0, p, n);   /* zlib's: the IEEE polynomial, as the format says */
 }
 
 void fa_result_clear(fa_result *r)

@@ -1,8 +1,10 @@
 /*
  * models.c - the model directory: which files to use, and how to get them
  * (local folder, dlib.net, or rebuilding the encoder from face-api's weights).
- * Downloads and unpacking use the system's curl, bzip2, tar, npm and 7z, run
- * without a shell.
+ * Downloads use libcurl and .bz2 files are decompressed with libbz2; tar, npm
+ * and 7z are still run as programs (without a shell): npm because the
+ * face-api weights come from its registry, tar and 7z until libarchive
+ * replaces them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +16,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "faceaudit/index.h"
+#include <bzlib.h>
+#include <curl/curl.h>
 #include "faceaudit/models.h"
+#include "sha256.h"
 #include "shim/shim.h"
 #include "util.h"
 
@@ -224,6 +228,33 @@ static int copy_file(const char *from, const char *to)
     return rc;
 }
 
+int fa_model_sha256(const char *path, char hex[65])
+{
+    struct stat st;
+    if (stat(path, &st) < 0) return fa_error("%s: %s", path, strerror(errno));
+    char side[4096], line[256], *text = NULL;
+    size_t len;
+    snprintf(side, sizeof side, "%s.sha256", path);
+    long long mt = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    snprintf(line, sizeof line, " %lld %lld\n", (long long)st.st_size, mt);
+    if (fa_read_file(side, 4096, &text, &len) == 0 && len == 64 + strlen(line) &&
+        strcmp(text + 64, line) == 0 && fa_utf8_valid(text, 64)) {
+        memcpy(hex, text, 64);
+        hex[64] = 0;
+        free(text);
+        uint8_t tmp[32];
+        if (fa_sha256_unhex(hex, tmp) == 0) return 0;
+    }
+    free(text);
+    uint8_t d[32];
+    if (fa_sha256_file(path, d)) return -1;
+    fa_sha256_hex(d, hex);
+    char out[512];
+    snprintf(out, sizeof out, "%s%s", hex, line);
+    fa_write_file_atomic(side, out, strlen(out));   /* a read-only models dir is fine */
+    return 0;
+}
+
 /* Checks dst against a pinned sum; removes it on mismatch. */
 static int verify(const fa_fetch_params *p, const char *dst, const char *want)
 {
@@ -240,26 +271,104 @@ static int verify(const fa_fetch_params *p, const char *dst, const char *want)
     return 0;
 }
 
-/* Decompresses src.bz2 into dst (atomically). */
+/* Closes a file being written, flushing and syncing it; 0 or -1 (errno). */
+static int close_synced(FILE *f)
+{
+    int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+    int e = errno;
+    if (fclose(f) != 0 && rc == 0) return -1;
+    errno = e;
+    return rc;
+}
+
+/* Streams the bzip2 data of in into out. Returns 0, or -1 with a reason. */
+static int bunzip_stream(FILE *in, FILE *out, const char **why)
+{
+    int bzerr;
+    BZFILE *bz = BZ2_bzReadOpen(&bzerr, in, 0, 0, NULL, 0);
+    if (bzerr != BZ_OK) { *why = "cannot start decompressing"; return -1; }
+    static _Thread_local char buf[1 << 16];
+    int rc = 0;
+    while (bzerr == BZ_OK) {
+        int n = BZ2_bzRead(&bzerr, bz, buf, sizeof buf);
+        if ((bzerr == BZ_OK || bzerr == BZ_STREAM_END) && n > 0 && fwrite(buf, 1, (size_t)n, out) != (size_t)n) {
+            *why = strerror(errno);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && bzerr != BZ_STREAM_END) {
+        *why = bzerr == BZ_UNEXPECTED_EOF ? "truncated bzip2 data" : "not valid bzip2 data";
+        rc = -1;
+    }
+    BZ2_bzReadClose(&bzerr, bz);
+    return rc;
+}
+
+/* Decompresses src.bz2 into dst (atomically: dst.part, synced, renamed). */
 static int bunzip(const char *src, const char *dst)
 {
     char tmp[FA_PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.part", dst);
-    const char *argv[] = {"bzip2", "-dc", src, NULL};
-    if (run(argv, NULL, tmp) != 0) { unlink(tmp); return fa_error("%s: bzip2 could not decompress it", src); }
-    if (rename(tmp, dst) < 0) { unlink(tmp); return fa_error("%s: %s", dst, strerror(errno)); }
+    FILE *in = fopen(src, "rb");
+    if (!in) return fa_error("%s: %s", src, strerror(errno));
+    FILE *out = fopen(tmp, "wb");
+    if (!out) { int e = errno; fclose(in); return fa_error("%s: %s", tmp, strerror(e)); }
+    const char *why = NULL;
+    int rc = bunzip_stream(in, out, &why);
+    fclose(in);
+    if (close_synced(out) != 0 && rc == 0) { why = strerror(errno); rc = -1; }
+    if (rc == 0 && rename(tmp, dst) < 0) { why = strerror(errno); rc = -1; }
+    if (rc != 0) { unlink(tmp); return fa_error("%s: could not decompress it: %s", src, why); }
     return 0;
 }
 
+static size_t write_body(char *data, size_t size, size_t n, void *ud)
+{
+    return fwrite(data, size, n, ud) == n ? size * n : 0;
+}
+
+/* One attempt at url into f (truncated first). Returns a curl code. */
+static CURLcode fetch_url(CURL *h, const char *url, FILE *f, char *err)
+{
+    rewind(f);
+    if (ftruncate(fileno(f), 0) < 0) return CURLE_WRITE_ERROR;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);        /* HTTP >= 400 is an error */
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);           /* safe in threaded programs */
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "faceaudit/" FA_VERSION);
+    err[0] = 0;
+    return curl_easy_perform(h);
+}
+
+/* Downloads url to dst (atomically), trying three times on network errors
+ * (not on HTTP errors such as 404). */
 static int download(const char *url, const char *dst)
 {
-    char tmp[FA_PATH_MAX + 16];
+    char tmp[FA_PATH_MAX + 16], err[CURL_ERROR_SIZE];
     snprintf(tmp, sizeof tmp, "%s.part", dst);
-    const char *argv[] = {"curl", "-fsSL", "--connect-timeout", "15", "--retry", "2", "-o", tmp, url, NULL};
-    int rc = run(argv, NULL, NULL);
-    if (rc != 0) {
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return fa_error("%s: %s", tmp, strerror(errno));
+    CURL *h = curl_easy_init();   /* initialises libcurl on first use */
+    CURLcode rc = h ? CURLE_OK : CURLE_FAILED_INIT;
+    for (int attempt = 0; h && attempt < 3; attempt++) {
+        rc = fetch_url(h, url, f, err);
+        if (rc == CURLE_OK || rc == CURLE_HTTP_RETURNED_ERROR || rc == CURLE_WRITE_ERROR) break;
+        sleep(1);
+    }
+    curl_easy_cleanup(h);
+    int e = errno;
+    int closed = close_synced(f) == 0;
+    if (rc == CURLE_OK && !closed) return unlink(tmp), fa_error("%s: %s", tmp, strerror(errno));
+    if (rc != CURLE_OK) {
         unlink(tmp);
-        return fa_error("%s: download failed (%s)", url, rc < 0 ? "curl not found" : "no network or not found");
+        if (rc == CURLE_WRITE_ERROR) return fa_error("%s: %s", tmp, strerror(e));
+        return fa_error("%s: download failed (%s)", url, err[0] ? err : curl_easy_strerror(rc));
     }
     if (rename(tmp, dst) < 0) { unlink(tmp); return fa_error("%s: %s", dst, strerror(errno)); }
     return 0;

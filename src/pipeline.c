@@ -81,8 +81,7 @@ static int prepare(fa_pipeline *pl, fa_result *r, fa_image *img, fa_done_kind *k
         fail(r, FA_STATUS_UNREADABLE, why);
         goto out;
     }
-    fa_sha256_buf(bytes, len, r->sha256);
-    r->has_sha256 = 1;
+    r->has_sha256 = fa_sha256_buf(bytes, len, r->sha256) == 0;
     add_time(pl, &pl->times.read, t0);
     if (pl->p.reuse && pl->p.reuse(pl->p.reuse_ud, r->sha256, r)) { *kind = FA_DONE_MOVED; goto out; }
     t0 = fa_now();

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "faceaudit/index.h"
 #include "faceaudit/models.h"
 #include "faceaudit/query.h"
 #include "photo.h"
@@ -89,7 +88,6 @@ fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *e
         return NULL;
     fa_query *q = calloc(1, sizeof *q);
     if (!q) { fa_error("out of memory"); return NULL; }
-    fa_tune_malloc();
     fa_model_paths paths = {m.detector, m.landmarks, m.encoder, &m.spec};
     q->nets = fa_nets_load(&paths);
     if (!q->nets) { free(q); return NULL; }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistr.h>
+#include <uniwidth.h>
 #include <time.h>
 #include <unistd.h>
 #include "faceaudit/faceaudit.h"
@@ -57,30 +59,44 @@ void fa_buf_printf(fa_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static int utf8_seq(const unsigned char *s, size_t n)
+size_t fa_utf8_next(const char *s, size_t n, uint32_t *cp)
 {
-    if (s[0] < 0x80) return 1;
-    int len = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-    if (!len || (size_t)len > n) return 0;
-    for (int i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if (len == 3 && s[0] == 0xE0 && s[1] < 0xA0) return 0;   /* overlong */
-    if (len == 3 && s[0] == 0xED && s[1] >= 0xA0) return 0;  /* surrogate */
-    if (len == 4 && s[0] == 0xF0 && s[1] < 0x90) return 0;
-    if (len == 4 && s[0] == 0xF4 && s[1] >= 0x90) return 0;
-    return len;
+    ucs4_t uc;
+    int k = n ? u8_mbtoucr(&uc, (const uint8_t *)s, n) : -1;
+    if (k <= 0 || (k == 1 && (unsigned char)s[0] >= 0x80)) return 0;
+    if (cp) *cp = uc;
+    return (size_t)k;
 }
 
 int fa_utf8_valid(const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        int k = utf8_seq(p + i, n - i);
-        if (!k) return 0;
-        i += (size_t)k;
+    return u8_check((const uint8_t *)s, n) == NULL;
+}
+
+int fa_utf8_width(const char *s)
+{
+    int w = 0;
+    while (*s) {
+        uint32_t cp;
+        size_t k = fa_utf8_next(s, 4, &cp);
+        int cw = k ? uc_width(cp, "UTF-8") : 1;
+        w += cw > 0 ? cw : k ? 0 : 1;
+        s += k ? k : 1;
     }
-    return 1;
+    return w;
+}
+
+void fa_buf_csv_field(fa_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    int q = n && (s[0] == ' ' || s[n - 1] == ' ');
+    if (!q && !strpbrk(s, ",\"\r\n")) { fa_buf_append(b, s, n); return; }
+    fa_buf_putc(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') fa_buf_putc(b, '"');
+        fa_buf_putc(b, *p);
+    }
+    fa_buf_putc(b, '"');
 }
 
 void fa_buf_json_str(fa_buf *b, const char *s)
@@ -90,7 +106,7 @@ void fa_buf_json_str(fa_buf *b, const char *s)
     fa_buf_putc(b, '"');
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
-        int k = utf8_seq(p + i, n - i);
+        int k = (int)fa_utf8_next((const char *)p + i, n - i, NULL);
         if (c == '"' || c == '\\') { fa_buf_putc(b, '\\'); fa_buf_putc(b, (char)c); i++; }
         else if (c == '\n') { fa_buf_puts(b, "\\n"); i++; }
         else if (c == '\t') { fa_buf_puts(b, "\\t"); i++; }

@@ -46,8 +46,20 @@ char *fa_strdup(const char *s);
 /* Seconds since an arbitrary epoch, monotonic. */
 double fa_now(void);
 
+/* UTF-8, by libunistring: the one place faceaudit decodes it. */
 /* 1 if s is valid UTF-8. */
 int fa_utf8_valid(const char *s, size_t n);
+/* Length (1..4) of the valid UTF-8 character at s, reading at most n bytes
+ * (a NUL ends a character early, so n = 4 is safe on a C string), with its
+ * code point in *cp when cp is not NULL; 0 when the bytes at s are not one. */
+size_t fa_utf8_next(const char *s, size_t n, uint32_t *cp);
+/* Terminal columns of a UTF-8 string (East Asian wide characters take 2;
+ * an invalid byte counts 1). */
+int fa_utf8_width(const char *s);
+
+/* One CSV field (RFC 4180): quoted when it holds a comma, quote, CR, LF or
+ * a space at either end; quotes doubled. */
+void fa_buf_csv_field(fa_buf *b, const char *s);
 
 /* Environment variable or default. */
 const char *fa_getenv_or(const char *name, const char *dflt);

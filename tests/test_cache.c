@@ -253,6 +253,22 @@ static void test_sha256(void)
     uint8_t back[32];
     CHECK(fa_sha256_unhex(hex, back) == 0 && memcmp(back, d, 32) == 0, "unhex");
     CHECK(fa_sha256_unhex("zz", back) != 0, "bad hex refused");
+    /* A file: the same sum as the buffer, and a missing one named. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/sha-input", tmpdir);
+    CHECK(fa_write_file_atomic(path, m, strlen(m)) == 0, "write");
+    CHECK(fa_sha256_file(path, back) == 0 && memcmp(back, d, 32) == 0, "file sum = buffer sum");
+    snprintf(path, sizeof path, "%s/no-such-file", tmpdir);
+    CHECK(fa_sha256_file(path, back) == -1 && strstr(fa_last_error(), "no-such-file"), "missing file: %s",
+          fa_last_error());
+}
+
+/* The journal's CRC-32 is the IEEE one (zlib's): the check value of
+ * "123456789", so journals written before the switch to zlib still replay. */
+static void test_crc32(void)
+{
+    CHECK(fa_crc32("123456789", 9) == 0xCBF43926u, "crc32 check value: %08x", fa_crc32("123456789", 9));
+    CHECK(fa_crc32("", 0) == 0, "crc32 of nothing");
 }
 
 int main(void)
@@ -263,6 +279,7 @@ int main(void)
     test_escape();
     test_journal();
     test_sha256();
+    test_crc32();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) return 2;

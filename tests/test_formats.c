@@ -113,10 +113,39 @@ static void test_scan(void)
     if (system(cmd) != 0) check_failed++;
 }
 
+/* The one UTF-8 helper (libunistring) and the one CSV escaper. */
+static void test_utf8_csv(void)
+{
+    uint32_t cp = 0;
+    CHECK(fa_utf8_next("a", 4, &cp) == 1 && cp == 'a', "ascii");
+    CHECK(fa_utf8_next("\xe4\xb9\x83x", 4, &cp) == 3 && cp == 0x4E43, "3 bytes: %x", cp);
+    CHECK(fa_utf8_next("\xf0\x9f\x98\x80", 4, &cp) == 4 && cp == 0x1F600, "4 bytes");
+    CHECK(fa_utf8_next("\xff", 4, NULL) == 0, "invalid byte");
+    CHECK(fa_utf8_next("\xc0\xaf", 4, NULL) == 0, "overlong");
+    CHECK(fa_utf8_next("\xed\xa0\x80", 4, NULL) == 0, "surrogate");
+    CHECK(fa_utf8_next("\xe4\xb9", 4, NULL) == 0, "cut short by the NUL");
+    CHECK(fa_utf8_next("\xe4\xb9\x83", 2, NULL) == 0, "cut short by n");
+    CHECK(fa_utf8_valid("caf\xc3\xa9", 5) && !fa_utf8_valid("caf\xc3", 4), "valid");
+    CHECK(fa_utf8_width("abc") == 3, "width ascii");
+    CHECK(fa_utf8_width("\xe4\xb9\x83\xe6\x9c\xa8") == 4, "width: CJK is 2 columns: %d",
+          fa_utf8_width("\xe4\xb9\x83\xe6\x9c\xa8"));
+    CHECK(fa_utf8_width("a\xff" "b") == 3, "width: a bad byte is 1");
+    const char *in[] = {"plain", "a,b", "say \"hi\"", "two\nlines", " edge", ""};
+    const char *out[] = {"plain", "\"a,b\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"", "\" edge\"", ""};
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        fa_buf b = {0};
+        fa_buf_csv_field(&b, in[i]);
+        fa_buf_putc(&b, 0);
+        CHECK(strcmp(b.data, out[i]) == 0, "csv %zu: %s", i, b.data);
+        fa_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     test_sniff();
     test_json();
     test_scan();
+    test_utf8_csv();
     return check_done();
 }

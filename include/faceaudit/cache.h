@@ -78,16 +78,6 @@ typedef struct {
 
 #define FA_MODELS_MAX 4
 
-/* Detection policy; recorded in the cache, because it changes what is found. */
-typedef struct {
-    int detect_long_side;   /* first pass: long side scaled to at most this */
-    int upsample_min_side;  /* images whose long side is below this are upscaled to it */
-    int retry_long_side;    /* second look for images with no face (0: none) */
-    int64_t max_pixels;     /* larger images get too_large */
-    int chip_size;          /* 150 */
-    float chip_padding;     /* 0.25 */
-} fa_detect_params;
-
 /* The whole cache in memory; every field is read-only for users. */
 typedef struct fa_cache {
     char *dir;
@@ -114,17 +104,17 @@ typedef struct fa_cache {
 /* Opens the committed state of CACHE (a directory). Checks every field of
  * meta.json, the NPY header and every manifest row against each other;
  * returns NULL with a message naming the file and the problem. */
-fa_cache *fa_cache_open(const char *dir);
-void fa_cache_close(fa_cache *c);
+FA_API fa_cache *fa_cache_open(const char *dir);
+FA_API void fa_cache_close(fa_cache *c);
 
 /* True when the directory holds a committed cache. */
-int fa_cache_exists(const char *dir);
+FA_API int fa_cache_exists(const char *dir);
 
 /* The model of a role, or NULL. */
-const fa_model_id *fa_cache_model(const fa_cache *c, const char *role);
+FA_API const fa_model_id *fa_cache_model(const fa_cache *c, const char *role);
 
 /* Number of files per status, into counts[FA_STATUS_COUNT]. */
-void fa_cache_status_counts(const fa_cache *c, size_t counts[FA_STATUS_COUNT]);
+FA_API void fa_cache_status_counts(const fa_cache *c, size_t counts[FA_STATUS_COUNT]);
 
 /* Writes a complete new generation of the cache directory (creating it if
  * needed) and commits it atomically. `emb` is n_faces x dim. The files and
@@ -145,12 +135,12 @@ typedef struct {
     fa_metric metric;
 } fa_cache_data;
 
-int fa_cache_commit(const char *dir, const fa_cache_data *data);
+FA_API int fa_cache_commit(const char *dir, const fa_cache_data *data);
 
 /* Escaping of manifest text fields (see above). Returns a malloc'd string. */
-char *fa_tsv_escape(const char *raw);
+FA_API char *fa_tsv_escape(const char *raw);
 /* Inverse of fa_tsv_escape; returns NULL on a malformed escape. */
-char *fa_tsv_unescape(const char *text);
+FA_API char *fa_tsv_unescape(const char *text);
 
 #ifdef __cplusplus
 }

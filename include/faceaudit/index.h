@@ -30,6 +30,14 @@ typedef struct {
     int final;              /* last call */
 } fa_index_progress;
 
+/* A file of the committed cache that yielded no face because it could not
+ * be used: unreadable, unsupported, too_large or no_identity. */
+typedef struct {
+    char *path;             /* relative to ROOT */
+    fa_status status;
+    char *reason;
+} fa_index_failure;
+
 typedef struct {
     size_t files;           /* in the committed cache */
     size_t faces;
@@ -41,7 +49,14 @@ typedef struct {
     size_t status[FA_STATUS_COUNT];
     double seconds;
     double t_read, t_decode, t_detect, t_encode;    /* summed over threads */
+    fa_index_failure *failed;   /* after a commit: every file that could not be used, in
+                                   tree order (so no one reopens the cache to list them) */
+    size_t n_failed;
 } fa_index_stats;
+
+/* Frees what fa_index_run put in stats (the failure list); accepts a
+ * zeroed or already freed struct. */
+FA_API void fa_index_stats_free(fa_index_stats *stats);
 
 typedef struct {
     const char *root;
@@ -59,20 +74,20 @@ typedef struct {
 } fa_index_params;
 
 /* Sensible defaults (detection policy from the shim, 2 s checkpoints). */
-void fa_index_default_params(fa_index_params *p);
+FA_API void fa_index_default_params(fa_index_params *p);
 
 /* The detection policy for aligned crops (faces filling 89x109 to 160x160
  * frames): one pass at 144 px, smaller crops enlarged to it, a second look
  * at 288 px for the rare miss. Changes only the three pass sizes of d. */
-void fa_detect_aligned_params(fa_detect_params *d);
+FA_API void fa_detect_aligned_params(fa_detect_params *d);
 
-/* Returns 0 when the cache was committed; -1 with a message otherwise (the
+/* Runs the index. Fills stats in either case; release it with
+ * fa_index_stats_free. For the measured speed, the program calls
+ * fa_tune_process(FA_TUNE_ALL) once beforehand (faceaudit index does): the
+ * library does not change malloc or BLAS settings by itself.
+ * Returns 0 when the cache was committed; -1 with a message otherwise (the
  * old cache is untouched, and finished work stays in the journal). */
-int fa_index_run(const fa_index_params *p, fa_index_stats *stats);
-
-/* SHA-256 of a model file, cached next to it in NAME.sha256 (keyed by size
- * and mtime) so that repeated runs do not re-hash 100 MB. */
-int fa_model_sha256(const char *path, char hex[65]);
+FA_API int fa_index_run(const fa_index_params *p, fa_index_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #ifndef FACEAUDIT_MODELS_H
 #define FACEAUDIT_MODELS_H
 #include <stddef.h>
+#include "faceaudit.h"
 #include "encoder.h"
 
 #ifdef __cplusplus
@@ -28,20 +29,20 @@ typedef struct {
 } fa_models;
 
 /* The default models directory (see above). Returns 0 or -1. */
-int fa_models_default_dir(char *out, size_t n);
+FA_API int fa_models_default_dir(char *out, size_t n);
 
 /* Picks the files in dir. encoder is NULL or "dlib" (dlib's original if
  * present, else the copy rebuilt from face-api), "faceapi", "taguchi", or a
  * path to any network file of the same dlib architecture. Returns 0, or -1
  * with a message saying what is missing and how to fetch it. */
-int fa_models_resolve(const char *dir, const char *encoder, fa_models *out);
+FA_API int fa_models_resolve(const char *dir, const char *encoder, fa_models *out);
 
 /* As fa_models_resolve, and also the ONNX encoders: "mobilefacenet",
  * "buffalo_l" / "w600k_r50", "japanese-face-v1" (files in dir), and
  * "onnx:FILE" or a FILE ending in .onnx, whose spec is spec_json, else
  * FILE.json or FILE with .onnx replaced by .json (a bare FILE name is also
  * looked for in dir). out->spec says how to run it. */
-int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spec_json, fa_models *out);
+FA_API int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spec_json, fa_models *out);
 
 typedef struct {
     const char *dir;            /* destination */
@@ -53,9 +54,14 @@ typedef struct {
     void *log_ud;
 } fa_fetch_params;
 
+/* SHA-256 of a model file, cached next to it in NAME.sha256 (keyed by size
+ * and mtime) so that repeated runs do not re-hash 100 MB. Returns 0, or -1
+ * with a message naming the file. */
+FA_API int fa_model_sha256(const char *path, char hex[65]);
+
 /* Puts every model needed for p->encoder into p->dir and verifies it.
  * Returns 0, or -1 with a message naming the model and the reason. */
-int fa_models_fetch(const fa_fetch_params *p);
+FA_API int fa_models_fetch(const fa_fetch_params *p);
 
 #ifdef __cplusplus
 }

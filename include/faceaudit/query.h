@@ -53,7 +53,7 @@ typedef struct {
     int threads;            /* scan threads; 0: automatic (one below 2^20 faces) */
 } fa_search_params;
 
-void fa_search_default_params(fa_search_params *p);
+FA_API void fa_search_default_params(fa_search_params *p);
 
 typedef struct {
     fa_hit *hits;           /* min(k, n_searched), by (distance, row) ascending */
@@ -64,30 +64,30 @@ typedef struct {
     size_t n_searched;      /* faces eligible (all, or the folder's) */
 } fa_search_result;
 
-void fa_search_result_free(fa_search_result *r);
+FA_API void fa_search_result_free(fa_search_result *r);
 
 /* Euclidean (not squared) distances from q to each row of x (n x dim):
  * out[i] = |x_i - q|. threads as in fa_search_params. */
-void fa_distances(const float *x, size_t n, int dim, const float *q, int threads, float *out);
+FA_API void fa_distances(const float *x, size_t n, int dim, const float *q, int threads, float *out);
 
 /* The k smallest of dist[0..n) whose group[i] == only (every row when
  * only < 0 or group is NULL), by (distance, row) ascending; ties go to the
  * lower row. Writes at most k hits (cosine left 0) and returns how many. */
-size_t fa_topk(const float *dist, size_t n, const uint32_t *group, int64_t only, size_t k, fa_hit *out);
+FA_API size_t fa_topk(const float *dist, size_t n, const uint32_t *group, int64_t only, size_t k, fa_hit *out);
 
 /* A search context over an open cache: the row-to-folder map and scratch
  * space, made once for any number of queries. The cache must outlive it. */
 typedef struct fa_searcher fa_searcher;
 
-fa_searcher *fa_searcher_new(const fa_cache *c);
-void fa_searcher_free(fa_searcher *s);
+FA_API fa_searcher *fa_searcher_new(const fa_cache *c);
+FA_API void fa_searcher_free(fa_searcher *s);
 
 /* The folder index of a name, or -1. */
-int64_t fa_cache_folder_index(const fa_cache *c, const char *name);
+FA_API int64_t fa_cache_folder_index(const fa_cache *c, const char *name);
 
 /* Exact search of q (dim floats) under p. Returns 0 and fills out (free it
  * with fa_search_result_free), or -1 (bad parameters, out of memory). */
-int fa_search_topk(fa_searcher *s, const float *q, const fa_search_params *p, fa_search_result *out);
+FA_API int fa_search_topk(fa_searcher *s, const float *q, const fa_search_params *p, fa_search_result *out);
 
 /* ---- query: faces of a photo ------------------------------------------- */
 
@@ -98,8 +98,8 @@ typedef struct fa_query fa_query;
  * that each one's SHA-256 is the one the cache records, and loads them.
  * Returns NULL with a message naming the model and both sums when a model
  * differs: embeddings of different models must not be compared. */
-fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *encoder);
-void fa_query_free(fa_query *q);
+FA_API fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *encoder);
+FA_API void fa_query_free(fa_query *q);
 
 /* The faces of one photo. */
 typedef struct {
@@ -111,12 +111,12 @@ typedef struct {
     float *emb;             /* n_faces x dim */
 } fa_query_faces;
 
-void fa_query_faces_free(fa_query_faces *f);
+FA_API void fa_query_faces_free(fa_query_faces *f);
 
 /* Reads, decodes, detects and encodes path under the cache's detection
  * policy. Returns 0 when faces were found; -1 otherwise, with out->status
  * and out->reason saying why and fa_last_error() = "PATH: reason". */
-int fa_query_photo(fa_query *q, const char *path, fa_query_faces *out);
+FA_API int fa_query_photo(fa_query *q, const char *path, fa_query_faces *out);
 
 /* Seconds spent so far: model check and load, reading + decoding, detection,
  * encoding. */
@@ -124,7 +124,7 @@ typedef struct {
     double load, decode, detect, encode;
 } fa_query_times;
 
-void fa_query_get_times(const fa_query *q, fa_query_times *t);
+FA_API void fa_query_get_times(const fa_query *q, fa_query_times *t);
 
 #ifdef __cplusplus
 }

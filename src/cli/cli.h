@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <stddef.h>
 
+/* The tool's exit codes: the one table. README.md ("Exit status") and
+ * docs/faceaudit.1 (EXIT STATUS) repeat it; tests/cli/test_conventions.sh
+ * checks that all three agree. */
 enum {
     FA_EXIT_OK = 0,
     FA_EXIT_FAIL = 1,      /* the command failed */

@@ -48,23 +48,15 @@ static void on_progress(void *ud, const fa_index_progress *p)
 }
 
 /* Names the files that could not be used, so the user can act on them. */
-static void list_problems(const char *cache_dir)
+static void list_problems(const char *cache_dir, const fa_index_stats *st)
 {
-    fa_cache *c = fa_cache_open(cache_dir);
-    if (!c) return;
-    size_t shown = 0, total = 0;
-    for (size_t i = 0; i < c->n_files; i++) {
-        const fa_file *f = &c->files[i];
-        if (f->status == FA_STATUS_OK || f->status == FA_STATUS_NO_FACE) continue;
-        if (++total <= 20) {
-            fprintf(stderr, "  %s: %s%s%s\n", f->path, fa_status_name(f->status), f->reason[0] ? ": " : "",
-                    f->reason);
-            shown++;
-        }
+    size_t shown = st->n_failed < 20 ? st->n_failed : 20;
+    for (size_t i = 0; i < shown; i++) {
+        const fa_index_failure *f = &st->failed[i];
+        fprintf(stderr, "  %s: %s%s%s\n", f->path, fa_status_name(f->status), f->reason[0] ? ": " : "", f->reason);
     }
-    if (total > shown)
-        fprintf(stderr, "  ... and %zu more (faceaudit info %s --list unreadable)\n", total - shown, cache_dir);
-    fa_cache_close(c);
+    if (st->n_failed > shown)
+        fprintf(stderr, "  ... and %zu more (faceaudit info %s --list unreadable)\n", st->n_failed - shown, cache_dir);
 }
 
 static int parse(int argc, char **argv, fa_index_params *p, const char **models_opt, const char **encoder,
@@ -145,13 +137,16 @@ int cmd_index(int argc, char **argv)
     p.progress = on_progress;
     p.progress_ud = &pc;
     cli_catch_signals();
+    fa_tune_process(FA_TUNE_ALL);   /* before the workers allocate their scratch buffers */
     p.cancel = &cli_cancel;
     fa_index_stats st;
     if (fa_index_run(&p, &st)) {
         cli_error("index %s: %s", p.root, fa_last_error());
+        fa_index_stats_free(&st);
         return FA_EXIT_FAIL;
     }
     summary(&p, &st);
-    list_problems(p.cache_dir);
+    list_problems(p.cache_dir, &st);
+    fa_index_stats_free(&st);
     return FA_EXIT_OK;
 }

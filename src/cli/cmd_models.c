@@ -7,7 +7,6 @@
 #include <string.h>
 #include "cli.h"
 #include "faceaudit/faceaudit.h"
-#include "faceaudit/index.h"
 #include "faceaudit/models.h"
 
 static const char help[] =

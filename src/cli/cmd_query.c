@@ -177,6 +177,7 @@ static int run(session *ss, const options *o)
         return FA_EXIT_FAIL;
     }
     if (cli_models_dir(o->models_opt, models_dir, sizeof models_dir)) return FA_EXIT_FAIL;
+    fa_tune_process(FA_TUNE_MALLOC);   /* BLAS keeps its threads: one photo at a time */
     if (!(ss->q = fa_query_open(ss->cache, models_dir, o->encoder))) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
     if (!(ss->s = fa_searcher_new(ss->cache))) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
     int answered = 0;

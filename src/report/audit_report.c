@@ -170,19 +170,7 @@ void aout_summary(FILE *f, const aout *o, size_t top)
 /* ---- CSV ------------------------------------------------------------------------ */
 
 /* A CSV field, quoted when it holds a comma, quote, CR, LF or edge space. */
-static void csv_field(fa_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    int q = n && (s[0] == ' ' || s[n - 1] == ' ');
-    for (const char *p = s; *p && !q; p++) q = *p == ',' || *p == '"' || *p == '\n' || *p == '\r';
-    if (!q) { fa_buf_append(b, s, n); return; }
-    fa_buf_putc(b, '"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fa_buf_putc(b, '"');
-        fa_buf_putc(b, *p);
-    }
-    fa_buf_putc(b, '"');
-}
+static void csv_field(fa_buf *b, const char *s) { fa_buf_csv_field(b, s); }
 
 static void csv_num(fa_buf *b, float v, const char *fmt)
 {

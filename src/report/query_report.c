@@ -34,33 +34,10 @@ static void hit_label(const fa_cache *c, uint32_t row, char *out, size_t n)
 
 /* ---- table ----------------------------------------------------------------- */
 
-/* Columns a string takes on a terminal: East Asian wide characters count 2. */
-static int disp_width(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    int w = 0;
-    while (*p) {
-        unsigned cp = *p;
-        int len = cp < 0x80 ? 1 : (cp & 0xE0) == 0xC0 ? 2 : (cp & 0xF0) == 0xE0 ? 3 : (cp & 0xF8) == 0xF0 ? 4 : 1;
-        if (len > 1) cp &= 0x3F >> (len - 1);
-        for (int i = 1; i < len; i++) {
-            if ((p[i] & 0xC0) != 0x80) { len = 1; cp = 0; break; }
-            cp = cp << 6 | (p[i] & 0x3F);
-        }
-        int wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
-                   (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-                   (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-                   (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1FAFF) || cp >= 0x20000;
-        w += wide ? 2 : 1;
-        p += len;
-    }
-    return w;
-}
-
 static void put_padded(FILE *f, const char *s, int width)
 {
     fputs(s, f);
-    for (int i = disp_width(s); i < width; i++) fputc(' ', f);
+    for (int i = fa_utf8_width(s); i < width; i++) fputc(' ', f);
 }
 
 static int max_int(int a, int b) { return a > b ? a : b; }
@@ -72,8 +49,8 @@ static void table_neighbours(qout *o, const fa_search_result *r)
     int wf = 6, wp = 4;
     for (size_t i = 0; i < r->n_hits; i++) {
         hit_label(c, r->hits[i].row, label, sizeof label);
-        wf = max_int(wf, disp_width(hit_folder(c, r->hits[i].row)));
-        wp = max_int(wp, disp_width(label));
+        wf = max_int(wf, fa_utf8_width(hit_folder(c, r->hits[i].row)));
+        wp = max_int(wp, fa_utf8_width(label));
     }
     fprintf(o->out, "    %3s  %-8s  %-6s  %-5s  ", "#", "distance", "cosine", "match");
     put_padded(o->out, "folder", wf);
@@ -92,7 +69,7 @@ static void table_folders(qout *o, const fa_search_result *r)
 {
     size_t n = r->n_folders < o->folders_shown ? r->n_folders : o->folders_shown;
     int wf = 6;
-    for (size_t i = 0; i < n; i++) wf = max_int(wf, disp_width(o->cache->folders[r->folders[i].folder]));
+    for (size_t i = 0; i < n; i++) wf = max_int(wf, fa_utf8_width(o->cache->folders[r->folders[i].folder]));
     fprintf(o->out, "    best folders:\n    ");
     put_padded(o->out, "folder", wf);
     fprintf(o->out, "  closest  within %.2f\n", o->sp->max_distance);
@@ -138,13 +115,10 @@ static void table_answer(qout *o, const qout_answer *a)
 
 static void csv_field(FILE *f, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) { fputs(s, f); return; }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    fa_buf b = {0};
+    fa_buf_csv_field(&b, s);
+    if (b.len) fwrite(b.data, 1, b.len, f);
+    fa_buf_free(&b);
 }
 
 #define CSV_HEADER "photo,face,x,y,w,h,kind,rank,folder,path,file_face,distance,cosine,match,within,folder_faces,reason\n"

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "faceaudit/cache.h"
+#include "faceaudit/faceaudit.h"   /* fa_box, fa_detect_params */
 #include "faceaudit/encoder.h"
 
 #ifdef __cplusplus

@@ -37,6 +37,20 @@ check_eq "tampered download: exit 1" "$rc" 1
 check_contains "tampered download: checksum mismatch reported" "$err" "checksum mismatch"
 check "tampered download: file removed" test ! -e "$T/m2/mmod_human_face_detector.dat"
 
+# Broken downloads (libcurl and libbz2 errors): named, exit 1, nothing left behind.
+bzip2 -c "$SHARED/models/mmod_human_face_detector.dat" | head -c 50000 >"$T/srv/mmod_human_face_detector.dat.bz2"
+err=$("$FA" models fetch --models "$T/m5" --from "$T/from" 2>&1); rc=$?
+check_eq "truncated .bz2: exit 1" "$rc" 1
+check_contains "truncated .bz2: reason" "$err" "mmod_human_face_detector.dat.bz2: could not decompress it: truncated bzip2 data"
+echo "not bzip2" >"$T/srv/mmod_human_face_detector.dat.bz2"
+err=$("$FA" models fetch --models "$T/m5" --from "$T/from" 2>&1)
+check_contains "not bzip2: reason" "$err" "could not decompress it: not valid bzip2 data"
+rm "$T/srv/mmod_human_face_detector.dat.bz2"
+err=$("$FA" models fetch --models "$T/m5" --from "$T/from" 2>&1); rc=$?
+check_eq "404: exit 1" "$rc" 1
+check_contains "404: reason" "$err" "mmod_human_face_detector.dat.bz2: download failed (.*404"
+check "broken downloads: nothing left" test -z "$(ls "$T/m5" 2>/dev/null | grep mmod)"
+
 # Offline without the files: says what is missing.
 err=$("$FA" models fetch --models "$T/m3" --offline 2>&1); rc=$?
 check_eq "offline without files: exit 1" "$rc" 1
