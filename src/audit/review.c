@@ -696,20 +696,21 @@ static int finding_id(rctx *r, fa_finding *f)
         }
     }
     qsort(hx, k, sizeof *hx, hexcmp);
-    fa_sha256 st;
-    fa_sha256_init(&st);
+    /* the hashed text: kind, then "\n" + each sorted hex digest (+ "\n" + folder) */
     const char *kind = fa_find_kind_name(f->kind);
-    fa_sha256_update(&st, kind, strlen(kind));
-    for (size_t q = 0; q < k; q++) { fa_sha256_update(&st, "\n", 1); fa_sha256_update(&st, hx[q], 64); }
-    if (f->kind == FA_FIND_DUPLICATE && f->identical) {
-        /* identical copies share their bytes: the copy's folder tells them apart */
-        const char *fo = c->folders[c->files[f->file].folder];
-        fa_sha256_update(&st, "\n", 1);
-        fa_sha256_update(&st, fo, strlen(fo));
-    }
+    const char *fo = (f->kind == FA_FIND_DUPLICATE && f->identical) ? c->folders[c->files[f->file].folder] : NULL;
+    size_t tl = strlen(kind) + k * 65 + (fo ? strlen(fo) + 1 : 0), tp = 0;
+    char *text = malloc(tl + 1);
     uint8_t dg[32];
     char hex[65];
-    fa_sha256_final(&st, dg);
+    if (!text) { free(hx); free(buf); return fa_error("out of memory"); }
+    tp += (size_t)sprintf(text + tp, "%s", kind);
+    for (size_t q = 0; q < k; q++) tp += (size_t)sprintf(text + tp, "\n%.64s", hx[q]);
+    /* identical copies share their bytes: the copy's folder tells them apart */
+    if (fo) tp += (size_t)sprintf(text + tp, "\n%s", fo);
+    int hrc = fa_sha256_buf(text, tp, dg);
+    free(text);
+    if (hrc) { free(hx); free(buf); return -1; }
     fa_sha256_hex(dg, hex);
     snprintf(f->id, sizeof f->id, "%s-%.16s", kind, hex);
     free(hx); free(buf);
