@@ -102,6 +102,7 @@ typedef struct fa_cache {
     int n_models;
     fa_detect_params detect;
     char created[32];               /* ISO-8601 UTC of the last commit */
+    uint32_t shard_k, shard_n;      /* `index --shard K/N` made it (1 <= K <= N); N = 0: whole tree */
     /* private */
     void *map_;
     size_t map_len_;
@@ -138,6 +139,7 @@ typedef struct {
     const fa_model_id *models;
     int n_models;
     const fa_detect_params *detect;
+    uint32_t shard_k, shard_n;      /* recorded in meta.json when shard_n > 0 */
 } fa_cache_data;
 
 int fa_cache_commit(const char *dir, const fa_cache_data *data);

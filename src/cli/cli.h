@@ -19,6 +19,7 @@ int cmd_info(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Prints "faceaudit: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

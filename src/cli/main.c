@@ -22,6 +22,7 @@ static const struct {
     {"audit", cmd_audit, "audit CACHE [-o DIR]      find filing mistakes; CSV, JSON and HTML report"},
     {"query", cmd_query, "query CACHE PHOTO...      the most similar faces and folders for a photo"},
     {"info", cmd_info, "info CACHE                what a cache holds"},
+    {"merge", cmd_merge, "merge SHARD... -o CACHE    join the caches of `index --shard K/N` into one"},
     {"models", cmd_models, "models fetch|list         get, verify and show the model files"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# test_mpi.sh - `mpirun -n P faceaudit audit` writes what the single-process
+# audit writes: pairs.csv byte for byte, report.json and report.html equal
+# but for the timings, for P = 1, 2, 3 (oversubscribed on this machine), on
+# the kpop_idols cache and on a synthetic cache of 12,000 faces; also with
+# --ivf and --nprobe. Killing one rank fails the run with mpirun's message
+# and leaves no report behind. Usage: test_mpi.sh FACEAUDIT MODELS SHARED MPIEXEC
+. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+MPIEXEC=${4:?mpiexec}
+# CI runs as root; Open MPI refuses root without these.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Open MPI's own allocations are not ours to chase (see lsan.supp).
+export LSAN_OPTIONS="suppressions=$HERE/lsan_mpi.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+MPI=("$MPIEXEC" --oversubscribe --bind-to none -x LSAN_OPTIONS -x ASAN_OPTIONS -x UBSAN_OPTIONS)
+
+# Timings differ between any two runs; everything else must not.
+strip_times() { sed -E 's/"(search|calibration|audit)_seconds": *[0-9.eE+-]+/"\1_seconds": T/g; s/[0-9]+\.[0-9]+ s\b/T s/g' "$1"; }
+same_outputs() {   # same_outputs DIR_A DIR_B: pairs.csv identical, JSON and HTML but for timings
+    cmp -s "$1/pairs.csv" "$2/pairs.csv" &&
+        cmp -s <(strip_times "$1/report.json") <(strip_times "$2/report.json") &&
+        { [ ! -f "$1/report.html" ] || cmp -s <(strip_times "$1/report.html") <(strip_times "$2/report.html"); }
+}
+
+compare_ranks() {   # compare_ranks NAME CACHE "audit options" RANKS...
+    local name=$1 cache=$2 opts=$3; shift 3
+    "$FA" audit "$cache" -o "$T/$name.plain" -q $opts >"$T/$name.plain.log" 2>&1
+    check "$name: plain audit runs" test -s "$T/$name.plain/pairs.csv"
+    for p in "$@"; do
+        "${MPI[@]}" -n "$p" "$FA" audit "$cache" -o "$T/$name.np$p" -q $opts >"$T/$name.np$p.log" 2>&1
+        local rc=$?
+        check_eq "$name: mpirun -n $p exits 0" "$rc" 0
+        [ "$rc" = 0 ] || cat "$T/$name.np$p.log" >&2
+        check "$name: mpirun -n $p writes the single-process outputs" same_outputs "$T/$name.plain" "$T/$name.np$p"
+    done
+}
+
+# --- a dataset of ../shared/faces: kpop_idols ----------------------------------
+KPOP=${FA_TEST_CACHE_DIR:-/nonexistent}/kpop_idols
+if [ ! -f "$KPOP/meta.json" ]; then    # the datasets test keeps it there; else make it
+    KPOP=$T/kpop_idols
+    "$FA" index "$FACES/kpop_idols" -o "$KPOP" -q >/dev/null 2>&1
+fi
+check "kpop_idols cache present" test -f "$KPOP/meta.json"
+compare_ranks kpop "$KPOP" "--html-limit 20 --threads 1" 1 2 3
+pairs=$(($(wc -l <"$T/kpop.plain/pairs.csv") - 1))
+check "kpop: the audit found pairs to compare ($pairs)" test "$pairs" -gt 50
+log=$(cat "$T/kpop.np3.log")
+check_contains "kpop: rank 0 reports how the search was shared" "$log" "mpi: 3 ranks; pair search"
+check_eq "kpop: one summary (rank 0 only)" "$(grep -c 'wrote ' "$T/kpop.np3.log")" 1
+compare_ranks kpop-ivf "$KPOP" "--html-limit 0 --ivf 8" 2
+compare_ranks kpop-probe "$KPOP" "--html-limit 0 --nprobe 2" 2
+
+# --- a synthetic cache: 12,000 faces, 200 folders, planted errors -------------------
+"$PY" "$HERE/../../bench/synth.py" "$T/s12k" --n 12000 --ids 200 >/dev/null
+"$PY" "$HERE/mkcache.py" "$T/s12k" "$T/synth"
+check "synthetic cache readable" "$FA" info "$T/synth"
+compare_ranks synth "$T/synth" "--html-limit 0" 1 2 3
+pairs=$(($(wc -l <"$T/synth.plain/pairs.csv") - 1))
+check "synth: the audit found pairs to compare ($pairs)" test "$pairs" -gt 200
+
+# --- a failing rank: a bad cache on every rank fails cleanly ------------------------
+out=$("${MPI[@]}" -n 2 "$FA" audit "$T/nowhere" -o "$T/bad" -q 2>&1); rc=$?
+check "missing cache: mpirun fails" test "$rc" -ne 0
+check_contains "missing cache: the message names it" "$out" "$T/nowhere: no faceaudit cache"
+
+# --- killing one rank: the run fails, nothing is written -----------------------------
+"$PY" "$HERE/../../bench/synth.py" "$T/s80k" --n 80000 --ids 1400 >/dev/null
+"$PY" "$HERE/mkcache.py" "$T/s80k" "$T/big"
+"${MPI[@]}" -n 2 "$FA" audit "$T/big" -o "$T/killed" -q --html-limit 0 >"$T/kill.log" 2>&1 &
+mpirun_pid=$!
+victim=""
+for _ in $(seq 200); do     # rank 1 of this job, found by its environment
+    for p in $(pgrep -f "faceaudit audit $T/big" || true); do
+        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$p
+    done
+    [ -n "$victim" ] && break
+    sleep 0.05
+done
+check "rank 1 found" test -n "$victim"
+sleep 0.5
+[ -n "$victim" ] && kill -9 "$victim"
+wait "$mpirun_pid"; rc=$?
+check "killed rank: mpirun exits non-zero ($rc)" test "$rc" -ne 0
+check_contains "killed rank: mpirun names the rank and the signal" "$(cat "$T/kill.log")" "rank 1 .*signal 9"
+for f in pairs.csv report.json report.html; do
+    check "killed rank: no $f written" test ! -e "$T/killed/$f"
+done
+finish
