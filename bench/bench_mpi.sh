@@ -22,7 +22,8 @@ echo "faceaudit audit, $N synthetic faces, $(nproc) cores, load $(cut -d' ' -f1-
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 run_one() {   # run_one LABEL PROCS THREADS -> appends "wall search gflops_per_rank" to $T/LABEL
-    local label=$1 p=$2 t=$3 cmd=("$B/faceaudit" audit "$T/cache" -o "$T/out" -q --html-limit 0 --threads "$t")
+    local label=$1 p=$2 t=$3
+    local cmd=("$B/faceaudit" audit "$T/cache" -o "$T/out" -q --html-limit 0 --threads "$t")
     [ "$p" -gt 0 ] && cmd=(mpirun --oversubscribe --bind-to none -n "$p" "${cmd[@]}")
     local t0 t1
     t0=$(date +%s.%N)
