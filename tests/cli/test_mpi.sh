@@ -10,7 +10,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 MPIEXEC=${4:?mpiexec}
 # CI runs as root; Open MPI refuses root without these.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# Open MPI's own allocations are not ours to chase (see lsan.supp).
+# Open MPI's own allocations are not ours to chase (lsan_mpi.supp); its
+# components stay loaded so that their frames have names to suppress by.
+# Open MPI is built without frame pointers: LeakSanitizer needs the slow
+# unwinder to see its frames.
+export OMPI_MCA_mca_base_component_disable_dlclose=1
+[ -n "${ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$HERE/lsan_mpi.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 MPI=("$MPIEXEC" --oversubscribe --bind-to none)
 for v in LSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS; do [ -n "${!v:-}" ] && MPI+=(-x "$v"); done
