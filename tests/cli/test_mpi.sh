@@ -38,6 +38,7 @@ compare_ranks() {   # compare_ranks NAME CACHE "audit options" RANKS...
         check_eq "$name: mpirun -n $p exits 0" "$rc" 0
         [ "$rc" = 0 ] || cat "$T/$name.np$p.log" >&2
         check "$name: mpirun -n $p writes the single-process outputs" same_outputs "$T/$name.plain" "$T/$name.np$p"
+        check "$name: mpirun -n $p leaves no staging folder" test -z "$(ls -A "$T/$name.np$p" | grep partial)"
     done
 }
 
