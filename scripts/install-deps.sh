@@ -2,7 +2,7 @@
 # install-deps.sh - installs what faceaudit needs from Debian's packages:
 # the build (dlib, OpenCV, OpenBLAS, OpenMP), the model fetch (curl, bzip2,
 # npm for the face-api weights) and, with --test, what the tests and
-# benchmarks use (numpy, PIL, headless Chromium, faiss). Idempotent.
+# benchmarks use (numpy, PIL, headless Chromium, faiss, Open MPI). Idempotent.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -15,6 +15,8 @@ if [ "${1:-}" = "--test" ]; then
     pkgs+=(clang libclang-rt-dev)   # libFuzzer harnesses (scripts/fuzz.sh, issue 13)
     pkgs+=(python3 python3-numpy python3-pil chromium python3-faiss chromium-driver python3-selenium)
     pkgs+=(groff-base)   # the man page test
+    # the MPI audit and its test (issue 11); the build works without them
+    pkgs+=(libopenmpi-dev openmpi-bin)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

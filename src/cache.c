@@ -183,6 +183,8 @@ static void meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const cha
                   "\"retry_long_side\": %d, \"max_pixels\": %lld, \"chip_size\": %d, \"chip_padding\": %.4f},\n",
                   p->detect_long_side, p->upsample_min_side, p->retry_long_side,
                   (long long)p->max_pixels, p->chip_size, p->chip_padding);
+    if (d->shard_n)
+        fa_buf_printf(b, "  \"shard\": {\"k\": %u, \"n\": %u},\n", d->shard_k, d->shard_n);
     fa_buf_puts(b, "  \"status_counts\": {");
     for (int s = 0; s < FA_STATUS_COUNT; s++)
         fa_buf_printf(b, "%s\"%s\": %zu", s ? ", " : "", fa_status_name((fa_status)s), counts[s]);
@@ -292,6 +294,12 @@ int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t 
         snprintf(m->role, sizeof m->role, "%s", role);
         snprintf(m->name, sizeof m->name, "%s", name);
         snprintf(m->sha256, sizeof m->sha256, "%s", sha);
+    }
+    const fa_json *shard = fa_json_get(j, "shard");   /* optional: only shard caches have it */
+    if (shard) {
+        if (meta_int(shard, "n", path, 1, 1e6, &a) || meta_int(shard, "k", path, 1, a, &b2)) goto out;
+        c->shard_n = (uint32_t)a;
+        c->shard_k = (uint32_t)b2;
     }
     rc = 0;
 out:

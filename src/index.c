@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "pipeline.h"
 #include "scan.h"
+#include "faceaudit/shard.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -233,13 +234,36 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
     fa_encoder_spec_dlib(&dlib);
     const fa_encoder_spec *es = p->encoder_spec ? p->encoder_spec : &dlib;
     fa_cache_data d = {abs_root, (int)dim, n, n_faces, n_folders, files, faces, emb, folders, ids, 3, &p->detect,
-                       es->name, es->metric};
+                       es->name, es->metric, p->shard_k, p->shard_n};
     rc = fa_cache_commit(p->cache_dir, &d);
     st->files = n;
     st->faces = n_faces;
 out:
     free(folders); free(files); free(faces); free(emb);
     return rc;
+}
+
+/* Keeps the scanned files of shard K/N (in order) and frees the others. */
+static void keep_shard(fa_scan_list *scan, uint32_t k, uint32_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < scan->n; i++) {
+        fa_scan_entry *e = &scan->v[i];
+        if (fa_shard_of(e->path, n) == k) { scan->v[w++] = *e; continue; }
+        free(e->path); free(e->folder); free(e->problem);
+    }
+    scan->n = w;
+}
+
+/* An existing cache holds the same share of the tree as this run. */
+static int same_shard(const fa_cache *c, const fa_index_params *p)
+{
+    if (c->shard_n == p->shard_n && c->shard_k == p->shard_k) return 0;
+    char was[48] = "the whole tree", now[48] = "the whole tree";
+    if (c->shard_n) snprintf(was, sizeof was, "shard %u/%u", c->shard_k, c->shard_n);
+    if (p->shard_n) snprintf(now, sizeof now, "shard %u/%u", p->shard_k, p->shard_n);
+    return fa_error("%s holds %s, this run indexes %s; use the same --shard, another -o, or --rebuild",
+                    c->dir, was, now);
 }
 
 /* Files of the old cache that are no longer in the (first n of the) tree. */
@@ -428,10 +452,11 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
             fa_error("cannot update the existing cache: %s (use --rebuild to start over)", fa_last_error());
             goto out;
         }
-        if (same_models(old, ids, &p->detect)) goto out;
+        if (same_models(old, ids, &p->detect) || same_shard(old, p)) goto out;
     }
     if (p->rebuild) unlink(jpath);
     if (fa_scan(p->root, &scan)) goto out;
+    if (p->shard_n) keep_shard(&scan, p->shard_k, p->shard_n);
     n = p->limit && p->limit < scan.n ? p->limit : scan.n;
     fingerprint(ids, &p->detect, p->encoder_spec, fp);
     pr.dim = index_dim(p);

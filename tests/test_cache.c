@@ -47,7 +47,7 @@ static int make_cache(const char *dir, int dim)
     fa_model_id models[3] = {{"detector", "d.dat", ""}, {"landmarks", "l.dat", ""}, {"encoder", "e.dat", ""}};
     for (int i = 0; i < 3; i++) memset(models[i].sha256, 'a' + i, 64);
     fa_detect_params dp = {800, 640, 1600, 80000000, 150, 0.25f};
-    fa_cache_data d = {"/root/of/data", dim, 3, 3, 3, files, faces, emb, folders, models, 3, &dp, NULL, FA_METRIC_EUCLIDEAN};
+    fa_cache_data d = {"/root/of/data", dim, 3, 3, 3, files, faces, emb, folders, models, 3, &dp, NULL, FA_METRIC_EUCLIDEAN, 0, 0};
     int rc = fa_cache_commit(dir, &d);
     free(emb);
     return rc;

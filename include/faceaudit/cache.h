@@ -95,6 +95,7 @@ typedef struct fa_cache {
     char created[32];               /* ISO-8601 UTC of the last commit */
     char encoder[64];               /* encoder name ("dlib" for caches that record none) */
     fa_metric metric;               /* how its vectors compare (cosine ones are unit length) */
+    uint32_t shard_k, shard_n;      /* `index --shard K/N` made it (1 <= K <= N); N = 0: whole tree */
     /* private */
     void *map_;
     size_t map_len_;
@@ -133,6 +134,7 @@ typedef struct {
     const fa_detect_params *detect;
     const char *encoder;            /* NULL: "dlib" */
     fa_metric metric;
+    uint32_t shard_k, shard_n;      /* recorded in meta.json when shard_n > 0 */
 } fa_cache_data;
 
 FA_API int fa_cache_commit(const char *dir, const fa_cache_data *data);

@@ -68,6 +68,7 @@ typedef struct {
     fa_detect_params detect;
     double checkpoint_seconds;      /* journal fsync interval */
     size_t limit;                   /* index at most this many files (0: all) */
+    uint32_t shard_k, shard_n;      /* only the files of shard K of N (shard.h); N = 0: all */
     volatile sig_atomic_t *cancel;  /* set to stop early (journal kept) */
     void (*progress)(void *ud, const fa_index_progress *p);
     void *progress_ud;

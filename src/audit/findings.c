@@ -173,8 +173,10 @@ static int search(fa_audit *a, const float *x, const uint32_t *grp, int d,
     double t0 = now_s();
     a->mode = p->mode;
     a->recall = -1;
-    int rc;
-    if (p->mode == FA_SEARCH_EXACT) {
+    int rc = p->search_fn ? p->search_fn(p->search_ud, x, grp, a->n_rows, d, a->threshold, p->mode, pairs) : 1;
+    if (rc != 1) {
+        /* searched elsewhere (MPI) */
+    } else if (p->mode == FA_SEARCH_EXACT) {
         fa_join_params jp = fa_join_default_params();
         jp.threads = p->threads;
         jp.max_pairs = p->max_pairs;

@@ -80,6 +80,12 @@ typedef struct fa_audit_params {
     float merge_max_mix;        /* default 1.05 */
     float merge_min_share;      /* also require this share of both folders; default 0 */
     fa_calib_params calib;      /* calib.outlier_z: the outlier rule (default 3.5) */
+    /* Replaces the pair search (the MPI layer, mpi.h); NULL (default): in-process.
+       Gets the audited rows and the threshold; returns 0 with the pairs in out
+       sorted by (i, j), 1 to search in-process after all, -1 on failure. */
+    int (*search_fn)(void *ud, const float *x, const uint32_t *grp, size_t n, int d,
+                     float max_dist, int mode, fa_pairvec *out);
+    void *search_ud;
 } fa_audit_params;
 
 fa_audit_params fa_audit_default_params(void);

@@ -29,6 +29,7 @@ int cmd_fix(int argc, char **argv);
  * list and prints what they changed; 0, or -1 (printed). */
 struct fa_audit;
 int cli_audit_decisions(const char *cache_dir, const char *extra, struct fa_audit *a);
+int cmd_merge(int argc, char **argv);
 
 /* Prints "faceaudit: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

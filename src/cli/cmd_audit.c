@@ -6,6 +6,8 @@
  * join, the findings. This file parses options, prints the summary and the
  * progress of the thumbnails, and hands the findings to the writers.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include "faceaudit/report.h"
 #include "audit/findings.h"
+#include <unistd.h>
+#include "audit/mpi.h"
 #include "cli.h"
 #include "util.h"
 
@@ -55,6 +59,9 @@ static const char help[] =
     "      --decisions FILE    review decisions to apply besides CACHE/decisions.tsv:\n"
     "                          rejected findings leave the review list\n"
     "  -q, --quiet             no progress line\n"
+    "\n"
+    "Under mpirun (or srun), the pair search is split over the processes; rank 0\n"
+    "writes the same reports as a single process would.\n"
     "\n"
     "Exit status: 0 the audit was written (findings or not), 1 it failed,\n"
     "2 bad command line.\n";
@@ -178,14 +185,66 @@ out:
     return rc;
 }
 
-static int run(const options *o, fa_cache *c, const char *dir)
+/* Empties and removes a staging folder (files only: the writers make no folders). */
+static void remove_stage(const char *stage)
+{
+    DIR *d = opendir(stage);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            char *p = fa_path_join(stage, e->d_name);
+            if (p) unlink(p);
+            free(p);
+        }
+    if (d) closedir(d);
+    rmdir(stage);
+}
+
+/* Writes the reports into DIR/.partial-PID and renames them into DIR only when
+ * all were written: a failed or killed run leaves no partial report under the
+ * real names. Returns 0 or -1 (printed). */
+static int write_staged(aout *ao, const options *o, const char *dir, progress_ctx *pc)
+{
+    char stage[4096];
+    snprintf(stage, sizeof stage, "%s/.partial-%d", dir, (int)getpid());
+    if (fa_mkdir_p(stage)) { cli_error("%s", fa_last_error()); return -1; }
+    int rc = write_reports(ao, o, stage, pc);
+    DIR *d = rc ? NULL : opendir(stage);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *from = fa_path_join(stage, e->d_name), *to = fa_path_join(dir, e->d_name);
+        if (!from || !to || rename(from, to) < 0) {
+            cli_error("%s: %s", to ? to : dir, from && to ? strerror(errno) : "out of memory");
+            rc = -1;
+        }
+        free(from); free(to);
+    }
+    if (d) closedir(d);
+    remove_stage(stage);
+    return rc;
+}
+
+/* Rank 0 of an MPI run: how the search was shared. */
+static void print_mpi(const fa_mpi *mpi)
+{
+    double slow, fast, flops, secs;
+    fa_mpi_stats(mpi, &slow, &fast, &flops, &secs);
+    fprintf(stderr, "mpi: %d ranks; pair search %.3f s with the gather; ranks' shares %.3f-%.3f s, "
+            "%.1f GFLOP/s per rank\n", fa_mpi_size(mpi), secs, fast, slow,
+            slow > 0 ? flops / fa_mpi_size(mpi) / slow * 1e-9 : 0.0);
+}
+
+static int run(const options *o, fa_cache *c, const char *dir, const fa_mpi *mpi)
 {
     progress_ctx pc = {0};
-    cli_progress_init(&pc.bar, o->quiet);
+    cli_progress_init(&pc.bar, o->quiet || fa_mpi_rank(mpi) != 0);
     if (pc.bar.enabled) fprintf(stderr, "audit: calibrating and searching %zu faces...\r", c->n_faces);
     double t0 = fa_now();
     fa_audit *a = fa_audit_run(c, &o->ap);
     if (!a) { cli_error("%s: %s", o->cache_dir, fa_last_error()); return FA_EXIT_FAIL; }
+    if (fa_mpi_rank(mpi) != 0) { fa_audit_free(a); return FA_EXIT_OK; }   /* rank 0 reports */
+    if (mpi && o->ap.mode == FA_SEARCH_EXACT) print_mpi(mpi);
     aout ao = { .cache = c, .audit = a, .params = &o->ap, .seconds = fa_now() - t0,
                 .html_limit = o->html_limit, .thumb_size = o->thumb_size, .threads = o->ap.threads };
     int rc = FA_EXIT_FAIL;
@@ -198,7 +257,7 @@ static int run(const options *o, fa_cache *c, const char *dir)
                "  it separates these faces poorly: re-index with `faceaudit index ROOT --encoder mobilefacenet -o NEW`\n",
                100 * overlap, c->encoder);
     fflush(stdout);
-    if (write_reports(&ao, o, dir, &pc)) goto out;
+    if (write_staged(&ao, o, dir, &pc)) goto out;
     printf("wrote %s/pairs.csv, findings.csv, report.json, %s/findings.json", dir, o->cache_dir);
     if (o->html_limit) printf(", report.html (%zu thumbnails, %zu unreadable)", ao.thumbs_made, ao.thumbs_failed);
     printf(" in %.1f s\n", fa_now() - t0);
@@ -214,11 +273,24 @@ int cmd_audit(int argc, char **argv)
     options o = { .html_limit = 500, .top = 5, .thumb_size = 96 };
     o.ap = fa_audit_default_params();
     if (parse(argc, argv, &o)) return FA_EXIT_USAGE;
+    int mpi_failed;
+    fa_mpi *mpi = fa_mpi_start(&mpi_failed);      /* NULL unless launched by mpirun / srun */
+    if (mpi_failed) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
+    if (mpi) {
+        o.ap.search_fn = fa_mpi_search;
+        o.ap.search_ud = mpi;
+        fa_mpi_set_search(mpi, o.ap.threads, o.ap.max_pairs);
+    }
     fa_cache *c = open_cache(o.cache_dir);
-    if (!c) return FA_EXIT_FAIL;
+    if (!fa_mpi_all_ok(mpi, c != NULL)) {
+        fa_cache_close(c);
+        fa_mpi_end(mpi, 1);
+        return FA_EXIT_FAIL;
+    }
     char *dir = o.out_dir ? fa_strdup(o.out_dir) : fa_path_join(o.cache_dir, "audit");
-    int rc = dir ? run(&o, c, dir) : (cli_error("out of memory"), FA_EXIT_FAIL);
+    int rc = dir ? run(&o, c, dir, mpi) : (cli_error("out of memory"), FA_EXIT_FAIL);
     free(dir);
     fa_cache_close(c);
+    fa_mpi_end(mpi, rc != FA_EXIT_OK);
     return rc;
 }

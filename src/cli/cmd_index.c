@@ -10,6 +10,7 @@
 #include "faceaudit/cache.h"
 #include "faceaudit/index.h"
 #include "faceaudit/models.h"
+#include "faceaudit/shard.h"
 
 static const char help[] =
     "usage: faceaudit index ROOT [options]\n"
@@ -32,6 +33,8 @@ static const char help[] =
     "                         after it override\n"
     "      --max-megapixels N images declaring more pixels get status too_large\n"
     "      --limit N          only the first N files (benchmarks)\n"
+    "      --shard K/N        only shard K of N (a hash of each file's path); run\n"
+    "                         the N shards anywhere, then `faceaudit merge` them\n"
     "      --checkpoint S     save finished work every S seconds (default 2)\n"
     "  -q, --quiet            no progress line\n";
 
@@ -68,7 +71,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         {"rebuild", no_argument, 0, 'R'}, {"detect-size", required_argument, 0, 'D'},
         {"upsample-below", required_argument, 0, 'U'}, {"retry-size", required_argument, 0, 'T'},
         {"max-megapixels", required_argument, 0, 'P'}, {"limit", required_argument, 0, 'L'},
-        {"checkpoint", required_argument, 0, 'C'}, {"aligned", no_argument, 0, 'A'}, {"encoder-spec", required_argument, 0, 'S'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"checkpoint", required_argument, 0, 'C'}, {"aligned", no_argument, 0, 'A'}, {"encoder-spec", required_argument, 0, 'S'}, {"shard", required_argument, 0, 'K'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long v;
     int c;
     optind = 1;
@@ -87,6 +90,9 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         case 'P': if (cli_int("--max-megapixels", optarg, 1, 100000, &v)) return -1; p->detect.max_pixels = v * 1000000LL; break;
         case 'L': if (cli_int("--limit", optarg, 1, 1L << 40, &v)) return -1; p->limit = (size_t)v; break;
         case 'C': if (cli_double("--checkpoint", optarg, 0.1, 3600, &p->checkpoint_seconds)) return -1; break;
+        case 'K':
+            if (fa_shard_parse(optarg, &p->shard_k, &p->shard_n)) { cli_error("%s", fa_last_error()); return -1; }
+            break;
         case 'q': *quiet = 1; break;
         case 'h': fputs(help, stdout); exit(FA_EXIT_OK);
         default: fputs(help, stderr); return -1;
@@ -102,7 +108,9 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
 
 static void summary(const fa_index_params *p, const fa_index_stats *st)
 {
-    printf("indexed %s -> %s\n", p->root, p->cache_dir);
+    printf("indexed %s -> %s", p->root, p->cache_dir);
+    if (p->shard_n) printf(" (shard %u/%u)", p->shard_k, p->shard_n);
+    printf("\n");
     printf("  files %zu: encoded %zu, unchanged %zu, moved %zu, resumed %zu; removed %zu\n", st->files,
            st->encoded, st->reused, st->moved, st->resumed, st->removed);
     printf("  faces %zu;", st->faces);

@@ -21,6 +21,7 @@ static void show(const fa_cache *c)
     for (size_t i = 0; i < c->n_files; i++) multi += c->files[i].n_faces > 1;
     printf("cache       %s\nroot        %s\ncommitted   %s (generation %lld)\n", c->dir, c->root, c->created,
            (long long)c->generation);
+    if (c->shard_n) printf("shard       %u/%u (faceaudit merge joins the shards)\n", c->shard_k, c->shard_n);
     printf("files       %zu\nfaces       %zu (dim %d)\nfolders     %zu\n", c->n_files, c->n_faces, c->dim,
            c->n_folders);
     printf("statuses   ");

@@ -25,6 +25,7 @@ static const struct {
     {"info", cmd_info, "info CACHE                what a cache holds"},
     {"review", cmd_review, "review CACHE [--port N]   review the findings in a local web page"},
     {"fix", cmd_fix, "fix CACHE [--apply]       move files as the accepted review decisions say"},
+    {"merge", cmd_merge, "merge SHARD... -o CACHE    join the caches of `index --shard K/N` into one"},
     {"models", cmd_models, "models fetch|list         get, verify and show the model files"},
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
