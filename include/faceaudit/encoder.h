@@ -19,6 +19,8 @@
 #ifndef FACEAUDIT_ENCODER_H
 #define FACEAUDIT_ENCODER_H
 
+#include "faceaudit.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -50,12 +52,12 @@ typedef struct {
 } fa_encoder_spec;
 
 /* The spec of dlib's ResNet encoder (128-d, Euclidean, 0.6). */
-void fa_encoder_spec_dlib(fa_encoder_spec *out);
+FA_API void fa_encoder_spec_dlib(fa_encoder_spec *out);
 
 /* Fills out for a named ONNX encoder ("mobilefacenet", "buffalo_l",
  * "w600k_r50", "japanese-face-v1"). Returns 1 when the name is known, 0 if
  * not (nothing recorded). */
-int fa_encoder_spec_named(const char *name, fa_encoder_spec *out);
+FA_API int fa_encoder_spec_named(const char *name, fa_encoder_spec *out);
 
 /* Reads a JSON spec for an ONNX model:
  *   {"input": [112, 112], "channels": "rgb" | "bgr",
@@ -67,14 +69,14 @@ int fa_encoder_spec_named(const char *name, fa_encoder_spec *out);
  * "dim" is required (it is checked against the model when it loads); the
  * rest defaults to ArcFace's 112x112 conventions. out->name is left to the
  * caller. Returns 0, or -1 naming the file and the bad field. */
-int fa_encoder_spec_load(const char *json_path, fa_encoder_spec *out);
+FA_API int fa_encoder_spec_load(const char *json_path, fa_encoder_spec *out);
 
 /* The default same-person distance for vectors of the named encoder (0.6
  * for dlib's; for an unnamed one, by its metric). */
-float fa_encoder_same_distance(const char *name, fa_metric metric);
+FA_API float fa_encoder_same_distance(const char *name, fa_metric metric);
 
 /* "euclidean" / "cosine". */
-const char *fa_metric_name(fa_metric m);
+FA_API const char *fa_metric_name(fa_metric m);
 
 #ifdef __cplusplus
 }

@@ -25,10 +25,10 @@ extern "C" {
 #define FA_SHARDS_MAX 1000000u
 
 /* The shard (1..n) of a path relative to ROOT; n >= 1. */
-uint32_t fa_shard_of(const char *relpath, uint32_t n);
+FA_API uint32_t fa_shard_of(const char *relpath, uint32_t n);
 
 /* Parses "K/N" (1 <= K <= N <= FA_SHARDS_MAX). Returns 0, or -1 with a message. */
-int fa_shard_parse(const char *text, uint32_t *k, uint32_t *n);
+FA_API int fa_shard_parse(const char *text, uint32_t *k, uint32_t *n);
 
 typedef struct {
     size_t files, faces, folders;   /* in the merged cache */
@@ -38,7 +38,7 @@ typedef struct {
 /* Merges the shard caches dirs[0..n) into out_dir, which must not hold a
  * cache yet. Returns 0, or -1 with a message naming the cache at fault (the
  * output is then not committed). `st` may be NULL. */
-int fa_cache_merge(const char *const *dirs, size_t n, const char *out_dir, fa_merge_stats *st);
+FA_API int fa_cache_merge(const char *const *dirs, size_t n, const char *out_dir, fa_merge_stats *st);
 
 #ifdef __cplusplus
 }

@@ -72,8 +72,11 @@ static int load_file(fa_rfile *f, const fa_json *o)
     fa_json_num(o, "size", &size);
     fa_json_num(o, "mtime_ns", &mtime);
     fa_json_num(o, "face_row", &row);
-    f->size = (int64_t)size, f->mtime_ns = (int64_t)mtime, f->face_row = row >= 0 ? (long)row : -1;
     if (!f->path || !f->folder) return fa_error("out of memory");
+    /* ranges before the casts: casting an out-of-range double is undefined */
+    if (!(size >= -1 && size < 9e18) || !(mtime > -9e18 && mtime < 9e18) || !(row >= -1 && row < 9e18))
+        return fa_error("file '%s' has a size, mtime_ns or face_row out of range", f->path);
+    f->size = (int64_t)size, f->mtime_ns = (int64_t)mtime, f->face_row = row >= 0 ? (long)row : -1;
     if (!fa_safe_relpath(f->path)) return fa_error("file path '%s' is not a plain path under ROOT", f->path);
     if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
         return fa_error("file '%s' has no valid sha256", f->path);
@@ -113,7 +116,7 @@ static int load_finding(fa_rfinding *f, const fa_json *o)
     f->other_path = str_or_empty(o, "other_path");
     f->other_folder = str_or_empty(o, "other_folder");
     f->keep = str_or_empty(o, "keep");
-    if (!fa_json_num(o, "rank", &v)) f->rank = (int)v;
+    if (!fa_json_num(o, "rank", &v) && v >= 0 && v <= 2e9) f->rank = (int)v;
     if (!fa_json_num(o, "score", &v)) f->score = v;
     const fa_json *rv = fa_json_get(o, "review");
     f->review = rv && rv->type == FA_JBOOL && rv->num;
@@ -138,14 +141,16 @@ static int load_finding(fa_rfinding *f, const fa_json *o)
     if (!files || files->type != FA_JARR || !files->n) return fa_error("%s: no files", f->id);
     f->files = calloc(files->n, sizeof *f->files);
     if (!f->files) return fa_error("out of memory");
-    for (size_t i = 0; i < files->n; i++, f->n_files++)
-        if (files->kids[i].type != FA_JOBJ ? fa_error("bad file entry") : load_file(&f->files[i], &files->kids[i]))
+    /* each entry is counted before it is loaded, so a half-loaded one is freed too */
+    for (size_t i = 0; i < files->n; i++)
+        if (++f->n_files,
+            files->kids[i].type != FA_JOBJ ? fa_error("bad file entry") : load_file(&f->files[i], &files->kids[i]))
             return fa_error_prefix(f->id);
     if (cl && cl->type == FA_JARR && cl->n) {
         f->clusters = calloc(cl->n, sizeof *f->clusters);
         if (!f->clusters) return fa_error("out of memory");
-        for (size_t i = 0; i < cl->n; i++, f->n_clusters++)
-            if (load_cluster(&f->clusters[i], &cl->kids[i])) return fa_error_prefix(f->id);
+        for (size_t i = 0; i < cl->n; i++)
+            if (++f->n_clusters, load_cluster(&f->clusters[i], &cl->kids[i])) return fa_error_prefix(f->id);
     }
     fa_buf b = {0};
     const fa_json *ev = fa_json_get(o, "evidence");
@@ -200,7 +205,7 @@ static int load_top(fa_rfindings *r, const fa_json *j)
     const char *root = fa_json_strv(j, "root");
     if (!root || root[0] != '/') return fa_error("no absolute root");
     fa_json_num(j, "generation", &gen);
-    r->generation = (long)gen;
+    r->generation = gen >= -1 && gen < 9e18 ? (long)gen : -1;
     r->root = fa_strdup(root);
     r->cache = str_or_empty(j, "cache");
     r->created = str_or_empty(j, "created");

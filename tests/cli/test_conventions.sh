@@ -13,7 +13,7 @@ check_eq "man page renders without warnings" "$(groff -man -t -ww -z "$MAN" 2>&1
 
 mantext=$(sed 's/\\-/-/g' "$MAN")
 cmds=$("$FA" --help | sed -n 's/^  faceaudit \([a-z]*\) .*/\1/p')
-check "five commands listed" test "$(wc -w <<<"$cmds")" -eq 5
+check "at least the five original commands listed" test "$(wc -w <<<"$cmds")" -ge 5
 for c in $cmds; do
     check_contains "man page: command $c" "$mantext" "^\.SS $c"
     for o in $("$FA" "$c" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
@@ -37,7 +37,7 @@ check_eq "failure exits 1" "$?" 1
 complete() { :; }   # the script registers itself; not needed here
 source "$SRC/completion/faceaudit.bash"
 comp() { COMP_WORDS=("$FA" "$@"); COMP_CWORD=$(($# )); _faceaudit; echo "${COMPREPLY[*]}"; }
-check_eq "completes commands" "$(comp "")" "index audit query info models --help --version"
+check_eq "completes commands" "$(comp "")" "$(echo $cmds) --help --version"
 check_eq "completes options" "$(comp index --reb)" "--rebuild"
 check_eq "completes models subcommands" "$(comp models f)" "fetch"
 check_eq "completes statuses" "$(comp info CACHE --list no_)" "no_face no_identity"
