@@ -297,6 +297,7 @@ int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t 
     }
     const fa_json *shard = fa_json_get(j, "shard");   /* optional: only shard caches have it */
     if (shard) {
+        double a, b2;
         if (meta_int(shard, "n", path, 1, 1e6, &a) || meta_int(shard, "k", path, 1, a, &b2)) goto out;
         c->shard_n = (uint32_t)a;
         c->shard_k = (uint32_t)b2;
