@@ -768,6 +768,36 @@ static void rctx_free(rctx *r)
     fa_findings_free(r->out, r->n_out);
 }
 
+static int id_cmp(const void *x, const void *y)
+{
+    const fa_finding *a = *(const fa_finding *const *)x, *b = *(const fa_finding *const *)y;
+    int c = strcmp(a->id, b->id);
+    return c ? c : (a < b ? -1 : a > b);   /* list order among equal ids */
+}
+
+/* Findings of identical content (three byte-identical copies in one folder
+ * give two duplicate findings over the same files) would share an id; the
+ * second and later get "-2", "-3"... in list order, so every id names one
+ * finding and stays the same while the content does. */
+static int unique_ids(rctx *r)
+{
+    fa_finding **v = malloc((r->n_out ? r->n_out : 1) * sizeof *v);
+    if (!v) return fa_error("review list: out of memory");
+    for (size_t k = 0; k < r->n_out; k++) v[k] = &r->out[k];
+    qsort(v, r->n_out, sizeof *v, id_cmp);
+    char cur[sizeof r->out[0].id] = "";
+    for (size_t k = 0, run = 0; k < r->n_out; k++) {
+        if (k == 0 || strcmp(v[k]->id, cur)) {
+            memcpy(cur, v[k]->id, sizeof cur);
+            run = 1;
+        } else {
+            snprintf(v[k]->id, sizeof v[k]->id, "%.40s-%zu", cur, ++run);
+        }
+    }
+    free(v);
+    return 0;
+}
+
 static int review_stages(rctx *r)
 {
     if (local_scales(r)) return -1;
@@ -781,7 +811,7 @@ static int review_stages(rctx *r)
     free(near);
     for (size_t k = 0; k < r->n_out; k++) if (finding_id(r, &r->out[k])) return -1;
     qsort(r->out, r->n_out, sizeof *r->out, finding_cmp);
-    return 0;
+    return unique_ids(r);
 }
 
 int fa_review_build(fa_audit *a, const fa_cache *c, const float *x, const uint32_t *grp,
@@ -789,7 +819,11 @@ int fa_review_build(fa_audit *a, const fa_cache *c, const float *x, const uint32
 {
     rctx r = { .a = a, .c = c, .x = x, .grp = grp, .row_file = row_file, .p = p,
                .d = c->dim, .n = a->n_rows, .ng = c->n_folders };
+    /* Cleared, so that a stage failing without a message (its allocations
+     * return -1 quietly) is reported as what it is. */
+    fa_error("%s", "");
     if (rctx_init(&r) || review_stages(&r)) {
+        if (!fa_last_error()[0]) fa_error("review list: out of memory");
         rctx_free(&r);
         return -1;
     }
