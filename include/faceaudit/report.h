@@ -4,7 +4,7 @@
  * these functions only format.
  *
  * Audit: the summary on stdout, findings.csv (the review list), pairs.csv,
- * report.json, CACHE/findings.json (format: FINDINGS_SCHEMA in the README)
+ * report.json, CACHE/findings.json (format: docs/findings-format.md)
  * and the self-contained report.html, organised by finding. The file writers
  * write atomically (temp, fsync, rename) and return 0, or -1 with
  * fa_last_error() naming the file; they never print.

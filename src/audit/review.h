@@ -70,7 +70,7 @@ const char *fa_find_action(fa_find_kind k);
 
 typedef struct {
     fa_find_kind kind;
-    char id[48];                /* kind-<16 hex>, stable (see FINDINGS_SCHEMA.md) */
+    char id[48];                /* kind-<16 hex>, stable (docs/findings-format.md) */
     float score;                /* higher = surer */
     int review;                 /* above the review cut-off */
     uint32_t file, folder;      /* the file (folder findings: an example file) */
