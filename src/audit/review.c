@@ -810,7 +810,7 @@ static int review_stages(rctx *r)
         if (folder_faces(r, g, near)) { free(near); return -1; }
     free(near);
     for (size_t k = 0; k < r->n_out; k++) if (finding_id(r, &r->out[k])) return -1;
-    qsort(r->out, r->n_out, sizeof *r->out, finding_cmp);
+    if (r->n_out) qsort(r->out, r->n_out, sizeof *r->out, finding_cmp);   /* out is NULL when empty */
     return unique_ids(r);
 }
 
