@@ -139,7 +139,7 @@ static void walk(walker *w, const char *rel)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_name);
+    if (n) qsort(names, n, sizeof *names, cmp_name);   /* names is NULL when the first realloc failed */
     for (size_t i = 0; i < n; i++) {
         char *child = *rel ? fa_path_join(rel, names[i]) : fa_strdup(names[i]);
         if (child) visit(w, child, names[i]);
