@@ -49,7 +49,11 @@ static void add(walker *w, const char *rel, const struct stat *st, const char *p
         e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
     }
     e->problem = problem ? fa_strdup(problem) : NULL;
-    if (!e->path || !e->folder || (problem && !e->problem)) { w->oom = 1; return; }
+    if (!e->path || !e->folder || (problem && !e->problem)) {   /* not counted: free what was made */
+        free(e->path); free(e->folder); free(e->problem);
+        w->oom = 1;
+        return;
+    }
     l->n++;
 }
 

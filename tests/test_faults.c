@@ -228,6 +228,7 @@ static int op_index(void)
     fa_index_stats st;
     int rc = fa_index_run(&p, &st);
     long saved = atomic_exchange(&fail_at, 0);
+    fa_index_stats_free(&st);
     fa_cache *c = fa_cache_exists(idx_cache) ? fa_cache_open(idx_cache) : NULL;
     int ok = !fa_cache_exists(idx_cache) || (c && c->n_files == 3);
     fa_cache_close(c);
