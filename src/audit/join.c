@@ -225,20 +225,12 @@ static int u64_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The rows sorted by (group, row): copies of x, norms, groups, ids. */
-typedef struct {
-    float *x, *norm2;
-    uint32_t *group, *id;
-    uint32_t *gend;      /* gend[p]: end of the group run holding p */
-} sorted_rows;
-
-static void sorted_free(sorted_rows *s)
+void fa_sorted_free(fa_sorted_rows *s)
 {
     free(s->x); free(s->norm2); free(s->group); free(s->id); free(s->gend);
 }
 
-static int sorted_make(sorted_rows *s, const float *x, const uint32_t *group,
-                       size_t n, int d)
+int fa_sorted_make(fa_sorted_rows *s, const float *x, const uint32_t *group, size_t n, int d)
 {
     memset(s, 0, sizeof *s);
     uint64_t *key = malloc((n ? n : 1) * sizeof *key);
@@ -249,8 +241,8 @@ static int sorted_make(sorted_rows *s, const float *x, const uint32_t *group,
     s->gend = malloc((n ? n : 1) * sizeof *s->gend);
     if (!key || !s->x || !s->norm2 || !s->group || !s->id || !s->gend) {
         free(key);
-        sorted_free(s);
-        return fa_error("fa_join_exact: out of memory for %zu rows", n);
+        fa_sorted_free(s);
+        return fa_error("join: out of memory for %zu rows", n);
     }
     for (size_t r = 0; r < n; r++) key[r] = (uint64_t)group[r] << 32 | r;
     qsort(key, n, sizeof *key, u64_cmp);
@@ -349,14 +341,14 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
     int nt = p.threads ? p.threads : omp_get_max_threads();
     double t2 = (double)max_dist * max_dist;
 
-    sorted_rows s;
-    if (sorted_make(&s, x, group, n, d) < 0) return -1;
+    fa_sorted_rows s;
+    if (fa_sorted_make(&s, x, group, n, d) < 0) return -1;
     fa_rowset S = { s.x, s.norm2, s.group, s.id, n, 1 };
     fa_q8set q;
     int use_q8 = 0;
     if (!p.fp32_only && fa_q8_supported()) {
         int qr = fa_q8set_make(&q, s.x, n, d);
-        if (qr < 0) { sorted_free(&s); return -1; }
+        if (qr < 0) { fa_sorted_free(&s); return -1; }
         use_q8 = qr == 0;
     }
 
@@ -374,7 +366,7 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
                 cap = cap ? cap * 2 : 1024;
                 uint64_t *t = realloc(task, cap * sizeof *t);
                 if (!t) {
-                    free(task); sorted_free(&s);
+                    free(task); fa_sorted_free(&s);
                     if (use_q8) fa_q8set_free(&q);
                     return fa_error("fa_join_exact: out of memory");
                 }
@@ -439,6 +431,6 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
     for (int t = 0; ctx && t < nt; t++) fa_join_ctx_free(&ctx[t]);
     free(ctx);
     free(task);
-    sorted_free(&s);
+    fa_sorted_free(&s);
     return rc;
 }

@@ -122,6 +122,19 @@ void fa_join_rect(fa_join_ctx *ctx, const fa_rowset *A, size_t a0, size_t a1,
 
 /* Allocates the tile buffer; returns 0 or -1. fa_join_ctx_free releases
  * the buffer and the pairs. */
+/* The rows sorted by (group, row), as the exact join tiles them: copies of x,
+ * their squared norms, groups and original ids; gend[p] is the end of the run
+ * of p's group. Shared by the single-process join and the MPI split. */
+typedef struct {
+    float *x, *norm2;
+    uint32_t *group, *id;
+    uint32_t *gend;
+} fa_sorted_rows;
+
+/* Fills s (n rows of dimension d); 0, or -1 with a message and s freed. */
+int fa_sorted_make(fa_sorted_rows *s, const float *x, const uint32_t *group, size_t n, int d);
+void fa_sorted_free(fa_sorted_rows *s);
+
 int fa_join_ctx_init(fa_join_ctx *ctx, int tile_rows, int tile_cols);
 void fa_join_ctx_free(fa_join_ctx *ctx);
 /* Appends the pairs of nt contexts to out and sorts out by (i, j). */

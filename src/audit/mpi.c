@@ -118,52 +118,6 @@ void fa_mpi_end(fa_mpi *m, int failed)
 
 /* ---- the rows and the tasks ----------------------------------------------------- */
 
-static int u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Rows sorted by (group, row), as fa_join_exact sorts them; gend[p] is the
- * end of the run of p's group. */
-typedef struct {
-    float *x, *norm2;
-    uint32_t *group, *id, *gend;
-} sorted_rows;
-
-static void sorted_free(sorted_rows *s)
-{
-    free(s->x); free(s->norm2); free(s->group); free(s->id); free(s->gend);
-}
-
-static int sorted_make(sorted_rows *s, const float *x, const uint32_t *group, size_t n, int d)
-{
-    size_t m = n ? n : 1;
-    uint64_t *key = malloc(m * sizeof *key);
-    s->x = malloc(m * (size_t)d * sizeof *s->x);
-    s->norm2 = malloc(m * sizeof *s->norm2);
-    s->group = malloc(m * sizeof *s->group);
-    s->id = malloc(m * sizeof *s->id);
-    s->gend = malloc(m * sizeof *s->gend);
-    if (!key || !s->x || !s->norm2 || !s->group || !s->id || !s->gend) {
-        free(key);
-        return fa_error("out of memory for %zu rows", n);
-    }
-    for (size_t r = 0; r < n; r++) key[r] = (uint64_t)group[r] << 32 | r;
-    qsort(key, n, sizeof *key, u64_cmp);
-    for (size_t p = 0; p < n; p++) {
-        uint32_t r = (uint32_t)key[p];
-        s->id[p] = r;
-        s->group[p] = group[r];
-        memcpy(s->x + p * (size_t)d, x + (size_t)r * d, (size_t)d * sizeof *x);
-    }
-    free(key);
-    fa_norms2(s->x, n, d, s->norm2);
-    for (size_t p = n; p-- > 0;)
-        s->gend[p] = p + 1 < n && s->group[p + 1] == s->group[p] ? s->gend[p + 1] : (uint32_t)(p + 1);
-    return 0;
-}
-
 /* A task: the A tile starting at row ai against the column block at bj. */
 typedef struct { uint32_t ai, bj; } task;
 
@@ -171,7 +125,7 @@ typedef struct { uint32_t ai, bj; } task;
  * `size` contiguous ranges of equal estimated cost (elements of the tile,
  * the upper triangle only on the diagonal). Every rank computes the same
  * list, so no task is lost or done twice. */
-static task *my_tasks(const sorted_rows *s, size_t n, int rank, int size, size_t *count)
+static task *my_tasks(const fa_sorted_rows *s, size_t n, int rank, int size, size_t *count)
 {
     size_t cap = 1024, nt = 0;
     task *t = malloc(cap * sizeof *t);
@@ -213,7 +167,7 @@ typedef struct {
 } rank_status;
 
 /* Runs the tasks on OpenMP threads; pairs sorted into out, status filled. */
-static void local_join(const fa_mpi *m, const sorted_rows *s, size_t n, int d, float max_dist, fa_pairvec *out,
+static void local_join(const fa_mpi *m, const fa_sorted_rows *s, size_t n, int d, float max_dist, fa_pairvec *out,
                        rank_status *st)
 {
     double t0 = now_s();
@@ -340,17 +294,17 @@ int fa_mpi_search(void *mpi, const float *x, const uint32_t *grp, size_t n, int 
     fa_mpi *m = mpi;
     if (mode != FA_SEARCH_EXACT) return m->rank == 0 ? 1 : 0;   /* IVF: rank 0 alone */
     double t0 = now_s();
-    sorted_rows s = {0};
+    fa_sorted_rows s = {0};
     fa_pairvec mine = {0};
     rank_status st;
     memset(&st, 0, sizeof st);
-    if (fa_join_check_args("fa_mpi_search", n, d, max_dist, NULL) < 0 || sorted_make(&s, x, grp, n, d) < 0) {
+    if (fa_join_check_args("fa_mpi_search", n, d, max_dist, NULL) < 0 || fa_sorted_make(&s, x, grp, n, d) < 0) {
         st.failed = 1;
         snprintf(st.msg, sizeof st.msg, "rank %d: %s", m->rank, fa_last_error());
     } else {
         local_join(m, &s, n, d, max_dist, &mine, &st);
     }
-    sorted_free(&s);
+    fa_sorted_free(&s);
     int rc = gather(m, &mine, &st, out);
     fa_pairvec_free(&mine);
     m->seconds = now_s() - t0;
