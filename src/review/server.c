@@ -142,7 +142,18 @@ static int parse_num(const char *s, unsigned long *out)
     if (!n || s[n] || n > 12 || (s[0] == '0' && n > 1)) return -1;
     *out = strtoul(s, NULL, 10);
     return 0;
+}/* Sends a JPEG thumbnail response (from a file or a buffer) with the headers
+ * every thumbnail gets; releases resp. */
+static enum MHD_Result send_jpeg(struct MHD_Connection *c, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Type", "image/jpeg");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Cache-Control", "private, max-age=86400");
+    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
+
 
 static enum MHD_Result serve_thumb_file(struct MHD_Connection *c, const char *path)
 {
@@ -151,12 +162,7 @@ static enum MHD_Result serve_thumb_file(struct MHD_Connection *c, const char *pa
     if (fd < 0 || fstat(fd, &st)) { if (fd >= 0) close(fd); return MHD_NO; }
     struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (!resp) { close(fd); return MHD_NO; }
-    MHD_add_response_header(resp, "Content-Type", "image/jpeg");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "private, max-age=86400");
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return send_jpeg(c, resp);
 }
 
 /* Keeps a thumbnail in CACHE/thumbs (temp file, then rename: readers never
@@ -199,12 +205,7 @@ static enum MHD_Result serve_image(fa_review *r, struct MHD_Connection *c, const
     keep_thumb(r, cached, jpg, len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, jpg, MHD_RESPMEM_MUST_FREE);
     if (!resp) { free(jpg); return MHD_NO; }
-    MHD_add_response_header(resp, "Content-Type", "image/jpeg");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "private, max-age=86400");
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return send_jpeg(c, resp);
 }
 
 /* --- the state the page shows ------------------------------------------ */
