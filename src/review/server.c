@@ -142,7 +142,9 @@ static int parse_num(const char *s, unsigned long *out)
     if (!n || s[n] || n > 12 || (s[0] == '0' && n > 1)) return -1;
     *out = strtoul(s, NULL, 10);
     return 0;
-}/* Sends a JPEG thumbnail response (from a file or a buffer) with the headers
+}
+
+/* Sends a JPEG thumbnail response (from a file or a buffer) with the headers
  * every thumbnail gets; releases resp. */
 static enum MHD_Result send_jpeg(struct MHD_Connection *c, struct MHD_Response *resp)
 {
@@ -153,7 +155,6 @@ static enum MHD_Result send_jpeg(struct MHD_Connection *c, struct MHD_Response *
     MHD_destroy_response(resp);
     return ret;
 }
-
 
 static enum MHD_Result serve_thumb_file(struct MHD_Connection *c, const char *path)
 {
