@@ -101,7 +101,9 @@ static fa_cache_data sample(fa_file *files, fa_face *faces, float *emb, char **f
         memset(models[i].sha256, 'a' + i, 64);
     }
     *dp = (fa_detect_params){1024, 0, 1600, 80000000, 150, 0.25f};
-    return (fa_cache_data){"/r", 128, 3, 3, 2, files, faces, emb, folders, models, 3, dp};
+    return (fa_cache_data){ .root = "/r", .dim = 128, .n_files = 3, .n_faces = 3, .n_folders = 2, .files = files,
+                            .faces = faces, .emb = emb, .folders = folders, .models = models, .n_models = 3,
+                            .detect = dp };
 }
 
 static int write_cache(const char *where, int variant)

@@ -5,7 +5,9 @@
  * a one-photo folder split off a big one, two one-photo folders of one person,
  * a folder holding two people; ids stable across a rename; the planted
  * findings first, in the review part, and nothing in review about the
- * untouched folders.
+ * untouched folders. The decoy cut (fdr.h) on its own, and on a crowd of
+ * look-alike one-photo folders: none of their merges in review, a true split
+ * among them still is.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "faceaudit/faceaudit.h"
+#include "../src/audit/fdr.h"
 #include "../src/audit/findings.h"
 
 #include "check.h"
@@ -139,6 +142,13 @@ static int is_planted(const fa_cache *c, const fa_finding *f)
            (f->folder != FA_NONE && f->folder >= K) || (f->other_folder != FA_NONE && f->other_folder >= K);
 }
 
+/* The list's parts, as review.c orders them. */
+static int tier(const fa_finding *f)
+{
+    if (!f->review) return 2;
+    return f->kind == FA_FIND_DUPLICATE && f->folder == f->other_folder ? 1 : 0;
+}
+
 static void check_list(const fa_audit *a, const fa_cache *c)
 {
     size_t r_mis = find(a, c, FA_FIND_MISFILED, "person00/zz_misfiled.jpg", NULL);
@@ -182,11 +192,105 @@ static void check_list(const fa_audit *a, const fa_cache *c)
     CHECK(worst > 0 && worst <= planted, "the %zu planted findings are the top %zu (worst rank %zu)", planted, planted, worst);
     CHECK(stray_review == 0, "no finding about an untouched folder in review (%zu)", stray_review);
     for (size_t k = 1; k < a->n_findings; k++)
-        if (a->findings[k].review > a->findings[k - 1].review ||
-            (a->findings[k].review == a->findings[k - 1].review && a->findings[k].score > a->findings[k - 1].score)) {
-            CHECK(0, "ranked by review, then score (at %zu)", k);
+        if (tier(&a->findings[k]) < tier(&a->findings[k - 1]) ||
+            (tier(&a->findings[k]) == tier(&a->findings[k - 1]) && a->findings[k].score > a->findings[k - 1].score)) {
+            CHECK(0, "ranked by part (review, its copies inside a folder, the rest), then score (at %zu)", k);
             break;
         }
+}
+
+/* fa_fdr_cut on hand-made scores. */
+static void check_fdr(void)
+{
+    const float t[5] = { 5, 4, 3, 2, 1 };
+    const float d[5] = { 2.5f, -INFINITY, NAN, -INFINITY, -INFINITY };
+    CHECK(fa_fdr_cut(t, d, 5, 0.2f) == 1.0f, "one decoy over five findings: all within FDR 0.2");
+    CHECK(fa_fdr_cut(t, d, 5, 0.1f) == 3.0f, "FDR 0.1: the cut stops above the decoy (at 3)");
+    const float hi[3] = { 9, 9, 9 };
+    CHECK(isinf(fa_fdr_cut(t, hi, 3, 0.5f)), "decoys above every finding: nothing reviewed");
+    CHECK(isinf(fa_fdr_cut(t, d, 0, 0.2f)), "no findings: no cut");
+    /* a decoy between findings lifts the cut over the findings below it only
+     * while their share of decoys is above q: the q-value is monotone */
+    const float t2[4] = { 4, 3, 2, 1 }, d2[4] = { 3.5f, -INFINITY, -INFINITY, -INFINITY };
+    CHECK(fa_fdr_cut(t2, d2, 4, 0.3f) == 1.0f && fa_fdr_cut(t2, d2, 4, 0.2f) == 4.0f,
+          "FDR 1/4 at the lowest cut: all in at q 0.3; at q 0.2 only the finding above the decoy");
+}
+
+/* Forty one-photo folders in ten families of four look-alikes (each nearer
+ * the others than two people usually are, as actors of one type can be),
+ * beside 24 people of 8 photos and three photos of p00 split off as zsplit:
+ * every look-alike has a runner-up as near as its best match, so the decoys
+ * keep their merges out of review; the split, whose runner-up is a
+ * stranger, stays in. */
+static void check_lookalikes(void)
+{
+    enum { P = 24, FAM = 10, PERF = 4, NFOLD = P + FAM * PERF + 1, NMAX = P * PER + FAM * PERF + 3 };
+    static fa_file lf[NMAX];
+    static fa_face lfc[NMAX];
+    static float le[NMAX * D], lc[P + FAM][D];
+    static char *lfold[NFOLD];
+    size_t n = 0;
+    for (int i = 0; i < P + FAM; i++)
+        for (int q = 0; q < D; q++) lc[i][q] = (float)(nrand() / sqrt(2.0 * D));
+    for (int g = 0; g < NFOLD; g++) {
+        char name[32];
+        if (g < P) snprintf(name, sizeof name, "p%02d", g);
+        else if (g < NFOLD - 1) snprintf(name, sizeof name, "q%02d", g - P);
+        else snprintf(name, sizeof name, "zsplit");
+        lfold[g] = strdup(name);
+    }
+    for (int g = 0; g < NFOLD; g++) {
+        int m = g < P ? PER : g == NFOLD - 1 ? 3 : 1;
+        for (int r = 0; r < m; r++, n++) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%s/%d.jpg", lfold[g], r);
+            memset(&lf[n], 0, sizeof lf[n]);
+            lf[n].path = strdup(buf);
+            lf[n].folder = (uint32_t)g;
+            lf[n].status = FA_STATUS_OK;
+            lf[n].reason = (char *)"";
+            lf[n].has_sha256 = 1;
+            lf[n].sha256[0] = 0x77; lf[n].sha256[1] = (uint8_t)(n >> 8); lf[n].sha256[2] = (uint8_t)n;
+            lf[n].n_faces = 1;
+            lf[n].first_face = (int64_t)n;
+            lfc[n].file = (uint32_t)n;
+            lfc[n].face = 0;
+            const float *cen_g = g < P ? lc[g] : g < NFOLD - 1 ? lc[P + (g - P) / PERF] : lc[0];
+            double spread = g < P || g == NFOLD - 1 ? 0.0 : 0.2;   /* a look-alike: its own centre near the family's */
+            for (int q = 0; q < D; q++)
+                le[n * D + q] = cen_g[q] + (float)((0.3 * nrand() + spread * nrand()) / sqrt(2.0 * D));
+        }
+    }
+    fa_cache c;
+    memset(&c, 0, sizeof c);
+    c.dim = D; c.n_files = n; c.n_faces = n; c.n_folders = NFOLD;
+    c.files = lf; c.faces = lfc; c.folders = lfold; c.emb = le;
+    size_t family_merges = 0, family_review[2] = { 0, 0 }, split_review[2] = { 0, 0 };
+    for (int run = 0; run < 2; run++) {   /* run 0: no decoy cut (q = 1); run 1: the default */
+        fa_audit_params p = fa_audit_default_params();
+        p.threads = 2;
+        if (run == 0) p.review_fdr = 1.0f;
+        fa_audit *a = fa_audit_run(&c, &p);
+        CHECK(a != NULL, "look-alike crowd audited: %s", a ? "" : fa_last_error());
+        family_merges = 0;
+        for (size_t k = 0; a && k < a->n_findings; k++) {
+            const fa_finding *f = &a->findings[k];
+            if (f->kind != FA_FIND_SAME_IDENTITY) continue;
+            int fam = f->folder >= P && f->folder < NFOLD - 1 && f->other_folder >= P && f->other_folder < NFOLD - 1;
+            family_merges += fam;
+            family_review[run] += fam && f->review;
+            split_review[run] += f->review && ((f->folder == NFOLD - 1 && f->other_folder == 0) ||
+                                               (f->folder == 0 && f->other_folder == NFOLD - 1));
+        }
+        printf("  look-alikes (q %.1f): %zu merges among them, %zu in review; cut %.3f\n", (double)p.review_fdr,
+               family_merges, family_review[run], a ? (double)a->review_cut_merge : NAN);
+        fa_audit_free(a);
+    }
+    CHECK(family_review[0] >= FAM, "without the decoy cut the look-alikes fill the review part (%zu)", family_review[0]);
+    CHECK(family_review[1] <= FAM * PERF / 20, "with it, at most 1 in 20 of them is left (%zu)", family_review[1]);
+    CHECK(split_review[0] == 1 && split_review[1] == 1, "the true split is in review either way");
+    for (size_t k = 0; k < n; k++) free(lf[k].path);
+    for (int g = 0; g < NFOLD; g++) free(lfold[g]);
 }
 
 /* The top-k join against a naive loop over every pair with the exact
@@ -252,6 +356,8 @@ int main(void)
 {
     rs = 4242;
     check_knn();
+    check_fdr();
+    check_lookalikes();
     fa_cache c = build();
     fa_audit_params p = fa_audit_default_params();
     p.threads = 2;

@@ -41,6 +41,7 @@ fa_audit_params fa_audit_default_params(void)
     p.max_pairs = 2000000;
     p.merge_min_pairs = 3;
     p.merge_max_mix = 1.05f;
+    p.review_fdr = 0.2f;
     p.merge_min_share = 0.0f;
     p.calib = fa_calib_default_params();
     return p;
@@ -544,6 +545,8 @@ static int check_params(const fa_cache *c, const fa_audit_params *p)
         return fa_error("fa_audit_run: --nprobe must be at least 1");
     if (p->nlist < 0 || p->threads < 0 || !(p->same_photo_dist >= 0))
         return fa_error("fa_audit_run: bad parameters");
+    if (!(p->review_fdr > 0 && p->review_fdr <= 1))
+        return fa_error("fa_audit_run: --review-fdr must be in (0, 1], got %g", (double)p->review_fdr);
     return 0;
 }
 
@@ -556,6 +559,7 @@ fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params)
     float *x = NULL;
     uint32_t *grp = NULL, *row_file = NULL;
     fa_pairvec pairs = { 0 };
+    if (a) a->review_cut_misfiled = a->review_cut_merge = INFINITY;   /* none until the list is built */
     if (!a || file_lists(a, c) < 0 || choose_faces(a, c) < 0) goto oom;
 
     /* one row per audited file */

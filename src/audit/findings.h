@@ -79,6 +79,9 @@ typedef struct fa_audit_params {
     uint32_t merge_min_pairs;   /* default 3 */
     float merge_max_mix;        /* default 1.05 */
     float merge_min_share;      /* also require this share of both folders; default 0 */
+    float review_fdr;           /* the review cut of misfiled and same_identity findings:
+                                   the false discovery rate estimated from runner-up
+                                   folders (fdr.h); default 0.2 */
     fa_calib_params calib;      /* calib.outlier_z: the outlier rule (default 3.5) */
     /* Replaces the pair search (the MPI layer, mpi.h); NULL (default): in-process.
        Gets the audited rows and the threshold; returns 0 with the pairs in out
@@ -174,6 +177,7 @@ typedef struct fa_audit {
     uint32_t *errors;        size_t n_errors;  /* status other than ok / no_face */
     /* the review list (review.h), ranked by score; n_review of them are in review */
     fa_finding *findings;    size_t n_findings, n_review;
+    float review_cut_misfiled, review_cut_merge;   /* their lowest score in review (fdr.h) */
     float *row_scale;               /* per audited row: r_i (see review.h) */
     double review_seconds;
 } fa_audit;

@@ -14,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "faceaudit/faceaudit.h"
+#include "fdr.h"
 #include "findings.h"
 #include "sha256.h"
 
 #define CAND_FOLDERS 3      /* other folders tried per face (from its k-NN) */
 #define OTHER_MAX 256       /* faces of a candidate folder measured per face */
 #define CLUSTER_MAX 600     /* folders larger than this are not clustered */
+#define REVIEW_MIN 0.5f    /* evidence (margins, in gaps G) a finding needs for review */
+#define DECOY_FACES 4       /* faces of a folder whose runner-up folders are tried */
 
 const char *fa_find_kind_name(fa_find_kind k)
 {
@@ -37,6 +40,7 @@ const char *fa_find_action(fa_find_kind k)
 typedef struct {
     uint32_t best;          /* best other folder (FA_NONE) */
     float score, own_m, str_m, dist, nearest;
+    float decoy;            /* the score with the runner-up folder (-inf: none) */
     uint32_t matches, own_nearer;
     float own_med;          /* median distance to folder-mates (NaN alone) */
     float ml;               /* the local midpoint M for its best folder */
@@ -68,6 +72,7 @@ typedef struct {
                                (calibration medians), their midpoint and gap */
     float Rmed;             /* median local scale over all faces */
     uint32_t *cand;         /* n x CAND_FOLDERS candidate other folders */
+    float *centre;          /* ng x d folder means (NULL until needed) */
 } rctx;
 
 static int fcmp(const void *x, const void *y)
@@ -86,6 +91,20 @@ static float median_inplace(float *v, size_t n)
 static float rdist(const rctx *r, uint32_t i, uint32_t j)
 {
     return (float)sqrt(fa_l2sq_exact(r->x + (size_t)i * r->d, r->x + (size_t)j * r->d, r->d));
+}
+
+/* Median distance between rows P[0..np) and Q[0..nq) (sampled to 200 x 200). */
+static float median_between(rctx *r, const uint32_t *P, size_t np, const uint32_t *Q, size_t nq, int same)
+{
+    size_t mp = np < 200 ? np : 200, mq = nq < 200 ? nq : 200, k = 0;
+    float *v = malloc((mp * mq > 0 ? mp * mq : 1) * sizeof *v);
+    if (!v) return NAN;
+    for (size_t a = 0; a < mp; a++)
+        for (size_t b = same ? a + 1 : 0; b < mq; b++)
+            v[k++] = rdist(r, P[a * np / mp], Q[b * nq / mq]);
+    float med = median_inplace(v, k);
+    free(v);
+    return med;
 }
 
 static size_t gsize(const rctx *r, uint32_t g) { return r->off[g + 1] - r->off[g]; }
@@ -132,7 +151,7 @@ static fa_finding *new_finding(rctx *r, fa_find_kind kind)
     memset(f, 0, sizeof *f);
     f->kind = kind;
     f->file = f->folder = f->other_file = f->other_folder = f->keep = FA_NONE;
-    f->dist = f->own = f->scale = f->own_margin = f->stranger_margin = f->nearest = NAN;
+    f->dist = f->own = f->scale = f->own_margin = f->stranger_margin = f->nearest = f->decoy = NAN;
     return f;
 }
 
@@ -146,6 +165,42 @@ static int set_files(fa_finding *f, const uint32_t *files, uint32_t n)
 }
 
 /* ---- stage 1: local scales -------------------------------------------------- */
+
+/* The folders' mean embeddings (made once, when first needed). */
+static int centroids(rctx *r)
+{
+    if (r->centre) return 0;
+    r->centre = calloc(r->ng ? r->ng * (size_t)r->d : 1, sizeof *r->centre);
+    if (!r->centre) return -1;
+    for (size_t g = 0; g < r->ng; g++) {
+        float *c = r->centre + g * (size_t)r->d;
+        for (size_t q = r->off[g]; q < r->off[g + 1]; q++)
+            for (int k = 0; k < r->d; k++) c[k] += r->x[(size_t)r->idx[q] * r->d + k];
+        for (int k = 0; k < r->d && gsize(r, g); k++) c[k] /= (float)gsize(r, g);
+    }
+    return 0;
+}
+
+/* When the k nearest faces of face i span fewer than CAND_FOLDERS other
+ * folders (few, large folders), the rest of its candidates are the folders
+ * with the nearest centres: every face then has a runner-up for its decoy. */
+static int fill_candidates(rctx *r, uint32_t i, int nt)
+{
+    if (centroids(r)) return -1;
+    uint32_t *cand = r->cand + (size_t)i * CAND_FOLDERS;
+    for (; nt < CAND_FOLDERS; nt++) {
+        float best = INFINITY;
+        for (uint32_t g = 0; g < r->ng; g++) {
+            int seen = g == r->grp[i] || !gsize(r, g);
+            for (int t = 0; t < nt; t++) seen |= cand[t] == g;
+            if (seen) continue;
+            float dd = (float)fa_l2sq_exact(r->x + (size_t)i * r->d, r->centre + (size_t)g * r->d, r->d);
+            if (dd < best) { best = dd; cand[nt] = g; }
+        }
+        if (cand[nt] == FA_NONE) break;
+    }
+    return 0;
+}
 
 static int local_scales(rctx *r)
 {
@@ -164,7 +219,8 @@ static int local_scales(rctx *r)
     for (size_t i = 0; i < r->n; i++) if (!isnan(r->a->row_scale[i])) r->scratch[m++] = r->a->row_scale[i];
     r->Rmed = median_inplace(r->scratch, m);
     /* candidate other folders per face: the first CAND_FOLDERS distinct ones */
-    for (size_t i = 0; i < r->n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < r->n && rc == 0; i++) {
         uint32_t *cand = r->cand + i * CAND_FOLDERS;
         int nt = 0;
         for (int t = 0; t < CAND_FOLDERS; t++) cand[t] = FA_NONE;
@@ -174,9 +230,10 @@ static int local_scales(rctx *r)
             for (int t = 0; t < nt; t++) seen |= cand[t] == g;
             if (!seen) cand[nt++] = g;
         }
+        if (nt < CAND_FOLDERS) rc = fill_candidates(r, (uint32_t)i, nt);
     }
     fa_knn_free(kn);
-    return 0;
+    return rc;
 }
 
 /* ---- stage 2: inside each folder ------------------------------------------- */
@@ -311,6 +368,29 @@ static int same_sha(const fa_cache *c, uint32_t a, uint32_t b)
            memcmp(c->files[a].sha256, c->files[b].sha256, 32) == 0;
 }
 
+/* Which of two copies to keep: the one that fits its folder better, then
+ * the shorter path ("x.jpg" over "x (1).jpg"), then the first. */
+static int better_kept(const rctx *r, uint32_t a, uint32_t b)
+{
+    float fa = file_fit(r, a), fb = file_fit(r, b);
+    size_t la = strlen(r->c->files[a].path), lb = strlen(r->c->files[b].path);
+    return fa < fb || (fa == fb && (la < lb || (la == lb && a < b)));
+}
+
+/* What file f of a duplicate group is reported against: the kept file, or,
+ * when f's bytes are not the kept file's but another member's, the first
+ * such member (which is itself reported against the kept file): a byte copy
+ * is then told as one, and no two files are each told to keep the other. */
+static uint32_t twin_of(const rctx *r, const uint32_t *mem, size_t k, uint32_t f, uint32_t keep)
+{
+    const fa_cache *c = r->c;
+    if (same_sha(c, f, keep)) return keep;
+    uint32_t best = f;   /* the class's member to keep, chosen as the group's keep is */
+    for (size_t t = 0; t < k; t++)
+        if (same_sha(c, mem[t], f) && better_kept(r, mem[t], best)) best = mem[t];
+    return best == f ? keep : best;
+}
+
 /* One finding per file of the group but the one kept. */
 static int dup_group(rctx *r, const uint32_t *mem, size_t k)
 {
@@ -318,8 +398,7 @@ static int dup_group(rctx *r, const uint32_t *mem, size_t k)
     uint32_t keep = mem[0];
     int shared = 1, folders = 0;
     for (size_t q = 0; q < k; q++) {
-        float fq = file_fit(r, mem[q]), fk = file_fit(r, keep);
-        if (fq < fk || (fq == fk && strlen(c->files[mem[q]].path) < strlen(c->files[keep].path))) keep = mem[q];
+        if (better_kept(r, mem[q], keep)) keep = mem[q];
         shared &= c->files[mem[q]].n_faces > 1 && same_sha(c, mem[q], mem[0]);
         folders |= c->files[mem[q]].folder != c->files[mem[0]].folder;
     }
@@ -327,20 +406,23 @@ static int dup_group(rctx *r, const uint32_t *mem, size_t k)
     shared &= folders;
     for (size_t q = 0; q < k; q++) {
         if (mem[q] == keep) continue;
+        uint32_t other = twin_of(r, mem, k, mem[q], keep);
         fa_finding *f = new_finding(r, FA_FIND_DUPLICATE);
-        uint32_t two[2] = { mem[q], keep };
+        uint32_t two[2] = { mem[q], other };
         if (!f || set_files(f, two, 2)) return -1;
         f->file = mem[q]; f->folder = c->files[mem[q]].folder;
-        f->other_file = keep; f->other_folder = c->files[keep].folder;
-        f->keep = keep;
+        f->other_file = other; f->other_folder = c->files[other].folder;
+        f->keep = other;
         f->own_size = (uint32_t)gsize(r, f->folder);
         f->other_size = (uint32_t)gsize(r, f->other_folder);
-        f->identical = same_sha(c, mem[q], keep);
-        uint32_t ra = r->file_row[mem[q]], rb = r->file_row[keep];
+        f->identical = same_sha(c, mem[q], other);
+        uint32_t ra = r->file_row[mem[q]], rb = r->file_row[other];
         f->dist = f->identical ? 0.0f : (ra != FA_NONE && rb != FA_NONE ? rdist(r, ra, rb) : NAN);
         f->score = f->identical ? 3.0f : 2.0f + fmaxf(0.0f, 1.0f - f->dist / fmaxf(r->p->same_photo_dist, 1e-6f));
         if (isnan(f->score)) f->score = 2.0f;
-        f->review = !shared;
+        /* a copy inside one folder mislabels no one; one that is not the
+         * same bytes may be two photos of a pose: listed, not for review */
+        f->review = !shared && (f->identical || f->folder != f->other_folder);
         if (shared) f->score = 0.0f;
         if (ra != FA_NONE) r->fs[ra].dup = 1;
     }
@@ -393,8 +475,10 @@ static void merge_example(const rctx *r, uint32_t ga, uint32_t gb, uint32_t *fa_
     }
 }
 
-/* One same_identity finding for a folder pair (m: its statistics). */
-static int merge_finding(rctx *r, const fa_merge *m)
+/* The margins of folders A and B as one person (m: their statistics) and
+ * the score: their sum, times the root of the smaller folder's size when
+ * positive. *Ml_out: the local midpoint M'. */
+static float merge_score(const rctx *r, const fa_merge *m, float *own_out, float *str_out, float *Ml_out)
 {
     float R = pair_scale(r, m->folder_a, m->folder_b), Ml = r->M + crowd_shift(r, R);
     float inside = isnan(m->inside) ? r->W : m->inside;
@@ -403,7 +487,59 @@ static int merge_finding(rctx *r, const fa_merge *m)
     float Xl = r->X + crowd_shift(r, R);
     float own_m = ((Xl - m->across) - fmaxf(0.0f, m->across - inside)) / r->G;
     float str_m = (Ml - m->across) / r->G;
-    if (!(own_m + str_m > 0)) return 0;
+    if (own_out) *own_out = own_m;
+    if (str_out) *str_out = str_m;
+    if (Ml_out) *Ml_out = Ml;
+    if (!(own_m + str_m > 0)) return own_m + str_m;
+    /* folder-level evidence: the margins are medians over every pair of
+     * the two folders, so they rest on as many independent faces as the
+     * smaller folder holds; like a z-score, weigh them by its root */
+    uint32_t n_small = m->size_a < m->size_b ? m->size_a : m->size_b;
+    return (own_m + str_m) * sqrtf((float)(n_small ? n_small : 1));
+}
+
+/* The statistics of folders g and h from sampled pairs (for folders the
+ * audit's join did not pair: lone one-photo folders, runner-ups). */
+static void sample_merge(rctx *r, uint32_t g, uint32_t h, fa_merge *mm)
+{
+    memset(mm, 0, sizeof *mm);
+    mm->folder_a = g < h ? g : h; mm->folder_b = g < h ? h : g;
+    mm->size_a = (uint32_t)gsize(r, mm->folder_a); mm->size_b = (uint32_t)gsize(r, mm->folder_b);
+    mm->across = median_between(r, r->idx + r->off[g], gsize(r, g), r->idx + r->off[h], gsize(r, h), 0);
+    float wa = r->fw[g], wb = r->fw[h];
+    mm->inside = isnan(wa) ? wb : isnan(wb) ? wa : 0.5f * (wa + wb);
+}
+
+/* The decoy of merging ga into gb: the best score of ga with a runner-up
+ * folder (the first other candidate of up to DECOY_FACES of its faces). */
+static float merge_decoy(rctx *r, uint32_t ga, uint32_t gb)
+{
+    uint32_t tried[DECOY_FACES];
+    int nt = 0;
+    float best = -INFINITY;
+    for (size_t q = r->off[ga]; q < r->off[ga + 1] && q < r->off[ga] + DECOY_FACES; q++) {
+        const uint32_t *cand = r->cand + (size_t)r->idx[q] * CAND_FOLDERS;
+        uint32_t gc = FA_NONE;
+        for (int t = 0; t < CAND_FOLDERS && gc == FA_NONE; t++)
+            if (cand[t] != FA_NONE && cand[t] != gb && cand[t] != ga) gc = cand[t];
+        int seen = gc == FA_NONE;
+        for (int k = 0; k < nt; k++) seen |= tried[k] == gc;
+        if (seen) continue;
+        tried[nt++] = gc;
+        fa_merge mm;
+        sample_merge(r, ga, gc, &mm);
+        best = fmaxf(best, merge_score(r, &mm, NULL, NULL, NULL));
+    }
+    return best;
+}
+
+/* One same_identity finding for a folder pair (m: its statistics). */
+static int merge_finding(rctx *r, const fa_merge *m)
+{
+    float own_m, str_m, Ml;
+    float score = merge_score(r, m, &own_m, &str_m, &Ml);
+    if (!(score > 0)) return 0;
+    float inside = isnan(m->inside) ? r->W : m->inside;
     /* merge the smaller folder into the larger */
     int swap = m->size_b > m->size_a || (m->size_b == m->size_a &&
                strcmp(r->c->folders[m->folder_b], r->c->folders[m->folder_a]) < 0);
@@ -412,26 +548,24 @@ static int merge_finding(rctx *r, const fa_merge *m)
     if (!f) return -1;
     f->folder = ga; f->other_folder = gb;
     merge_example(r, ga, gb, &f->file, &f->other_file);
-    f->dist = m->across; f->own = inside; f->scale = R;
+    f->dist = m->across; f->own = inside; f->scale = pair_scale(r, m->folder_a, m->folder_b);
     f->own_margin = own_m; f->stranger_margin = str_m;
-    /* folder-level evidence: the margins are medians over every pair of
-     * the two folders, so they rest on as many independent faces as the
-     * smaller folder holds; like a z-score, weigh them by its root */
-    uint32_t n_small = m->size_a < m->size_b ? m->size_a : m->size_b;
-    f->score = (own_m + str_m) * sqrtf((float)(n_small ? n_small : 1));
+    f->score = score;
     f->nearest = m->min_dist;
     f->matches = m->pairs;
     f->own_size = (uint32_t)gsize(r, ga); f->other_size = (uint32_t)gsize(r, gb);
-    /* and the faces across are as near as the faces inside (the mix
-     * rule of findings.h, --merge-max-mix) */
-    f->review = m->pairs > 0 && m->across < Ml &&
-                !(m->size_a >= 2 && m->size_b >= 2 && m->across > r->p->merge_max_mix * inside) && f->score > 0;
+    /* eligible (the decoy cut, fdr.h, decides): a pair within the threshold,
+     * and either half a gap of evidence with the faces across nearer than the
+     * local midpoint, or, for two folders of several faces, faces across as
+     * near as the faces inside (the mix rule of findings.h, --merge-max-mix;
+     * in a crowded dataset one person's faces lie beyond the midpoint) */
+    int mix_ok = m->size_a >= 2 && m->size_b >= 2 && m->across <= r->p->merge_max_mix * inside;
+    f->review = m->pairs > 0 && ((m->across < Ml && own_m + str_m >= REVIEW_MIN) || (mix_ok && score >= REVIEW_MIN));
+    f->decoy = merge_decoy(r, ga, gb);
     /* the files that move: every file of the other folder */
     f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
     if (!f->files) return -1;
     for (size_t q = r->off[gb]; q < r->off[gb + 1]; q++) f->files[f->n_files++] = r->row_file[r->idx[q]];
-    if (f->review) r->merged[r->n_merged++] = (uint64_t)(m->folder_a < m->folder_b ? m->folder_a : m->folder_b) << 32 |
-                                              (m->folder_a < m->folder_b ? m->folder_b : m->folder_a);
     return 0;
 }
 
@@ -464,11 +598,28 @@ static int lone_merges(rctx *r, const uint64_t *keys, size_t nk)
     return 0;
 }
 
+/* The review cut of one kind (fdr.h): its eligible findings (review set)
+ * stay in review when they score at least the cut, in *cut. */
+static int decoy_cut(rctx *r, fa_find_kind kind, float *cut)
+{
+    float *t = malloc((r->n_out ? r->n_out : 1) * sizeof *t), *d = malloc((r->n_out ? r->n_out : 1) * sizeof *d);
+    if (!t || !d) { free(t); free(d); return -1; }
+    size_t m = 0;
+    for (size_t k = 0; k < r->n_out; k++)
+        if (r->out[k].kind == kind && r->out[k].review) { t[m] = r->out[k].score; d[m++] = r->out[k].decoy; }
+    *cut = fa_fdr_cut(t, d, m, r->p->review_fdr);
+    free(t); free(d);
+    if (isnan(*cut)) return -1;
+    for (size_t k = 0; k < r->n_out; k++)
+        if (r->out[k].kind == kind) r->out[k].review = r->out[k].review && r->out[k].score >= *cut;
+    return 0;
+}
+
 static int same_identity(rctx *r)
 {
     const fa_audit *a = r->a;
     size_t n = a->n_merges;
-    r->merged = malloc((n ? n : 1) * sizeof *r->merged);
+    r->merged = malloc((n + r->ng + 1) * sizeof *r->merged);   /* the merges and lone folders */
     uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
     if (!r->merged || !keys) { free(keys); return -1; }
     for (size_t k = 0; k < n; k++) {
@@ -478,8 +629,16 @@ static int same_identity(rctx *r)
     qsort(keys, n, sizeof *keys, u64cmp);
     int rc = lone_merges(r, keys, n);
     free(keys);
+    if (rc || decoy_cut(r, FA_FIND_SAME_IDENTITY, &r->a->review_cut_merge)) return -1;
+    for (size_t k = 0; k < r->n_out; k++) {
+        const fa_finding *f = &r->out[k];
+        if (f->kind != FA_FIND_SAME_IDENTITY || !f->review) continue;
+        uint32_t ga = f->folder < f->other_folder ? f->folder : f->other_folder;
+        uint32_t gb = f->folder < f->other_folder ? f->other_folder : f->folder;
+        r->merged[r->n_merged++] = (uint64_t)ga << 32 | gb;
+    }
     qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
-    return rc;
+    return 0;
 }
 
 static int is_merged(const rctx *r, uint32_t ga, uint32_t gb)
@@ -496,7 +655,7 @@ static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
     face_state *s = &r->fs[i];
     uint32_t ga = r->grp[i];
     s->best = FA_NONE;
-    s->score = -INFINITY;
+    s->score = s->decoy = -INFINITY;
     *nearest_row = FA_NONE;
     if (gsize(r, ga) < 2) return;
     for (int t = 0; t < CAND_FOLDERS; t++) {
@@ -516,7 +675,8 @@ static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
         }
         float dB = median_inplace(r->scratch, m), R = pair_scale(r, ga, gb), Ml = r->M + crowd_shift(r, R);
         float own_m = (s->own_med - dB) / r->G, str_m = (Ml - dB) / r->G;
-        if (!(own_m + str_m > s->score)) continue;
+        if (!(own_m + str_m > s->score)) { s->decoy = fmaxf(s->decoy, own_m + str_m); continue; }
+        s->decoy = s->score;
         s->best = gb; s->score = own_m + str_m; s->own_m = own_m; s->str_m = str_m;
         s->dist = dB; s->nearest = nearest; s->matches = matches; s->ml = Ml;
         *nearest_row = near_row;
@@ -526,6 +686,17 @@ static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
     for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++)
         if (r->idx[q] != i && rdist(r, i, r->idx[q]) < s->dist) own_nearer++;
     s->own_nearer = own_nearer;
+}
+
+/* Face i is misfiled with evidence enough for review (before the decoy
+ * cut): nearer B than the local midpoint, a face of B within the threshold,
+ * and half a gap of evidence; a full gap when its own folder is nearer than
+ * the midpoint too (a face of a crowded folder is near several). */
+static int fits_elsewhere(const rctx *r, uint32_t i)
+{
+    const face_state *s = &r->fs[i];
+    return s->best != FA_NONE && s->matches > 0 && s->dist < s->ml && s->score >= REVIEW_MIN &&
+           (s->own_med > s->ml || s->score >= 2 * REVIEW_MIN);
 }
 
 static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)
@@ -541,22 +712,10 @@ static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)
     f->own_margin = s->own_m; f->stranger_margin = s->str_m; f->score = s->score;
     f->nearest = s->nearest; f->matches = s->matches; f->own_nearer = s->own_nearer;
     f->own_size = (uint32_t)gsize(r, f->folder); f->other_size = (uint32_t)gsize(r, s->best);
-    f->review = s->matches > 0 && s->dist < s->ml && s->own_med > s->ml && s->score > 0;
+    f->decoy = s->decoy;
+    /* eligible; the decoy cut (fdr.h) decides */
+    f->review = fits_elsewhere(r, i);
     return 0;
-}
-
-/* Median distance between rows P[0..np) and Q[0..nq) (sampled to 200 x 200). */
-static float median_between(rctx *r, const uint32_t *P, size_t np, const uint32_t *Q, size_t nq, int same)
-{
-    size_t mp = np < 200 ? np : 200, mq = nq < 200 ? nq : 200, k = 0;
-    float *v = malloc((mp * mq > 0 ? mp * mq : 1) * sizeof *v);
-    if (!v) return NAN;
-    for (size_t a = 0; a < mp; a++)
-        for (size_t b = same ? a + 1 : 0; b < mq; b++)
-            v[k++] = rdist(r, P[a * np / mp], Q[b * nq / mq]);
-    float med = median_inplace(v, k);
-    free(v);
-    return med;
 }
 
 /* The most common best folder among rows (FA_NONE when none has one). */
@@ -585,7 +744,7 @@ static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
     f->file = file; f->folder = ga;
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
     f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, ga);
-    f->review = x > Xl && f->score > 0;
+    f->review = x > Xl && f->score >= REVIEW_MIN;
     return 0;
 }
 
@@ -617,7 +776,7 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->other_folder = f->cluster_like[1];
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
     f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, g);
-    f->review = x > Ml && f->score > 0;
+    f->review = x > Ml && f->score >= REVIEW_MIN;
     return 0;
 }
 
@@ -649,8 +808,15 @@ static int folder_faces(rctx *r, uint32_t g, uint32_t *near)
             moved &= s->best != FA_NONE && s->best == r->fs[cl[0]].best && s->score > 0 && s->matches > 0;
         }
         if (moved) continue;
-        for (size_t q = 0; q < k; q++) { mix[nm++] = cl[q]; r->fs[cl[q]].covered = 1; }
-        ends[nc++] = (uint32_t)nm;
+        /* a face of the cluster that on its own matches another folder well
+         * enough for review is reported as misfiled, not as part of the mix */
+        size_t before = nm;
+        for (size_t q = 0; q < k; q++) {
+            if (fits_elsewhere(r, cl[q])) continue;
+            mix[nm++] = cl[q];
+            r->fs[cl[q]].covered = 1;
+        }
+        if (nm > before) ends[nc++] = (uint32_t)nm;
     }
     /* one face apart is a stray; two or more, in any clusters, a mixed folder */
     if (nm == 1 && add_stray(r, mix[0], own, n_own)) goto out;
@@ -717,10 +883,20 @@ static int finding_id(rctx *r, fa_finding *f)
     return 0;
 }
 
+/* The list's parts: the review part's findings that mislabel someone first,
+ * then its copies inside one folder (they mislabel no one: a training set
+ * only counts that photo twice), then the rest. */
+static int tier(const fa_finding *f)
+{
+    if (!f->review) return 2;
+    return f->kind == FA_FIND_DUPLICATE && f->folder == f->other_folder ? 1 : 0;
+}
+
 static int finding_cmp(const void *x, const void *y)
 {
     const fa_finding *a = x, *b = y;
-    if (a->review != b->review) return b->review - a->review;
+    int ta = tier(a), tb = tier(b);
+    if (ta != tb) return ta - tb;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
     if (a->kind != b->kind) return (int)a->kind - (int)b->kind;
     return strcmp(a->id, b->id);
@@ -764,7 +940,7 @@ static int rctx_init(rctx *r)
 static void rctx_free(rctx *r)
 {
     free(r->off); free(r->idx); free(r->file_row); free(r->R); free(r->fw); free(r->fs);
-    free(r->uf); free(r->scratch); free(r->cand); free(r->merged);
+    free(r->uf); free(r->scratch); free(r->cand); free(r->merged); free(r->centre);
     fa_findings_free(r->out, r->n_out);
 }
 
@@ -809,6 +985,7 @@ static int review_stages(rctx *r)
     for (uint32_t g = 0; g < r->ng; g++)
         if (folder_faces(r, g, near)) { free(near); return -1; }
     free(near);
+    if (decoy_cut(r, FA_FIND_MISFILED, &r->a->review_cut_misfiled)) return -1;
     for (size_t k = 0; k < r->n_out; k++) if (finding_id(r, &r->out[k])) return -1;
     if (r->n_out) qsort(r->out, r->n_out, sizeof *r->out, finding_cmp);   /* out is NULL when empty */
     return unique_ids(r);

@@ -36,12 +36,21 @@
  *                  stranger (x - X') / G (stray) or (x - M') / G (mixed)
  *   duplicate      a fact, not a statistic: 3 for identical bytes, 2..3 for the
  *                  same photo (distance below --same-photo)
- * Review cut-off: the part of the list a person is asked to read; always a
- * positive score, and: misfiled: d_iB < M' < o_i and one of B's faces within
- * the calibrated threshold; same_identity: across < M', across <=
- * merge_max_mix * inside, a pair within the threshold; stray: x > X'; mixed:
- * x > M'; duplicates always, except a group photo filed under each of its
- * people. The list is ordered: review first, then by score.
+ * Review cut-off: the part of the list a person is asked to read. Evidence
+ * of at least REVIEW_MIN = 1/2 gap (review.c), and: misfiled: d_iB < M', one
+ * of B's faces within the calibrated threshold, and o_i > M' or a full gap
+ * of evidence; same_identity: a pair within the threshold, and across < M'
+ * with the unweighted margins >= 1/2, or (both folders of 2+ faces) across
+ * <= merge_max_mix * inside; stray: x > X'; mixed: x > M'. Then, for the two
+ * kinds that pick another folder, the decoy cut (fdr.h): each finding's
+ * score with its runner-up folder is a decoy, and the review part keeps the
+ * findings down to where the decoys estimate a false discovery rate of
+ * review_fdr (0.2). Duplicates: byte copies and same-photo copies across
+ * folders; a group photo filed under each of its people is not a mistake,
+ * and a same-photo copy inside one folder (not identical bytes) is listed
+ * outside review (two photos of one pose look alike too).
+ * The list is ordered in parts: the review part's findings that mislabel
+ * someone, then its copies inside one folder, then the rest; each by score.
  */
 #ifndef FA_AUDIT_REVIEW_H
 #define FA_AUDIT_REVIEW_H
@@ -72,6 +81,8 @@ typedef struct {
     fa_find_kind kind;
     char id[48];                /* kind-<16 hex>, stable (docs/findings-format.md) */
     float score;                /* higher = surer */
+    float decoy;                /* misfiled, same_identity: the score with the runner-up
+                                   folder instead (fdr.h); -inf: none; else NaN */
     int review;                 /* above the review cut-off */
     uint32_t file, folder;      /* the file (folder findings: an example file) */
     uint32_t other_file, other_folder;   /* FA_NONE when not applicable */

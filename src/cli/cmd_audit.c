@@ -39,7 +39,7 @@ static const char help[] =
     "      --min-similarity S  cosine similarity threshold (-1 < S <= 1); with\n"
     "                          --max-distance too, a pair must pass both\n"
     "      --same-photo D      below this distance a pair of different files is the\n"
-    "                          same photo re-encoded (default 0.05)\n"
+    "                          same photo re-encoded (default 0.12)\n"
     "Search (default: exact, every cross-folder pair):\n"
     "      --ivf [NLIST]       exact search over NLIST k-means lists (default sqrt(n))\n"
     "      --nprobe N          approximate: each face probes its N nearest lists;\n"
@@ -49,6 +49,9 @@ static const char help[] =
     "Findings:\n"
     "      --merge-min-pairs N matches needed to suggest merging two folders (default 3)\n"
     "      --outlier-z Z       robust z that makes a face an outlier (default 3.5)\n"
+    "      --review-fdr Q      review misfiled and same_identity findings down to the\n"
+    "                          score where about a share Q of them are chance matches,\n"
+    "                          as estimated from runner-up folders (default 0.2)\n"
     "Output:\n"
     "  -o, --output DIR        where the reports go (default CACHE/audit)\n"
     "      --html-limit N      rows with thumbnails per HTML section (default 500;\n"
@@ -101,6 +104,7 @@ static int parse_option(int c, options *o, int argc, char **argv)
     case 'X': if (cli_int("--max-pairs", optarg, 1, 1L << 40, &v)) return -1; o->ap.max_pairs = (size_t)v; return 0;
     case 'm': if (cli_int("--merge-min-pairs", optarg, 1, 1L << 31, &v)) return -1; o->ap.merge_min_pairs = (uint32_t)v; return 0;
     case 'z': if (cli_double("--outlier-z", optarg, 0.5, 1000, &d)) return -1; o->ap.calib.outlier_z = (float)d; return 0;
+    case 'F': if (cli_double("--review-fdr", optarg, 1e-6, 1, &d)) return -1; o->ap.review_fdr = (float)d; return 0;
     case 'L': if (cli_int("--html-limit", optarg, 0, 1L << 40, &v)) return -1; o->html_limit = (size_t)v; return 0;
     case 's': if (cli_int("--thumb-size", optarg, 16, 1024, &v)) return -1; o->thumb_size = (int)v; return 0;
     case 't': if (cli_int("--top", optarg, 0, 1L << 40, &v)) return -1; o->top = (size_t)v; return 0;
@@ -122,7 +126,7 @@ static int parse(int argc, char **argv, options *o)
         {"merge-min-pairs", required_argument, 0, 'm'}, {"outlier-z", required_argument, 0, 'z'},
         {"html-limit", required_argument, 0, 'L'}, {"thumb-size", required_argument, 0, 's'},
         {"top", required_argument, 0, 't'}, {"threads", required_argument, 0, 'T'},
-        {"decisions", required_argument, 0, 'd'},
+        {"decisions", required_argument, 0, 'd'}, {"review-fdr", required_argument, 0, 'F'},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;

@@ -20,7 +20,8 @@ static const char help[] =
     "\n"
     "  -o, --output CACHE     cache directory (default ROOT/.faceaudit)\n"
     "      --models DIR       model directory (default $FACEAUDIT_MODELS or ~/.local/share/faceaudit/models)\n"
-    "      --encoder E        dlib (default), faceapi, taguchi, or a .dat file of the same network;\n"
+    "      --encoder E        dlib (default; for an existing cache, its encoder), faceapi, taguchi,\n"
+    "                         or a .dat file of the same network;\n"
     "                         mobilefacenet, buffalo_l, japanese-face-v1 or onnx:FILE (ONNX, 512-d cosine)\n"
     "      --encoder-spec F   JSON spec of an onnx:FILE encoder (default: FILE.json beside it)\n"
     "  -j, --jobs N           inference workers (default: all cores)\n"
@@ -121,6 +122,19 @@ static void summary(const fa_index_params *p, const fa_index_stats *st)
     printf("\n");
 }
 
+/* The encoder name an existing cache was made with, when it has one that is
+ * not a file of its own (onnx:FILE needs its spec: given again by the user). */
+static int cache_encoder_of(const char *dir, char *out, size_t n)
+{
+    if (!fa_cache_exists(dir)) return 0;
+    fa_cache *c = fa_cache_open(dir);
+    if (!c) return 0;   /* index itself reports what is wrong with it */
+    int ok = c->encoder[0] && strncmp(c->encoder, "onnx:", 5) != 0;
+    if (ok) snprintf(out, n, "%s", c->encoder);
+    fa_cache_close(c);
+    return ok;
+}
+
 int cmd_index(int argc, char **argv)
 {
     fa_index_params p;
@@ -131,11 +145,14 @@ int cmd_index(int argc, char **argv)
     char models_dir[FA_PATH_MAX], default_cache[FA_PATH_MAX];
     fa_models m;
     if (cli_models_dir(models_opt, models_dir, sizeof models_dir)) return FA_EXIT_FAIL;
-    if (fa_models_resolve_spec(models_dir, encoder, spec, &m)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
     if (!p.cache_dir) {
         snprintf(default_cache, sizeof default_cache, "%s/.faceaudit", p.root);
         p.cache_dir = default_cache;
     }
+    char cache_encoder[64];
+    if (!encoder && !spec && !p.rebuild && cache_encoder_of(p.cache_dir, cache_encoder, sizeof cache_encoder))
+        encoder = cache_encoder;   /* an update goes on with the cache's own encoder */
+    if (fa_models_resolve_spec(models_dir, encoder, spec, &m)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
     p.detector = m.detector;
     p.landmarks = m.landmarks;
     p.encoder = m.encoder;

@@ -137,6 +137,13 @@ static void summary_top(FILE *f, const aout *o, size_t top)
     }
 }
 
+/* A review cut: its score, or "none" when no finding of the kind reached it. */
+static void print_cut(FILE *f, float cut)
+{
+    if (isinf(cut) || isnan(cut)) fprintf(f, "none");
+    else fprintf(f, "%.3f", (double)cut);
+}
+
 void aout_summary(FILE *f, const aout *o, size_t top)
 {
     const fa_audit *a = o->audit;
@@ -163,6 +170,11 @@ void aout_summary(FILE *f, const aout *o, size_t top)
                " mixed folder %zu, stray %zu; ranking %.3f s\n", a->n_findings, a->n_review, kinds[FA_FIND_MISFILED],
             kinds[FA_FIND_SAME_IDENTITY], kinds[FA_FIND_DUPLICATE], kinds[FA_FIND_MIXED_FOLDER], kinds[FA_FIND_STRAY],
             a->review_seconds);
+    fprintf(f, "  decoy cut (FDR %.2f by runner-up folders): misfiled from score ", (double)o->params->review_fdr);
+    print_cut(f, a->review_cut_misfiled);
+    fprintf(f, ", same identity from ");
+    print_cut(f, a->review_cut_merge);
+    fprintf(f, "\n");
     if (top) frep_text(f, o, top);
     if (top) summary_top(f, o, top);
 }
@@ -273,7 +285,10 @@ static void json_method(fa_buf *b, const aout *o)
                   a->list_pairs_total);
     jnum(b, "search_seconds", a->search_seconds); fa_buf_putc(b, ',');
     jnum(b, "calibration_seconds", a->calib_seconds); fa_buf_putc(b, ',');
-    jnum(b, "audit_seconds", o->seconds);
+    jnum(b, "audit_seconds", o->seconds); fa_buf_putc(b, ',');
+    jnum(b, "review_fdr", o->params->review_fdr); fa_buf_putc(b, ',');
+    jnum(b, "review_cut_misfiled", a->review_cut_misfiled); fa_buf_putc(b, ',');
+    jnum(b, "review_cut_same_identity", a->review_cut_merge);
     fa_buf_puts(b, "},\"threshold\":{");
     jnum(b, "distance", a->threshold); fa_buf_putc(b, ',');
     jstr(b, "source", a->threshold_source); fa_buf_putc(b, ',');

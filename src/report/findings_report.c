@@ -102,7 +102,7 @@ int aout_findings_csv(const aout *o, const char *path)
     const fa_audit *a = o->audit;
     fa_buf b = {0}, s = {0};
     fa_buf_puts(&b, "rank,id,kind,action,score,path,folder,other_path,other_folder,review,distance,own,scale,"
-                    "own_margin,stranger_margin,nearest,matches,own_size,other_size,own_nearer,identical,files,summary\n");
+                    "own_margin,stranger_margin,nearest,decoy,matches,own_size,other_size,own_nearer,identical,files,summary\n");
     for (size_t k = 0; k < a->n_findings; k++) {
         const fa_finding *f = &a->findings[k];
         fa_buf_printf(&b, "%zu,%s,%s,%s,%.4f,", k + 1, f->id, fa_find_kind_name(f->kind), fa_find_action(f->kind),
@@ -113,7 +113,7 @@ int aout_findings_csv(const aout *o, const char *path)
         csvf(&b, fname(o, f->other_folder));
         fa_buf_printf(&b, ",%d", f->review);
         csvn(&b, f->dist); csvn(&b, f->own); csvn(&b, f->scale); csvn(&b, f->own_margin);
-        csvn(&b, f->stranger_margin); csvn(&b, f->nearest);
+        csvn(&b, f->stranger_margin); csvn(&b, f->nearest); csvn(&b, f->decoy);
         fa_buf_printf(&b, ",%u,%u,%u,%u,%d,%u,", f->matches, f->own_size, f->other_size, f->own_nearer, f->identical,
                       f->n_files);
         s.len = 0;
@@ -163,7 +163,8 @@ static void json_evidence(fa_buf *b, const fa_finding *f)
     jnum(b, "scale", f->scale); fa_buf_putc(b, ',');
     jnum(b, "own_margin", f->own_margin); fa_buf_putc(b, ',');
     jnum(b, "stranger_margin", f->stranger_margin); fa_buf_putc(b, ',');
-    jnum(b, "nearest", f->nearest);
+    jnum(b, "nearest", f->nearest); fa_buf_putc(b, ',');
+    jnum(b, "decoy", f->decoy);
     fa_buf_printf(b, ",\"matches\":%u,\"own_size\":%u,\"other_size\":%u,\"own_nearer\":%u,\"identical\":%d}",
                   f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
 }

@@ -13,7 +13,8 @@ mixed_folder) finding on that file, a copy (byte-identical, re-encoded, or
 inside one folder) as a duplicate finding on the copy, one finding per copied
 file. The planted errors must be ranked at the top: each within the first
 (planted + slack) findings, not counting duplicates of identical bytes the
-dataset already had (they are facts and rightly come first).
+dataset already had (they are facts); copies inside one folder mislabel no
+one and come after the other findings in review.
 """
 import argparse, json
 
@@ -34,8 +35,13 @@ def main():
     for m in plan["moved"]:
         planted.append(("moved %s" % m["path"], lambda f, m=m: f["kind"] in ("misfiled", "stray") and f["path"] == m["path"]
                         or f["kind"] == "mixed_folder" and any(m["path"] in c["paths"] for c in f["clusters"][1:])))
-    for c in plan["copied"] + plan["reencoded"] + plan["within"]:
+    for c in plan["copied"] + plan["reencoded"]:
         planted.append(("copy %s" % c["dst"], lambda f, c=c: f["kind"] == "duplicate" and f["path"] == c["dst"]))
+    inside = lambda f: f["kind"] == "duplicate" and f["folder"] == f["other_folder"]
+    # a copy inside one folder mislabels no one: it is in review, after
+    # the findings that do (its rank is not held to the top)
+    within = [("copy inside its folder %s" % c["dst"], lambda f, c=c: inside(f) and f["path"] == c["dst"])
+              for c in plan["within"]]
     hit = lambda f: any(pred(f) for _, pred in planted)
     natural = lambda f: f["kind"] == "duplicate" and f["evidence"].get("identical") and not hit(f)
     n = len(planted)
@@ -43,11 +49,17 @@ def main():
     for f in fl:
         k += 0 if natural(f) else 1
         pos.append(k)
-    for label, pred in planted:
+    for label, pred in planted + within:
         r = next((i for i, f in enumerate(fl) if pred(f)), None)
         print("info %s: rank %s" % (label, "-" if r is None else "%d (%d not counting natural duplicates)" % (r + 1, pos[r])))
         print("check %d %s found in the review part" % (r is not None and fl[r]["review"], label))
+        if (label, pred) in within:
+            continue
         print("check %d %s ranked within the top %d" % (r is not None and pos[r] <= n + a.slack, label, n + a.slack))
+    review = [f for f in fl if f["review"]]
+    first_inside = next((i for i, f in enumerate(review) if inside(f)), len(review))
+    print("check %d copies inside one folder come after the other findings in review" %
+          all(inside(f) for f in review[first_inside:]))
     for c in plan["copied"] + plan["within"]:
         k = sum(1 for f in fl if f["path"] == c["dst"])
         print("check %d one finding for the copied file %s (%d)" % (k == 1, c["dst"], k))

@@ -64,8 +64,14 @@ check_eq "query: Biden not a match" "$(awk -F, '$7 == "neighbour" && $9 == "bide
 err=$("$FA" query "$T/c" "$FACES/probes/obama-480p.jpg" --encoder dlib 2>&1); rc=$?
 check_eq "query with dlib's encoder on a mobilefacenet cache: exit 1" "$rc" 1
 check_contains "...says the encoders differ" "$err" "made with the mobilefacenet encoder, this query uses dlib"
-# And index refuses to add another encoder's vectors to it.
+# An update without --encoder goes on with the cache's encoder (a new photo
+# is encoded by it); index refuses to add another encoder's vectors.
+cp "$FACES/examples/obama/obama3.jpg" "$T/root/obama/again.jpg"
 err=$("$FA" index "$T/root" -o "$T/c" -q 2>&1); rc=$?
+check_eq "index without --encoder on a mobilefacenet cache: exit 0 ($err)" "$rc" 0
+check_contains "...the cache stays mobilefacenet" "$("$FA" info "$T/c" 2>&1)" "mobilefacenet"
+check_eq "...and holds the new photo's 512-d vector" "$(grep -c 'obama/again.jpg' "$T/c/$(sed -n 's/.*"manifest": "\([^"]*\)".*/\1/p' "$T/c/meta.json")")" 1
+err=$("$FA" index "$T/root" -o "$T/c" --encoder dlib -q 2>&1); rc=$?
 check_eq "index with dlib into a mobilefacenet cache: exit 1" "$rc" 1
 check_contains "...must not be mixed" "$err" "must not be mixed"
 
