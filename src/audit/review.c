@@ -818,9 +818,15 @@ static int folder_faces(rctx *r, uint32_t g, uint32_t *near)
         }
         if (nm > before) ends[nc++] = (uint32_t)nm;
     }
-    /* one face apart is a stray; two or more, in any clusters, a mixed folder */
-    if (nm == 1 && add_stray(r, mix[0], own, n_own)) goto out;
-    if (nm >= 2 && add_mixed(r, g, own, n_own, mix, nm, ends, nc)) goto out;
+    /* a second person is a cluster of two or more faces: then the folder is
+     * mixed (its other faces, alone, with it); faces that are each alone
+     * are strays, one finding each (odd photos of the folder's person, or of
+     * several strangers: neither is a person to split off) */
+    int group = 0;
+    for (uint32_t k = 0, st = 0; k < nc; st = ends[k++]) group |= ends[k] - st >= 2;
+    if (group && add_mixed(r, g, own, n_own, mix, nm, ends, nc)) goto out;
+    for (size_t q = 0; !group && q < nm; q++)
+        if (add_stray(r, mix[q], own, n_own)) goto out;
     for (size_t q = 0; q < m; q++) {
         uint32_t i = rows[q];
         const face_state *s = &r->fs[i];

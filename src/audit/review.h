@@ -31,7 +31,8 @@
  *                  the smaller folder's size (folder-level evidence)
  *   mixed_folder   clusters of A's faces (average linkage cut at M'; the
  *   stray          largest is the folder's person): x = median distance of a
- *                  cluster (>= 2 faces: mixed; one: stray) to the own cluster,
+ *                  cluster to the own cluster (mixed when a cluster has >= 2
+ *                  faces; faces each alone are strays, one finding each),
  *                  w = inside the own cluster: own (x - w) / G - 1/2 and
  *                  stranger (x - X') / G (stray) or (x - M') / G (mixed)
  *   duplicate      a fact, not a statistic: 3 for identical bytes, 2..3 for the
