@@ -80,10 +80,11 @@ void frep_summary(fa_buf *b, const aout *o, const fa_finding *f)
         fa_buf_puts(b, f->review ? ")" : "; a group photo filed under each of its people)");
         break;
     case FA_FIND_MIXED_FOLDER:
-        fa_buf_printf(b, "%s holds %u people: the folder's %u faces", fname(o, f->folder), f->n_clusters,
-                      f->cluster_end[0]);
+        /* a group of faces is another person; a face alone may be anyone */
+        fa_buf_printf(b, "%s holds more than one person: the folder's %u faces", fname(o, f->folder), f->cluster_end[0]);
         for (uint32_t k = 1; k < f->n_clusters; k++) {
-            fa_buf_printf(b, ", %u faces", f->cluster_end[k] - f->cluster_end[k - 1]);
+            uint32_t n = f->cluster_end[k] - f->cluster_end[k - 1];
+            fa_buf_printf(b, n > 1 ? ", a group of %u" : ", %u face alone", n);
             if (f->cluster_like[k] != FA_NONE) fa_buf_printf(b, " (nearest folder %s)", fname(o, f->cluster_like[k]));
         }
         fa_buf_printf(b, " (median distance between them %.3f, inside the folder's %.3f)", f->dist, f->own);
