@@ -54,12 +54,6 @@ int aout_rank_dups(aout *o)
 }
 
 /* Writes a finished buffer atomically. */
-static int save(fa_buf *b, const char *path)
-{
-    int rc = b->oom ? fa_error("%s: out of memory", path) : fa_write_file_atomic(path, b->data, b->len);
-    fa_buf_free(b);
-    return rc;
-}
 
 /* ---- summary ------------------------------------------------------------------ */
 
@@ -211,17 +205,10 @@ int aout_pairs_csv(const aout *o, const char *path)
         csv_num(&b, m->spread_b, "%.4f");
         fa_buf_printf(&b, ",%zu\n", k + 1);
     }
-    return save(&b, path);
+    return frep_save(&b, path);
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
-
-static void jnum(fa_buf *b, const char *key, double v)
-{
-    fa_buf_printf(b, "\"%s\":", key);
-    if (isnan(v) || isinf(v)) fa_buf_puts(b, "null");
-    else fa_buf_printf(b, "%.6g", v);
-}
 
 static void jstr(fa_buf *b, const char *key, const char *s)
 {
@@ -250,26 +237,26 @@ static void json_calib(fa_buf *b, const aout *o)
     jstr(b, "rule", fa_calib_rule_text());
     fa_buf_printf(b, ",\"faces\":%zu,\"typical_faces\":%zu,\"folders\":%zu,", cb->n, cb->n - cb->n_atypical,
                   cb->n_groups);
-    jnum(b, "within_pairs", cb->within_pairs); fa_buf_putc(b, ',');
-    jnum(b, "cross_pairs", cb->cross_pairs);
+    frep_jnum(b, "within_pairs", cb->within_pairs); fa_buf_putc(b, ',');
+    frep_jnum(b, "cross_pairs", cb->cross_pairs);
     fa_buf_printf(b, ",\"within_samples\":%zu,\"cross_samples\":%zu,\"within_exhaustive\":%s,"
                      "\"cross_exhaustive\":%s,", cb->n_within, cb->n_cross,
                   cb->within_exhaustive ? "true" : "false", cb->cross_exhaustive ? "true" : "false");
     jarr(b, "quantiles", q, FA_CALIB_NQ); fa_buf_putc(b, ',');
     jarr(b, "within", cb->within_q, FA_CALIB_NQ); fa_buf_putc(b, ',');
     jarr(b, "cross", cb->cross_q, FA_CALIB_NQ); fa_buf_putc(b, ',');
-    jnum(b, "alpha", cb->alpha); fa_buf_putc(b, ',');
-    jnum(b, "t_cross", cb->t_cross); fa_buf_putc(b, ',');
-    jnum(b, "within_cap_quantile", o->params->calib.within_cap_q); fa_buf_putc(b, ',');
-    jnum(b, "t_cap", cb->t_cap); fa_buf_putc(b, ',');
-    jnum(b, "threshold", cb->threshold);
+    frep_jnum(b, "alpha", cb->alpha); fa_buf_putc(b, ',');
+    frep_jnum(b, "t_cross", cb->t_cross); fa_buf_putc(b, ',');
+    frep_jnum(b, "within_cap_quantile", o->params->calib.within_cap_q); fa_buf_putc(b, ',');
+    frep_jnum(b, "t_cap", cb->t_cap); fa_buf_putc(b, ',');
+    frep_jnum(b, "threshold", cb->threshold);
     fa_buf_printf(b, ",\"capped\":%s,", cb->capped ? "true" : "false");
-    jnum(b, "cross_share", cb->cross_share); fa_buf_putc(b, ',');
-    jnum(b, "cross_expected", cb->cross_expected); fa_buf_putc(b, ',');
-    jnum(b, "within_share", cb->within_share); fa_buf_putc(b, ',');
-    jnum(b, "dlib_0.6_cross_share", cb->dlib_cross_share); fa_buf_putc(b, ',');
-    jnum(b, "dlib_0.6_within_share", cb->dlib_within_share); fa_buf_putc(b, ',');
-    jnum(b, "global_spread", cb->global_spread);
+    frep_jnum(b, "cross_share", cb->cross_share); fa_buf_putc(b, ',');
+    frep_jnum(b, "cross_expected", cb->cross_expected); fa_buf_putc(b, ',');
+    frep_jnum(b, "within_share", cb->within_share); fa_buf_putc(b, ',');
+    frep_jnum(b, "dlib_0.6_cross_share", cb->dlib_cross_share); fa_buf_putc(b, ',');
+    frep_jnum(b, "dlib_0.6_within_share", cb->dlib_within_share); fa_buf_putc(b, ',');
+    frep_jnum(b, "global_spread", cb->global_spread);
     fa_buf_puts(b, "}");
 }
 
@@ -279,25 +266,25 @@ static void json_method(fa_buf *b, const aout *o)
     fa_buf_printf(b, "\"method\":{\"search\":\"%s\",\"nlist\":%zu,\"nprobe\":%d,", mode_name(a->mode), a->nlist,
                   a->mode == FA_SEARCH_IVF_PROBE ? o->params->nprobe : 0);
     if (a->recall < 0) fa_buf_puts(b, "\"recall\":null");
-    else jnum(b, "recall", a->recall);
+    else frep_jnum(b, "recall", a->recall);
     fa_buf_printf(b, ",\"recall_truth\":%zu,\"recall_found\":%zu,\"list_pairs_pruned\":%zu,"
                      "\"list_pairs_total\":%zu,", a->recall_truth, a->recall_found, a->list_pairs_pruned,
                   a->list_pairs_total);
-    jnum(b, "search_seconds", a->search_seconds); fa_buf_putc(b, ',');
-    jnum(b, "calibration_seconds", a->calib_seconds); fa_buf_putc(b, ',');
-    jnum(b, "audit_seconds", o->seconds); fa_buf_putc(b, ',');
-    jnum(b, "review_fdr", o->params->review_fdr); fa_buf_putc(b, ',');
-    jnum(b, "review_cut_misfiled", a->review_cut_misfiled); fa_buf_putc(b, ',');
-    jnum(b, "review_cut_same_identity", a->review_cut_merge);
+    frep_jnum(b, "search_seconds", a->search_seconds); fa_buf_putc(b, ',');
+    frep_jnum(b, "calibration_seconds", a->calib_seconds); fa_buf_putc(b, ',');
+    frep_jnum(b, "audit_seconds", o->seconds); fa_buf_putc(b, ',');
+    frep_jnum(b, "review_fdr", o->params->review_fdr); fa_buf_putc(b, ',');
+    frep_jnum(b, "review_cut_misfiled", a->review_cut_misfiled); fa_buf_putc(b, ',');
+    frep_jnum(b, "review_cut_same_identity", a->review_cut_merge);
     fa_buf_puts(b, "},\"threshold\":{");
-    jnum(b, "distance", a->threshold); fa_buf_putc(b, ',');
+    frep_jnum(b, "distance", a->threshold); fa_buf_putc(b, ',');
     jstr(b, "source", a->threshold_source); fa_buf_putc(b, ',');
-    jnum(b, "min_similarity", a->min_similarity); fa_buf_putc(b, ',');
-    jnum(b, "unit_norm_distance", a->unit_norm_distance); fa_buf_putc(b, ',');
-    jnum(b, "same_photo_distance", o->params->same_photo_dist); fa_buf_putc(b, ',');
-    jnum(b, "flagged_share", a->flagged_share); fa_buf_putc(b, ',');
-    jnum(b, "norm_min", a->norm_min); fa_buf_putc(b, ',');
-    jnum(b, "norm_max", a->norm_max);
+    frep_jnum(b, "min_similarity", a->min_similarity); fa_buf_putc(b, ',');
+    frep_jnum(b, "unit_norm_distance", a->unit_norm_distance); fa_buf_putc(b, ',');
+    frep_jnum(b, "same_photo_distance", o->params->same_photo_dist); fa_buf_putc(b, ',');
+    frep_jnum(b, "flagged_share", a->flagged_share); fa_buf_putc(b, ',');
+    frep_jnum(b, "norm_min", a->norm_min); fa_buf_putc(b, ',');
+    frep_jnum(b, "norm_max", a->norm_max);
     fa_buf_puts(b, "}");
 }
 
@@ -324,17 +311,17 @@ static void json_pairs(fa_buf *b, const aout *o)
         fa_buf_printf(b, "%s\n{\"rank\":%zu,", k ? "," : "", k + 1);
         jstr(b, "path1", file_path(o, m->file_a)); fa_buf_putc(b, ',');
         jstr(b, "path2", file_path(o, m->file_b)); fa_buf_putc(b, ',');
-        jnum(b, "similarity", m->cos); fa_buf_putc(b, ',');
-        jnum(b, "distance", m->dist);
+        frep_jnum(b, "similarity", m->cos); fa_buf_putc(b, ',');
+        frep_jnum(b, "distance", m->dist);
         fa_buf_printf(b, ",\"kind\":\"%s\",", fa_match_kind_name(m->kind));
-        jnum(b, "rel", m->rel);
+        frep_jnum(b, "rel", m->rel);
         fa_buf_printf(b, ",\"strong\":%s,", m->strong ? "true" : "false");
-        jnum(b, "centre_ratio", m->centre_ratio); fa_buf_putc(b, ',');
+        frep_jnum(b, "centre_ratio", m->centre_ratio); fa_buf_putc(b, ',');
         jstr(b, "folder1", folder_name(o, m->folder_a)); fa_buf_putc(b, ',');
         jstr(b, "folder2", folder_name(o, m->folder_b));
         fa_buf_printf(b, ",\"face1\":%u,\"face2\":%u,", face_no(o, m->face_a), face_no(o, m->face_b));
-        jnum(b, "spread1", m->spread_a); fa_buf_putc(b, ',');
-        jnum(b, "spread2", m->spread_b);
+        frep_jnum(b, "spread1", m->spread_a); fa_buf_putc(b, ',');
+        frep_jnum(b, "spread2", m->spread_b);
         fa_buf_putc(b, '}');
     }
     fa_buf_puts(b, "]");
@@ -351,12 +338,12 @@ static void json_merges(fa_buf *b, const aout *o)
         jstr(b, "folder2", folder_name(o, m->folder_b));
         fa_buf_printf(b, ",\"suggest\":%s,\"pairs\":%u,\"faces1\":%u,\"faces2\":%u,\"size1\":%u,\"size2\":%u,",
                       m->suggest ? "true" : "false", m->pairs, m->faces_a, m->faces_b, m->size_a, m->size_b);
-        jnum(b, "share1", m->share_a); fa_buf_putc(b, ',');
-        jnum(b, "share2", m->share_b); fa_buf_putc(b, ',');
-        jnum(b, "median_distance", m->median_dist); fa_buf_putc(b, ',');
-        jnum(b, "min_distance", m->min_dist); fa_buf_putc(b, ',');
-        jnum(b, "centre_distance", m->centre_dist); fa_buf_putc(b, ',');
-        jnum(b, "mix", m->mix);
+        frep_jnum(b, "share1", m->share_a); fa_buf_putc(b, ',');
+        frep_jnum(b, "share2", m->share_b); fa_buf_putc(b, ',');
+        frep_jnum(b, "median_distance", m->median_dist); fa_buf_putc(b, ',');
+        frep_jnum(b, "min_distance", m->min_dist); fa_buf_putc(b, ',');
+        frep_jnum(b, "centre_distance", m->centre_dist); fa_buf_putc(b, ',');
+        frep_jnum(b, "mix", m->mix);
         fa_buf_putc(b, '}');
     }
     fa_buf_puts(b, "]");
@@ -372,12 +359,12 @@ static void json_outliers(fa_buf *b, const aout *o)
         jstr(b, "path", file_path(o, m->file)); fa_buf_putc(b, ',');
         jstr(b, "folder", folder_name(o, m->folder));
         fa_buf_printf(b, ",\"face\":%u,", face_no(o, m->face));
-        jnum(b, "centre_distance", m->centre_dist); fa_buf_putc(b, ',');
-        jnum(b, "z", m->z); fa_buf_putc(b, ',');
-        jnum(b, "spread", m->spread); fa_buf_putc(b, ',');
+        frep_jnum(b, "centre_distance", m->centre_dist); fa_buf_putc(b, ',');
+        frep_jnum(b, "z", m->z); fa_buf_putc(b, ',');
+        frep_jnum(b, "spread", m->spread); fa_buf_putc(b, ',');
         jstr(b, "best_folder", m->best_folder != UINT32_MAX ? folder_name(o, m->best_folder) : NULL);
         fa_buf_putc(b, ',');
-        jnum(b, "best_distance", m->best_folder != UINT32_MAX ? m->best_dist : NAN);
+        frep_jnum(b, "best_distance", m->best_folder != UINT32_MAX ? m->best_dist : NAN);
         fa_buf_printf(b, ",\"nearer_other\":%s,\"matches_best\":%s}", m->nearer_other ? "true" : "false",
                       m->matches_best ? "true" : "false");
     }
@@ -455,7 +442,7 @@ int aout_json(const aout *o, const char *path)
     frep_json_array(&b, o); fa_buf_puts(&b, ",\n");
     json_lists(&b, o);
     fa_buf_puts(&b, "}\n");
-    return save(&b, path);
+    return frep_save(&b, path);
 }
 
 /* ---- HTML: thumbnails -------------------------------------------------------------- */
@@ -940,5 +927,5 @@ int aout_html(aout *o, const char *path)
     fa_buf_puts(&b, "</body></html>\n");
     thumbs_free(&t);
     free(ex);
-    return save(&b, path);
+    return frep_save(&b, path);
 }

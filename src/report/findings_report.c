@@ -35,7 +35,7 @@ static void csvn(fa_buf *b, float v)
     if (!isnan(v) && !isinf(v)) fa_buf_printf(b, "%.4f", v);
 }
 
-static void jnum(fa_buf *b, const char *key, double v)
+void frep_jnum(fa_buf *b, const char *key, double v)
 {
     fa_buf_printf(b, "\"%s\":", key);
     if (isnan(v) || isinf(v)) fa_buf_puts(b, "null");
@@ -48,7 +48,7 @@ static void jstr(fa_buf *b, const char *key, const char *s)
     fa_buf_json_str(b, s ? s : "");
 }
 
-static int save(fa_buf *b, const char *path)
+int frep_save(fa_buf *b, const char *path)
 {
     int rc = b->oom ? fa_error("%s: out of memory", path) : fa_write_file_atomic(path, b->data, b->len);
     fa_buf_free(b);
@@ -124,7 +124,7 @@ int aout_findings_csv(const aout *o, const char *path)
         fa_buf_putc(&b, '\n');
     }
     fa_buf_free(&s);
-    return save(&b, path);
+    return frep_save(&b, path);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------ */
@@ -159,13 +159,13 @@ static void json_file(fa_buf *b, const aout *o, const uint32_t *ff, uint32_t fil
 static void json_evidence(fa_buf *b, const fa_finding *f)
 {
     fa_buf_puts(b, "\"evidence\":{");
-    jnum(b, "distance", f->dist); fa_buf_putc(b, ',');
-    jnum(b, "own", f->own); fa_buf_putc(b, ',');
-    jnum(b, "scale", f->scale); fa_buf_putc(b, ',');
-    jnum(b, "own_margin", f->own_margin); fa_buf_putc(b, ',');
-    jnum(b, "stranger_margin", f->stranger_margin); fa_buf_putc(b, ',');
-    jnum(b, "nearest", f->nearest); fa_buf_putc(b, ',');
-    jnum(b, "decoy", f->decoy);
+    frep_jnum(b, "distance", f->dist); fa_buf_putc(b, ',');
+    frep_jnum(b, "own", f->own); fa_buf_putc(b, ',');
+    frep_jnum(b, "scale", f->scale); fa_buf_putc(b, ',');
+    frep_jnum(b, "own_margin", f->own_margin); fa_buf_putc(b, ',');
+    frep_jnum(b, "stranger_margin", f->stranger_margin); fa_buf_putc(b, ',');
+    frep_jnum(b, "nearest", f->nearest); fa_buf_putc(b, ',');
+    frep_jnum(b, "decoy", f->decoy);
     fa_buf_printf(b, ",\"matches\":%u,\"own_size\":%u,\"other_size\":%u,\"own_nearer\":%u,\"identical\":%d}",
                   f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
 }
@@ -194,7 +194,7 @@ static void json_finding(fa_buf *b, const aout *o, const uint32_t *ff, size_t k)
     jstr(b, "id", f->id);
     fa_buf_printf(b, ",\"rank\":%zu,\"kind\":\"%s\",\"action\":\"%s\",", k + 1, fa_find_kind_name(f->kind),
                   fa_find_action(f->kind));
-    jnum(b, "score", f->score);
+    frep_jnum(b, "score", f->score);
     fa_buf_printf(b, ",\"review\":%s,", f->review ? "true" : "false");
     jstr(b, "path", fpath(o, f->file)); fa_buf_putc(b, ',');
     jstr(b, "folder", fname(o, f->folder)); fa_buf_putc(b, ',');
@@ -281,7 +281,7 @@ int aout_findings_json(const aout *o, const char *path)
     fa_buf_puts(&b, ",\n");
     json_info(&b, o);
     fa_buf_puts(&b, "}\n");
-    return save(&b, path);
+    return frep_save(&b, path);
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */

@@ -26,6 +26,12 @@ void frep_text(FILE *f, const aout *o, size_t top);
 typedef void (*frep_want_fn)(void *ud, uint32_t file, uint32_t face);
 typedef void (*frep_put_fn)(fa_buf *b, const void *ud, uint32_t file, uint32_t face);
 
+/* Writers both report files use: `"key":number` (null when not finite),
+ * and a buffer saved atomically to path (freed; an out-of-memory buffer is
+ * an error naming the file). */
+void frep_jnum(fa_buf *b, const char *key, double v);
+int frep_save(fa_buf *b, const char *path);
+
 /* The file -> audited face map (UINT32_MAX: none), malloc'd; NULL when out of memory. */
 uint32_t *frep_file_faces(const aout *o);
 
