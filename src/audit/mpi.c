@@ -125,14 +125,14 @@ typedef struct { uint32_t ai, bj; } task;
  * `size` contiguous ranges of equal estimated cost (elements of the tile,
  * the upper triangle only on the diagonal). Every rank computes the same
  * list, so no task is lost or done twice. */
-static task *my_tasks(const fa_sorted_rows *s, size_t n, int rank, int size, size_t *count)
+static task *my_tasks(const fa_sorted_rows *s, size_t n, int rank, int size, int q8, size_t *count)
 {
     size_t cap = 1024, nt = 0;
     task *t = malloc(cap * sizeof *t);
     double *cost = malloc(cap * sizeof *cost), total = 0;
     if (!t || !cost) { free(t); free(cost); return NULL; }
     for (size_t ai = 0; ai < n; ai += TILE)
-        for (size_t bj = s->gend[ai]; bj < n; bj += TILE) {
+        for (size_t bj = q8 ? s->gend[ai] / 64 * 64 : s->gend[ai]; bj < n; bj += TILE) {   /* int8: superblocks */
             if (nt == cap) {
                 task *t2 = realloc(t, 2 * cap * sizeof *t);
                 double *c2 = t2 ? realloc(cost, 2 * cap * sizeof *cost) : NULL;
@@ -167,12 +167,12 @@ typedef struct {
 } rank_status;
 
 /* Runs the tasks on OpenMP threads; pairs sorted into out, status filled. */
-static void local_join(const fa_mpi *m, const fa_sorted_rows *s, size_t n, int d, float max_dist, fa_pairvec *out,
-                       rank_status *st)
+static void local_join(const fa_mpi *m, const fa_sorted_rows *s, const fa_q8set *q, size_t n, int d, float max_dist,
+                       fa_pairvec *out, rank_status *st)
 {
     double t0 = now_s();
     size_t nt_tasks = 0;
-    task *tk = my_tasks(s, n, m->rank, m->size, &nt_tasks);
+    task *tk = my_tasks(s, n, m->rank, m->size, q != NULL, &nt_tasks);
     int nt = m->threads > 0 ? m->threads : omp_get_max_threads();
     fa_join_ctx *ctx = tk ? calloc((size_t)nt, sizeof *ctx) : NULL;
     int failed = !ctx, over = 0;
@@ -193,8 +193,9 @@ static void local_join(const fa_mpi *m, const fa_sorted_rows *s, size_t n, int d
                 stop = over;
                 if (stop || c->failed) continue;
                 size_t ai = tk[k].ai, bj = tk[k].bj, before = c->out.n, total;
-                fa_join_rect(c, &S, ai, ai + TILE < n ? ai + TILE : n, &S, bj, bj + TILE < n ? bj + TILE : n, 1,
-                             d, t2);
+                size_t a1 = ai + TILE < n ? ai + TILE : n, b1 = bj + TILE < n ? bj + TILE : n;
+                if (q) fa_join_rect_q8(c, &S, q, ai, a1, &S, q, bj, b1, 1, d, t2);
+                else fa_join_rect(c, &S, ai, a1, &S, bj, b1, 1, d, t2);
 #pragma omp atomic capture
                 total = found += c->out.n - before;
                 if (m->max_pairs && total > m->max_pairs) {
@@ -298,12 +299,24 @@ int fa_mpi_search(void *mpi, const float *x, const uint32_t *grp, size_t n, int 
     fa_pairvec mine = {0};
     rank_status st;
     memset(&st, 0, sizeof st);
-    if (fa_join_check_args("fa_mpi_search", n, d, max_dist, NULL) < 0 || fa_sorted_make(&s, x, grp, n, d) < 0) {
+    fa_q8set q;
+    int have_q8 = 0, ok = fa_join_check_args("fa_mpi_search", n, d, max_dist, NULL) == 0 &&
+                          fa_sorted_make(&s, x, grp, n, d) == 0;
+    if (ok && fa_q8_supported()) {
+        int qr = fa_q8set_make(&q, s.x, n, d);
+        ok = qr >= 0;
+        have_q8 = qr == 0;
+    }
+    /* the int8 search (join_q8.c), as the single-process join, when every
+     * rank can: the task list depends on it, and every rank must cut the same */
+    int use_q8 = fa_mpi_all_ok(m, have_q8);
+    if (!ok) {
         st.failed = 1;
         snprintf(st.msg, sizeof st.msg, "rank %d: %s", m->rank, fa_last_error());
     } else {
-        local_join(m, &s, n, d, max_dist, &mine, &st);
+        local_join(m, &s, use_q8 ? &q : NULL, n, d, max_dist, &mine, &st);
     }
+    if (have_q8) fa_q8set_free(&q);
     fa_sorted_free(&s);
     int rc = gather(m, &mine, &st, out);
     fa_pairvec_free(&mine);

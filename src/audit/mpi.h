@@ -9,7 +9,9 @@
  * then splits the exact join's tiles (the task list of fa_join_exact: an A
  * tile of rows against a block of columns, upper triangle, same-folder runs
  * skipped) into P contiguous ranges of equal estimated cost, runs its range
- * with fa_join_rect on OpenMP threads, and gathers every rank's pairs on rank
+ * on OpenMP threads with the same kernel as the single-process join (the
+ * int8 candidate search when every rank's CPU has it, else fa_join_rect),
+ * and gathers every rank's pairs on rank
  * 0, sorted by (i, j): the pairs fa_join_exact returns, bit for bit (every
  * pair is re-measured exactly, whatever tile found it). Rank 0 then builds
  * the findings and writes the reports alone, with the code of the
