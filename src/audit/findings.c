@@ -176,7 +176,7 @@ static int search(fa_audit *a, const float *x, const uint32_t *grp, int d,
     a->recall = -1;
     int rc = p->search_fn ? p->search_fn(p->search_ud, x, grp, a->n_rows, d, a->threshold, p->mode, pairs) : 1;
     if (rc != 1) {
-        /* searched elsewhere (MPI) */
+        /* searched elsewhere (MPI); 2: this process was a helper */
     } else if (p->mode == FA_SEARCH_EXACT) {
         fa_join_params jp = fa_join_default_params();
         jp.threads = p->threads;
@@ -600,7 +600,13 @@ fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params)
     a->calib = fa_calib_run(x, grp, a->n_rows, d, c->n_folders, &cp);
     a->calib_seconds = now_s() - t0;
     if (!a->calib || choose_threshold(a, &p) < 0) goto fail;
-    if (search(a, x, grp, d, &p, &pairs) < 0) goto fail;
+    int src = search(a, x, grp, d, &p, &pairs);
+    if (src < 0) goto fail;
+    if (src == 2) {   /* a helper of another process's search: nothing more to do here */
+        fa_pairvec_free(&pairs);
+        free(x); free(grp); free(row_file);
+        return a;
+    }
     if (make_matches(a, c, &pairs, row_file, x, grp, d, &p) < 0 || make_merges(a, x, grp, d, &p) < 0 ||
         rank_matches(a) < 0 ||
         make_outliers(a, row_file, grp) < 0 || make_dups(a, c) < 0)

@@ -85,7 +85,9 @@ typedef struct fa_audit_params {
     fa_calib_params calib;      /* calib.outlier_z: the outlier rule (default 3.5) */
     /* Replaces the pair search (the MPI layer, mpi.h); NULL (default): in-process.
        Gets the audited rows and the threshold; returns 0 with the pairs in out
-       sorted by (i, j), 1 to search in-process after all, -1 on failure. */
+       sorted by (i, j), 1 to search in-process after all, 2 when this process
+       only helped another one search (the audit then stops after the search:
+       no findings here), -1 on failure. */
     int (*search_fn)(void *ud, const float *x, const uint32_t *grp, size_t n, int d,
                      float max_dist, int mode, fa_pairvec *out);
     void *search_ud;

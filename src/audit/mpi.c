@@ -293,7 +293,7 @@ int fa_mpi_search(void *mpi, const float *x, const uint32_t *grp, size_t n, int 
                   fa_pairvec *out)
 {
     fa_mpi *m = mpi;
-    if (mode != FA_SEARCH_EXACT) return m->rank == 0 ? 1 : 0;   /* IVF: rank 0 alone */
+    if (mode != FA_SEARCH_EXACT) return m->rank == 0 ? 1 : 2;   /* IVF: rank 0 alone */
     double t0 = now_s();
     fa_sorted_rows s = {0};
     fa_pairvec mine = {0};
@@ -321,5 +321,6 @@ int fa_mpi_search(void *mpi, const float *x, const uint32_t *grp, size_t n, int 
     int rc = gather(m, &mine, &st, out);
     fa_pairvec_free(&mine);
     m->seconds = now_s() - t0;
-    return rc;
+    /* past the search only rank 0 works: it builds the findings and reports */
+    return rc < 0 ? rc : m->rank == 0 ? 0 : 2;
 }

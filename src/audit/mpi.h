@@ -56,8 +56,9 @@ void fa_mpi_stats(const fa_mpi *m, double *slowest, double *fastest, double *flo
 /* 1 when `ok` is true on every rank (a collective: every rank calls it). */
 int fa_mpi_all_ok(fa_mpi *m, int ok);
 /* The search hook (findings.h, fa_audit_params.search_fn): returns 0 with
- * the gathered pairs on rank 0 (none elsewhere), 1 to let the caller search
- * in-process (IVF modes on rank 0), or -1 on every rank on failure. */
+ * the gathered pairs on rank 0, 2 on the other ranks (their audit stops
+ * after the search), 1 to let rank 0 search in-process (IVF modes), or -1
+ * on every rank on failure. */
 int fa_mpi_search(void *mpi, const float *x, const uint32_t *grp, size_t n, int d, float max_dist,
                   int mode, fa_pairvec *out);
 /* Ends MPI: MPI_Finalize after success, MPI_Abort(1) after a failure (so
