@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(json meta manifest npy journal image decisions findings)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(json meta manifest npy journal image decisions findings request)
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (scripts/install-deps.sh --test)" >&2; exit 1; }
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache)

@@ -20,6 +20,7 @@
 #include "findfile.h"
 #include "hashmap.h"
 #include "json.h"
+#include "request.h"
 #include "rerror.h"
 #include "sha256.h"
 #include "server.h"
@@ -135,15 +136,6 @@ static int image_of(const fa_review *r, unsigned long n, const fa_file **file, c
     return -1;
 }
 
-/* Strictly decimal, no sign, no leading zeros beyond "0", < 2^40. */
-static int parse_num(const char *s, unsigned long *out)
-{
-    size_t n = strspn(s, "0123456789");
-    if (!n || s[n] || n > 12 || (s[0] == '0' && n > 1)) return -1;
-    *out = strtoul(s, NULL, 10);
-    return 0;
-}
-
 /* Sends a JPEG thumbnail response (from a file or a buffer) with the headers
  * every thumbnail gets; releases resp. */
 static enum MHD_Result send_jpeg(struct MHD_Connection *c, struct MHD_Response *resp)
@@ -186,8 +178,8 @@ static enum MHD_Result serve_image(fa_review *r, struct MHD_Connection *c, const
     const fa_file *f;
     const fa_box *box;
     int face;
-    if (parse_num(num, &n) || image_of(r, n, &f, &box, &face)) return send_text(c, 404, "no such image\n");
-    if (s && (parse_num(s, &size) || (size != 96 && size != 160 && size != 320)))
+    if (fa_image_number_parse(num, &n) || image_of(r, n, &f, &box, &face)) return send_text(c, 404, "no such image\n");
+    if (s && (fa_image_number_parse(s, &size) || (size != 96 && size != 160 && size != 320)))
         return send_text(c, 400, "size must be 96, 160 or 320\n");
     if (!f->has_sha256) return send_text(c, 404, "image not readable\n");
     char hex[65], cached[4200];
@@ -358,17 +350,12 @@ static void state_json(fa_review *r, fa_buf *b)
 /* POST /api/decide: records one decision, answers with the new state of it. */
 static enum MHD_Result decide(fa_review *r, struct MHD_Connection *c, fa_buf *body)
 {
-    fa_json *j = body->len ? fa_json_parse(body->data, body->len) : NULL;
-    const char *id = j ? fa_json_strv(j, "id") : NULL, *ds = j ? fa_json_strv(j, "decision") : NULL;
-    const char *arg = j ? fa_json_strv(j, "arg") : NULL;
-    pthread_mutex_lock(&r->lock);
-    const fa_rfinding *f = id ? fa_rfindings_find(r->findings, id) : NULL;
-    fa_decision d = fa_decision_parse(ds);
-    const char *bad = !j ? "expected a JSON object\n" : !f ? "no such finding\n" : d == FA_DEC_NONE ? "unknown decision\n"
-                    : arg && *arg && (d != FA_DEC_ACCEPT || strcmp(f->kind, "mixed_folder")) ? "an argument only names a split's new folder\n"
-                    : arg && *arg && !fa_safe_name(arg) ? "not a usable folder name\n" : NULL;
-    if (bad) { pthread_mutex_unlock(&r->lock); fa_json_free(j); return send_text(c, 400, bad); }
-    int rc = fa_decisions_append(r->dec, r->decisions_path, f->id, f->sha256s, d, arg);
+    fa_decision_req q;
+    pthread_mutex_lock(&r->lock);   /* the findings may be reloaded meanwhile */
+    const char *bad = fa_decision_req_parse(r->findings, body->data, body->len, &q);
+    if (bad) { pthread_mutex_unlock(&r->lock); return send_text(c, 400, bad); }
+    const fa_rfinding *f = q.finding;
+    int rc = fa_decisions_append(r->dec, r->decisions_path, f->id, f->sha256s, q.decision, q.arg);
     char err[1024];
     snprintf(err, sizeof err, "%s\n", fa_last_error());
     const char *now_arg;
@@ -379,7 +366,8 @@ static enum MHD_Result decide(fa_review *r, struct MHD_Connection *c, fa_buf *bo
     str_member(&b, "decision", fa_decision_name(now)), str_member(&b, "arg", now_arg);
     fa_buf_putc(&b, '}');
     pthread_mutex_unlock(&r->lock);
-    fa_json_free(j);
+    fa_decision d = q.decision;
+    fa_decision_req_free(&q);
     if (rc) { fa_buf_free(&b); return send_text(c, d == FA_DEC_UNDO ? 409 : 500, err); }
     return send_buf(c, 200, &b);
 }
