@@ -648,6 +648,18 @@ int fa_cache_exists(const char *dir)
     return r;
 }
 
+int fa_cache_encoder_of(const char *dir, char *out, size_t n)
+{
+    if (!fa_cache_exists(dir)) return 0;
+    fa_cache *c = calloc(1, sizeof *c);
+    char emb[256], man[256], *meta = fa_path_join(dir, "meta.json");
+    int ok = c && meta && meta_read(c, meta, emb, man) == 0 && c->encoder[0];
+    if (ok) snprintf(out, n, "%s", c->encoder);
+    free(meta);
+    fa_cache_close(c);
+    return ok;
+}
+
 fa_cache *fa_cache_open(const char *dir)
 {
     fa_cache *c = calloc(1, sizeof *c);

@@ -111,6 +111,11 @@ FA_API void fa_cache_close(fa_cache *c);
 /* True when the directory holds a committed cache. */
 FA_API int fa_cache_exists(const char *dir);
 
+/* The encoder name a committed cache records, from meta.json alone (the
+ * manifest is not read): 1 with out filled, 0 when there is no readable
+ * cache (opening it says why). */
+FA_API int fa_cache_encoder_of(const char *dir, char *out, size_t n);
+
 /* The model of a role, or NULL. */
 FA_API const fa_model_id *fa_cache_model(const fa_cache *c, const char *role);
 

@@ -90,8 +90,7 @@ static float select_k(float *v, size_t n, size_t k)
     return v[kk];
 }
 
-/* Median of v[0..n) (average of the two middle values); NaN when empty. */
-static float median_inplace(float *v, size_t n)
+float fa_median_inplace(float *v, size_t n)
 {
     if (!n) return NAN;
     float hi = select_k(v, n, n / 2);
@@ -106,7 +105,7 @@ void fa_coord_median(const float *x, int d, const uint32_t *rows, size_t m,
 {
     for (int q = 0; q < d; q++) {
         for (size_t r = 0; r < m; r++) scratch[r] = x[(size_t)rows[r] * d + q];
-        out[q] = m ? median_inplace(scratch, m) : 0.0f;
+        out[q] = m ? fa_median_inplace(scratch, m) : 0.0f;
     }
 }
 
@@ -309,7 +308,7 @@ static int group_spreads(const fa_calib *c, const float *x, const float *n2,
                 float v = cn[r] + mn[q] - 2.0f * ws[r * mm + q];
                 med[k++] = v > 0 ? sqrtf(v) : 0.0f;
             }
-            out[r0 + r] = median_inplace(med, k);
+            out[r0 + r] = fa_median_inplace(med, k);
         }
     }
     free(mates); free(mx); free(mn); free(cx); free(cn); free(med);
@@ -351,17 +350,17 @@ static int face_stats(fa_calib *c, const float *x, const groups_t *G,
                     failed = 1;
             } else if (s == 1) spr[0] = NAN;
             for (size_t q = 0; q < s; q++) c->spread[rows[q]] = spr[q];
-            c->group_spread[g] = s >= 2 ? median_inplace(spr, s) : NAN;
+            c->group_spread[g] = s >= 2 ? fa_median_inplace(spr, s) : NAN;
             fa_coord_median(x, d, rows, s, tmp, c->centre + g * (size_t)d);
             for (size_t q = 0; q < s; q++) {
                 c->centre_dist[rows[q]] = (float)sqrt(fa_l2sq_exact(
                     x + (size_t)rows[q] * d, c->centre + g * (size_t)d, d));
                 tmp[q] = c->centre_dist[rows[q]];
             }
-            float med = median_inplace(tmp, s);
+            float med = fa_median_inplace(tmp, s);
             for (size_t q = 0; q < s; q++) tmp[q] = fabsf(c->centre_dist[rows[q]] - med);
             c->cd_median[g] = med;
-            c->cd_mad[g] = median_inplace(tmp, s);
+            c->cd_mad[g] = fa_median_inplace(tmp, s);
             free(spr);
         }
         free(ws);

@@ -129,6 +129,10 @@ void fa_coord_median(const float *x, int d, const uint32_t *rows, size_t m,
 /* Quantile q (type 7, linear) of sorted v[0..n); NaN when n == 0. */
 float fa_quantile_sorted(const float *v, size_t n, double q);
 
+/* Median of v[0..n) (the mean of the two middle values), in linear time
+ * (Hoare's selection; v is permuted); NaN when n == 0. */
+float fa_median_inplace(float *v, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

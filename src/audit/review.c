@@ -10,7 +10,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,40 +75,6 @@ typedef struct {
     float *centre;          /* ng x d folder means (NULL until needed) */
 } rctx;
 
-/* v[k] as in sorted order, the smaller values before it (Hoare's selection:
- * linear on average, where sorting every distance list cost a third of the
- * ranking on large sets). */
-static float select_k(float *v, size_t n, size_t k)
-{
-    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
-    while (lo < hi) {
-        float pivot = v[lo + (hi - lo) / 2];
-        ptrdiff_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
-            if (i <= j) {
-                float t = v[i]; v[i] = v[j]; v[j] = t;
-                i++; j--;
-            }
-        }
-        if (kk <= j) hi = j;
-        else if (kk >= i) lo = i;
-        else break;   /* j < k < i: v[k] equals the pivot */
-    }
-    return v[k];
-}
-
-static float median_inplace(float *v, size_t n)
-{
-    if (!n) return NAN;
-    float hi = select_k(v, n, n / 2);
-    if (n % 2) return hi;
-    float lo = v[0];   /* the largest of the n/2 values before v[n/2] */
-    for (size_t q = 1; q < n / 2; q++) lo = v[q] > lo ? v[q] : lo;
-    return 0.5f * (lo + hi);
-}
-
 /* Distances for the ranking's statistics (medians of many): in float, with
  * independent partial sums the compiler vectorises; the pairs themselves
  * come from the exact join (fa_l2sq_exact, double). */
@@ -137,7 +102,7 @@ static float median_between(rctx *r, const uint32_t *P, size_t np, const uint32_
     for (size_t a = 0; a < mp; a++)
         for (size_t b = same ? a + 1 : 0; b < mq; b++)
             v[k++] = rdist(r, P[a * np / mp], Q[b * nq / mq]);
-    float med = median_inplace(v, k);
+    float med = fa_median_inplace(v, k);
     free(v);
     return med;
 }
@@ -248,11 +213,11 @@ static int local_scales(rctx *r)
         size_t m = 0;
         for (size_t q = r->off[g]; q < r->off[g + 1]; q++)
             if (!isnan(r->a->row_scale[r->idx[q]])) r->scratch[m++] = r->a->row_scale[r->idx[q]];
-        r->R[g] = median_inplace(r->scratch, m);
+        r->R[g] = fa_median_inplace(r->scratch, m);
     }
     size_t m = 0;
     for (size_t i = 0; i < r->n; i++) if (!isnan(r->a->row_scale[i])) r->scratch[m++] = r->a->row_scale[i];
-    r->Rmed = median_inplace(r->scratch, m);
+    r->Rmed = fa_median_inplace(r->scratch, m);
     /* candidate other folders per face: the first CAND_FOLDERS distinct ones */
     int rc = 0;
     for (size_t i = 0; i < r->n && rc == 0; i++) {
@@ -336,11 +301,11 @@ static int folder_inside(rctx *r, uint32_t g)
             if (dd < r->p->same_photo_dist) same_photo(r, r->row_file[rows[i]], r->row_file[rows[j]]);
         }
     }
-    r->fw[g] = median_inplace(v, nv);
+    r->fw[g] = fa_median_inplace(v, nv);
     for (size_t i = 0; i < m; i++) {
         size_t k = 0;
         for (size_t j = 0; j < m; j++) if (j != i) v[k++] = D[i * m + j];
-        r->fs[rows[i]].own_med = median_inplace(v, k);
+        r->fs[rows[i]].own_med = fa_median_inplace(v, k);
     }
     uint32_t nc = 1;
     for (size_t q = 0; q < m; q++) lab[q] = 0;
@@ -625,7 +590,7 @@ static int lone_merges(rctx *r, const uint64_t *keys, size_t nk)
         memset(&mm, 0, sizeof mm);
         mm.folder_a = g < gb ? g : gb; mm.folder_b = g < gb ? gb : g;
         mm.size_a = (uint32_t)gsize(r, mm.folder_a); mm.size_b = (uint32_t)gsize(r, mm.folder_b);
-        mm.across = median_inplace(r->scratch, m);
+        mm.across = fa_median_inplace(r->scratch, m);
         mm.inside = r->fw[gb];
         mm.min_dist = nearest;
         if (merge_finding(r, &mm)) return -1;
@@ -708,7 +673,7 @@ static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
             matches += dd <= r->a->threshold;
             if (dd < nearest) { nearest = dd; near_row = j; }
         }
-        float dB = median_inplace(r->scratch, m), R = pair_scale(r, ga, gb), Ml = r->M + crowd_shift(r, R);
+        float dB = fa_median_inplace(r->scratch, m), R = pair_scale(r, ga, gb), Ml = r->M + crowd_shift(r, R);
         float own_m = (s->own_med - dB) / r->G, str_m = (Ml - dB) / r->G;
         if (!(own_m + str_m > s->score)) { s->decoy = fmaxf(s->decoy, own_m + str_m); continue; }
         s->decoy = s->score;

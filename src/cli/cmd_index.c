@@ -122,17 +122,11 @@ static void summary(const fa_index_params *p, const fa_index_stats *st)
     printf("\n");
 }
 
-/* The encoder name an existing cache was made with, when it has one that is
- * not a file of its own (onnx:FILE needs its spec: given again by the user). */
+/* The encoder name an existing cache was made with, when it is not a file
+ * of its own (onnx:FILE needs its spec: given again by the user). */
 static int cache_encoder_of(const char *dir, char *out, size_t n)
 {
-    if (!fa_cache_exists(dir)) return 0;
-    fa_cache *c = fa_cache_open(dir);
-    if (!c) return 0;   /* index itself reports what is wrong with it */
-    int ok = c->encoder[0] && strncmp(c->encoder, "onnx:", 5) != 0;
-    if (ok) snprintf(out, n, "%s", c->encoder);
-    fa_cache_close(c);
-    return ok;
+    return fa_cache_encoder_of(dir, out, n) && strncmp(out, "onnx:", 5) != 0;
 }
 
 int cmd_index(int argc, char **argv)
