@@ -64,6 +64,7 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
     fa_nets *nets = fa_nets_load(&mp);
     fa_scan_list scan;
     if (!nets || fa_scan(root, &scan)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
+    fa_nets_set_forward(nets, FA_FORWARD_DLIB);   /* dlib's own forward passes, as the naive program ran */
     fa_detect_params dp;
     fa_detect_default_params(&dp);
     size_t n = limit && limit < scan.n ? limit : scan.n, faces = 0, with_face = 0;

@@ -16,6 +16,7 @@
  * dlib_face_recognition_resnet_model_v1.dat is used. Exits 77 (skipped)
  * when the model files are missing, 1 on any failure.
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,86 @@ static void test_two_people(fa_nets *n)
     fa_image_free(&img);
 }
 
+/* Every k-th photo (sorted) under faces_dir/dataset/<identity>/, at most
+ * max of them, appended to list; returns the new count. */
+static int sample_photos(const char *dataset, int k, int max, char list[][1024], int n)
+{
+    struct dirent **ids = NULL, **files = NULL;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", join(faces_dir, dataset));
+    int nid = scandir(dir, &ids, NULL, alphasort), seen = 0, taken = 0;
+    for (int i = 0; i < nid; i++) {
+        char sub[600];
+        snprintf(sub, sizeof sub, "%.300s/%s", dataset, ids[i]->d_name);
+        int nfile = ids[i]->d_name[0] == '.' ? -1 : scandir(join(faces_dir, sub), &files, NULL, alphasort);
+        for (int j = 0; j < nfile; j++) {
+            if (files[j]->d_name[0] != '.' && seen++ % k == 0 && taken < max) {
+                snprintf(list[n++], 1024, "%s/%s", sub, files[j]->d_name);
+                taken++;
+            }
+            free(files[j]);
+        }
+        if (nfile >= 0) free(files);
+        free(ids[i]);
+    }
+    free(ids);
+    return n;
+}
+
+/* The OpenCV forward passes against dlib's own on a sample of every
+ * dataset (issue 10: same boxes within a pixel, scores within 1e-3,
+ * embeddings within 1e-4). */
+static void test_forward(fa_nets *n)
+{
+    static char list[64][1024];
+    int np = 0;
+    np = sample_photos("examples", 3, 4, list, np);
+    np = sample_photos("nogizaka46", 211, 4, list, np);  /* big photos: seconds each on dlib's path */
+    np = sample_photos("kpop_idols", 41, 8, list, np);
+    np = sample_photos("asian_celebs", 37, 6, list, np);
+    np = sample_photos("celeba_aligned", 701, 8, list, np);
+    np = sample_photos("celeba_wild", 701, 3, list, np);
+    np = sample_photos("probes", 1, 6, list, np);
+    fa_detect_params p;
+    fa_detect_default_params(&p);
+    int faces = 0;
+    double worst_box = 0, worst_score = 0, worst_emb = 0;
+    for (int i = 0; i < np; i++) {
+        fa_image img;
+        if (decode_file(list[i], &img) != 0) continue;
+        fa_box a[32], b[32];
+        fa_nets_set_forward(n, FA_FORWARD_DLIB);
+        int na = fa_detect(n, &img, &p, a, 32);
+        fa_nets_set_forward(n, FA_FORWARD_OPENCV);
+        int nb = fa_detect(n, &img, &p, b, 32);
+        CHECK(na == nb, "%s: dlib finds %d faces, OpenCV %d", list[i], na, nb);
+        for (int j = 0; j < na && j < nb && j < 32; j++) {
+            double d = fmax(fmax(fabs(a[j].x - b[j].x), fabs(a[j].y - b[j].y)),
+                            fmax(fabs(a[j].w - b[j].w), fabs(a[j].h - b[j].h)));
+            worst_box = fmax(worst_box, d);
+            worst_score = fmax(worst_score, fabs(a[j].score - b[j].score));
+            CHECK(d <= 1, "%s: face %d's box differs by %.2f px", list[i], j, d);
+            CHECK(fabs(a[j].score - b[j].score) <= 1e-3, "%s: face %d scores %.5f and %.5f", list[i], j,
+                  a[j].score, b[j].score);
+        }
+        int m = na < 8 ? na : 8;
+        float ea[8 * 128], eb[8 * 128];
+        if (m > 0) {
+            fa_nets_set_forward(n, FA_FORWARD_DLIB);
+            CHECK(fa_encode_faces(n, &img, &p, a, m, ea) == 0, "%s", fa_last_error());
+            fa_nets_set_forward(n, FA_FORWARD_OPENCV);
+            CHECK(fa_encode_faces(n, &img, &p, a, m, eb) == 0, "%s", fa_last_error());
+            for (int j = 0; j < m * 128; j++) worst_emb = fmax(worst_emb, fabs(ea[j] - eb[j]));
+            faces += m;
+        }
+        fa_image_free(&img);
+    }
+    printf("forward passes: %d photos, %d faces; OpenCV against dlib: boxes within %.2f px, "
+           "scores within %.2g, embeddings within %.2g\n", np, faces, worst_box, worst_score, worst_emb);
+    CHECK(np >= 30 && faces >= 30, "%d photos, %d faces compared", np, faces);
+    CHECK(worst_emb <= 1e-4, "embeddings differ by %.3g", worst_emb);
+}
+
 static void test_nets(const char *models_dir, const char *encoder)
 {
     char lm[4096];
@@ -212,6 +293,7 @@ static void test_nets(const char *models_dir, const char *encoder)
     CHECK(fa_nets_dim(n) == 128, "dim %d", fa_nets_dim(n));
     test_embeddings(n);
     test_two_people(n);
+    test_forward(n);
     fa_nets_free(n);
 }
 

@@ -22,6 +22,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "cvnet.hpp"
 #include "onnx_encoder.hpp"
 #include "resnet.hpp"
 #include "shim.h"
@@ -38,6 +39,11 @@ struct fa_nets {
     landmarks_future landmarks_f;
     fa::anet_type encoder;
     std::unique_ptr<fa::onnx_encoder> onnx;    // set: ONNX encoder instead of the ResNet
+    // The same two networks' forward passes on OpenCV (cvnet.hpp); dlib's
+    // own runs instead when forward is FA_FORWARD_DLIB.
+    std::unique_ptr<fa::cv_detector> detector_cv;
+    std::unique_ptr<fa::cv_encoder> encoder_cv;
+    fa_forward forward = FA_FORWARD_OPENCV;
     fa_nets_stats stats{};
     const dlib::shape_predictor &landmarks() { return *landmarks_f.get(); }
 };
@@ -107,9 +113,9 @@ double inside_fraction(const dlib::rectangle &r, long w, long h) {
 
 // Runs the detector at one scale; boxes come back in original pixels,
 // without the ones mostly outside the image.
-std::vector<fa_box> detect_at(fa_nets *n, const fa_image *img, double scale) {
+std::vector<fa_box> detect_at(fa_nets *n, const fa_image *img, double scale, fa_forward how) {
     dlib::matrix<dlib::rgb_pixel> small = scaled_copy(img, scale);
-    std::vector<dlib::mmod_rect> dets = n->detector(small);
+    std::vector<dlib::mmod_rect> dets = how == FA_FORWARD_DLIB ? n->detector(small) : (*n->detector_cv)(n->detector, small);
     n->stats.detect_passes++;
     n->stats.detect_megapixels += small.size() / 1e6;
     std::vector<fa_box> out;
@@ -142,14 +148,14 @@ int check_image(const fa_image *img, const char *fn) {
 int detect(fa_nets *n, const fa_image *img, const fa_detect_params *p, fa_box *boxes, int max) {
     auto t0 = clock_type::now();
     double s1 = first_scale(img, p);
-    std::vector<fa_box> found = detect_at(n, img, s1);
+    std::vector<fa_box> found = detect_at(n, img, s1, n->forward);
     // Only a photo with no face at all gets a second look: retrying photos
     // whose faces are merely small doubled the detector's work on
     // nogizaka46 for 2% more faces.
     double s2 = found.empty() ? retry_scale(img, p, s1) : 0;
     if (s2 > 0) {
         n->stats.retries++;
-        found = detect_at(n, img, s2);
+        found = detect_at(n, img, s2, n->forward);
     }
     n->stats.detect_ms += ms_since(t0);
     return copy_sorted(found, boxes, max);
@@ -213,7 +219,8 @@ int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
     t0 = clock_type::now();
     // All faces of one image in one batch; 16 at a time bounds the memory
     // a crowd photo can take.
-    std::vector<dlib::matrix<float, 0, 1>> emb = n->encoder(chips, 16);
+    std::vector<dlib::matrix<float, 0, 1>> emb =
+        n->forward == FA_FORWARD_DLIB ? n->encoder(chips, 16) : (*n->encoder_cv)(n->encoder, chips, 16);
     n->stats.encode_ms += ms_since(t0);
     n->stats.faces_encoded += n_boxes;
     for (int i = 0; i < n_boxes; i++)
@@ -290,8 +297,10 @@ fa_nets *load(const fa_model_paths *paths) {
         auto enc = shared_load<fa::anet_type>(paths->encoder, "encoder", [](std::string p) {
             return load_net<fa::anet_type>(p, "encoder"); });
         n->encoder = *enc.get();
+        n->encoder_cv = std::make_unique<fa::cv_encoder>(n->encoder);
     }
     n->detector = *det.get();
+    n->detector_cv = std::make_unique<fa::cv_detector>(n->detector);
     return n.release();
 }
 
@@ -359,7 +368,7 @@ extern "C" int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxe
     if (check_image(img, "fa_detect_reference") != 0) return -1;
     try {
         auto t0 = clock_type::now();
-        std::vector<fa_box> found = detect_at(n, img, 1.0);
+        std::vector<fa_box> found = detect_at(n, img, 1.0, FA_FORWARD_DLIB);
         n->stats.detect_ms += ms_since(t0);
         return copy_sorted(found, boxes, max);
     } catch (const std::bad_alloc &) {
@@ -386,6 +395,8 @@ extern "C" int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_
     }
 }
 
+extern "C" void fa_nets_set_forward(fa_nets *n, fa_forward how) { n->forward = how; }
+
 extern "C" void fa_nets_get_stats(const fa_nets *n, fa_nets_stats *out) { *out = n->stats; }
 
 extern "C" void fa_tune_malloc(void)
@@ -407,6 +418,7 @@ extern "C" void fa_tune_malloc(void)
 extern "C" int fa_blas_setup(void)
 {
     openblas_set_num_threads(1);
+    cv::setNumThreads(1);  // the networks' forward passes (cvnet.hpp)
     // dlib calls the generic libblas.so.3, which Debian's alternatives may
     // point at OpenBLAS (a second copy, with its own thread count) or at the
     // ~15x slower reference BLAS.

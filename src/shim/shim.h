@@ -66,14 +66,21 @@ void fa_detect_default_params(fa_detect_params *p);
 int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,
               fa_box *boxes, int max);
 
-/* The naive reference: one pass at full resolution, no upsampling (for
- * benchmarks). Same contract as fa_detect. */
+/* The naive reference: one pass at full resolution, no upsampling, dlib's
+ * own forward pass (for benchmarks). Same contract as fa_detect. */
 int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxes, int max);
 
 /* Landmarks, aligned chip and embedding for each box: out is n_boxes x
  * fa_nets_dim() floats (L2-normalised for cosine encoders). Returns 0 or -1. */
 int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
                     const fa_box *boxes, int n_boxes, float *out);
+
+/* Who runs dlib's detector and ResNet encoder: OpenCV's dnn module on the
+ * same weights (the default: same boxes, scores and embeddings up to float
+ * rounding, 1.3-2.5x faster) or dlib itself (the reference the OpenCV path
+ * is tested against). ONNX encoders always run on OpenCV. */
+typedef enum { FA_FORWARD_OPENCV = 0, FA_FORWARD_DLIB = 1 } fa_forward;
+void fa_nets_set_forward(fa_nets *n, fa_forward how);
 
 /* Output dimension of the loaded encoder (128 for dlib's, 512 for ArcFace-style ones). */
 int fa_nets_dim(const fa_nets *n);
@@ -107,7 +114,8 @@ int fa_thumbnail_jpeg(const char *path, const fa_box *box, int size,
  * reused instead of mmap'ed and returned on every layer. */
 void fa_tune_malloc(void);
 
-/* Sets the BLAS library to one thread (faceaudit parallelises above it).
+/* Sets the BLAS library and OpenCV to one thread each (faceaudit
+ * parallelises above them).
  * Returns 1 if the BLAS dlib runs on is OpenBLAS, 0 if it is another one. */
 int fa_blas_setup(void);
 
