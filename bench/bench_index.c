@@ -7,6 +7,9 @@
  *       image at a time, glibc's default malloc (what a straightforward dlib
  *       script does)
  *
+ *   bench_index load      ROOT MODELS_DIR LIMIT  -> start-up: the three models
+ *       loaded (in parallel, as a worker does) until ready to run
+ *
  * Prints one line of key=value figures; peak RSS is this process's.
  * FA_BENCH_ENCODER picks the encoder (default dlib's; e.g. mobilefacenet);
  * enc_ms_face is the encoder's time per face.
@@ -50,9 +53,9 @@ static int run_ours(const char *root, const fa_models *m, size_t limit, int alig
     if (rc) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
     double n = (double)st.encoded;
     printf("mode=%s files=%zu faces=%zu with_face=%zu seconds=%.2f ips=%.2f decode_ms=%.1f detect_ms=%.1f "
-           "encode_ms=%.1f rss_mb=%.0f enc_ms_face=%.1f\n", aligned ? "aligned" : "ours", st.files, st.faces, st.status[FA_STATUS_OK], st.seconds,
+           "encode_ms=%.1f rss_mb=%.0f enc_ms_face=%.1f gflop=%.1f\n", aligned ? "aligned" : "ours", st.files, st.faces, st.status[FA_STATUS_OK], st.seconds,
            n / st.seconds, 1000 * (st.t_read + st.t_decode) / n, 1000 * st.t_detect / n, 1000 * st.t_encode / n,
-           peak_rss_mb(), st.faces ? 1000 * st.t_encode / (double)st.faces : 0.0);
+           peak_rss_mb(), st.faces ? 1000 * st.t_encode / (double)st.faces : 0.0, st.gflop);
     return 0;
 }
 
@@ -107,16 +110,28 @@ static int run_reference(const char *root, const fa_models *m, size_t limit)
     return 0;
 }
 
+static int run_load(const fa_models *m)
+{
+    fa_model_paths mp = {m->detector, m->landmarks, m->encoder, &m->spec};
+    double t0 = fa_now();
+    fa_nets *nets = fa_nets_load(&mp);
+    if (!nets || fa_nets_ready(nets)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
+    printf("mode=load load_ms=%.0f\n", 1000 * (fa_now() - t0));
+    fa_nets_free(nets);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     fa_blas_reexec_if_generic(argv);   /* same BLAS kernels as the tool */
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_index ours|aligned|reference ROOT MODELS_DIR LIMIT\n");
+        fprintf(stderr, "usage: bench_index ours|aligned|reference|load ROOT MODELS_DIR LIMIT\n");
         return 2;
     }
     fa_models m;
     if (fa_models_resolve(argv[3], getenv("FA_BENCH_ENCODER"), &m)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
     size_t limit = (size_t)strtoull(argv[4], NULL, 10);
+    if (strcmp(argv[1], "load") == 0) return run_load(&m);
     if (strcmp(argv[1], "ours") == 0 || strcmp(argv[1], "aligned") == 0)
         return run_ours(argv[2], &m, limit, strcmp(argv[1], "aligned") == 0);
     return run_reference(argv[2], &m, limit);

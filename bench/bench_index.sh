@@ -3,7 +3,9 @@
 # faceaudit against a naive reference built from the same models (one thread,
 # full-resolution detection, no upsampling, one image at a time), in one run:
 # images/s, per-stage ms per image, faces found and peak RSS, with ratios.
-# RUNS (default 3) runs per cell; the table shows medians.
+# RUNS (default 3) runs per cell; the table shows medians. The networks'
+# arithmetic per second is compared with OpenBLAS sgemm on all cores (the
+# FLOP ceiling), measured in the same run.
 # NOGI_LIMIT (default 120) images of nogizaka46 (the reference needs ~1 s each),
 # CELEBA_LIMIT (default 300) of celeba_aligned. The crop sets also run with
 # the aligned-crop policy (index --aligned).
@@ -21,12 +23,17 @@ run_cell() {   # run_cell MODE ROOT LIMIT -> prints median line fields
     local out="" i
     for i in $(seq "$RUNS"); do out+="$("$BIN" "$1" "$2" "$M" "$3")"$'\n'; done
     local f
-    for f in files faces with_face seconds ips decode_ms detect_ms encode_ms rss_mb enc_ms_face; do
+    for f in files faces with_face seconds ips decode_ms detect_ms encode_ms rss_mb enc_ms_face gflop; do
         printf '%s=%s ' "$f" "$(grep -v '^$' <<<"$out" | field "$f" | median)"
     done
     echo
 }
 
+# The FLOP ceiling: OpenBLAS sgemm on every core, measured in this run.
+peak=$("$B/bench/bench_join" --peak "$(nproc)" | field gflops)
+echo "FLOP ceiling: sgemm ${peak} GFLOP/s on $(nproc) threads"
+loads=$(for i in $(seq "$RUNS"); do "$BIN" load "$S/faces/examples" "$M" 0 | field load_ms; done | median)
+echo "model load (detector, landmarks, encoder, until ready): ${loads} ms, median of $RUNS"
 printf '%-12s %-9s %6s %6s %6s %8s %7s %8s %8s %8s %7s\n' dataset mode files faces w/face seconds img/s \
     decode_ms detect_ms encode_ms rss_MB
 for ds in "kpop_idols 0 1" "celeba_aligned ${CELEBA_LIMIT:-300} 1" "nogizaka46 ${NOGI_LIMIT:-120} 0"; do
@@ -52,4 +59,8 @@ for ds in "kpop_idols 0 1" "celeba_aligned ${CELEBA_LIMIT:-300} 1" "nogizaka46 $
         "$(field faces <<<"$al")" "$(field faces <<<"$ref")"; fi
     printf '%-12s encoder (%s) ms per face: faceaudit %s, reference %s\n' "$1" "${FA_BENCH_ENCODER:-dlib}" \
         "$(field enc_ms_face <<<"$ours")" "$(field enc_ms_face <<<"$ref")"
+    printf '%-12s networks: %s GFLOP in %s s = %.1f GFLOP/s, %.0f%% of the FLOP ceiling\n' "$1" \
+        "$(field gflop <<<"$ours")" "$(field seconds <<<"$ours")" \
+        "$(awk -v g="$(field gflop <<<"$ours")" -v s="$(field seconds <<<"$ours")" 'BEGIN { print g / s }')" \
+        "$(awk -v g="$(field gflop <<<"$ours")" -v s="$(field seconds <<<"$ours")" -v p="$peak" 'BEGIN { print 100 * g / s / p }')"
 done

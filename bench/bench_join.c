@@ -3,6 +3,7 @@
  * (bench/synth.py), and OpenBLAS sgemm peak in the same run.
  *
  *   bench_join DIR [threads=2] [max_dist=0.6] [runs=3] [tile_rows tile_cols]
+ *   bench_join --peak [threads=2]   -> only the sgemm peak (for bench_index.sh)
  *
  * DIR holds emb.f32, groups.u32 and info.txt. Reports medians of `runs`.
  * With FA_BENCH_PAIRS=FILE the exact pairs are written there (uint32 i, j),
@@ -98,6 +99,10 @@ int main(int argc, char **argv)
 {
     fa_blas_reexec_if_generic(argv);   /* same BLAS kernels as the tool */
     if (argc < 2) { fprintf(stderr, "usage: bench_join DIR [threads] [max_dist] [runs] [R C]\n"); return 2; }
+    if (strcmp(argv[1], "--peak") == 0) {
+        printf("gflops=%.1f\n", sgemm_peak(2048, argc > 2 ? atoi(argv[2]) : 2));
+        return 0;
+    }
     const char *dir = argv[1];
     int threads = argc > 2 ? atoi(argv[2]) : 2;
     float t = argc > 3 ? (float)atof(argv[3]) : 0.6f;

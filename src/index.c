@@ -475,6 +475,7 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     int prc = run_pipeline(p, &pr, res, work, n_work, jr, st, &times);
     st->t_read = times.read; st->t_decode = times.decode;
     st->t_detect = times.detect; st->t_encode = times.encode;
+    st->gflop = times.gflop;
     if (prc) goto out;
     if (commit_results(p, &scan, res, n, ids, st)) goto out;
     list_failed(res, n, st);

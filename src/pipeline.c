@@ -170,8 +170,11 @@ static void *worker_main(void *arg)
         push_finished(pl, d.idx, pl->items[d.idx].status == FA_STATUS_OK ||
                                  pl->items[d.idx].status == FA_STATUS_NO_FACE ? FA_DONE_ENCODED : FA_DONE_FAILED);
     }
+    fa_nets_stats ns = {0};
+    if (nets) fa_nets_get_stats(nets, &ns);
     fa_nets_free(nets);
     pthread_mutex_lock(&pl->mu);
+    pl->times.gflop += ns.gflop;
     pl->workers_left--;
     pthread_cond_broadcast(&pl->cv_done);
     pthread_mutex_unlock(&pl->mu);

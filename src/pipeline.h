@@ -27,6 +27,7 @@ typedef struct {
 
 typedef struct {
     double read, decode, detect, encode;   /* seconds, summed over threads */
+    double gflop;                          /* the networks' arithmetic */
 } fa_stage_times;
 
 typedef struct fa_pipeline fa_pipeline;

@@ -279,6 +279,29 @@ static void test_forward(fa_nets *n)
     CHECK(worst_emb <= 1e-4, "embeddings differ by %.3g", worst_emb);
 }
 
+/* A landmark model cut short: refused with a message naming the file, by
+ * fa_nets_ready (the model loads in the background). */
+static void test_truncated_landmarks(const fa_model_paths *good)
+{
+    size_t len;
+    unsigned char *bytes = slurp(good->landmarks, &len);
+    char cut[] = "/tmp/test_shim_landmarks.XXXXXX";
+    int fd = mkstemp(cut);
+    CHECK(bytes && fd >= 0 && len > 200000 && write(fd, bytes, 200000) == 200000, "writing %s", cut);
+    if (fd >= 0) close(fd);
+    free(bytes);
+    fa_model_paths paths = *good;
+    paths.landmarks = cut;
+    fa_nets *n = fa_nets_load(&paths);
+    CHECK(n != NULL, "%s", fa_last_error());
+    if (n) {
+        CHECK(fa_nets_ready(n) == -1, "a truncated landmark model was accepted");
+        CHECK(strstr(fa_last_error(), cut) != NULL, "message does not name the file: %s", fa_last_error());
+        fa_nets_free(n);
+    }
+    unlink(cut);
+}
+
 static void test_nets(const char *models_dir, const char *encoder)
 {
     char lm[4096];
@@ -287,6 +310,9 @@ static void test_nets(const char *models_dir, const char *encoder)
     fa_model_paths paths = {join(models_dir, "mmod_human_face_detector.dat"), lm, encoder, NULL};
     fa_model_paths wrong = {paths.detector, lm, paths.detector, NULL};
     CHECK(fa_nets_load(&wrong) == NULL, "detector loaded as encoder");
+    int same = fa_landmarks_selftest(lm);
+    CHECK(same == 1, "faceaudit's reader of %s: %s", lm, same < 0 ? fa_last_error() : "another model than dlib's");
+    test_truncated_landmarks(&paths);
     fa_nets *n = fa_nets_load(&paths);
     CHECK(n != NULL, "%s", fa_last_error());
     if (!n) return;

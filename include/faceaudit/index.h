@@ -49,6 +49,7 @@ typedef struct {
     size_t status[FA_STATUS_COUNT];
     double seconds;
     double t_read, t_decode, t_detect, t_encode;    /* summed over threads */
+    double gflop;           /* arithmetic of the networks' forward passes (a multiply-add is 2) */
     fa_index_failure *failed;   /* after a commit: every file that could not be used, in
                                    tree order (so no one reopens the cache to list them) */
     size_t n_failed;

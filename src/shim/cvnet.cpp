@@ -11,6 +11,7 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <opencv2/dnn/shape_utils.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace fa {
@@ -204,11 +205,13 @@ struct cv_detector::impl {
     std::vector<cv::Mat> kernels;  // the last layer: one kernel per input channel
     float bias = 0;
     dlib::resizable_tensor x;
+    double gflop = 0;
 
     cv::Mat forward(const dlib::tensor &in) {
         net.setInput(blob_of(in));
         cv::Mat features = net.forward();
         int h = features.size[2], w = features.size[3];
+        gflop += (net.getFLOPS(cv::dnn::shape(blob_of(in))) + 2.0 * h * w * kernels.size() * kernels[0].total()) / 1e9;
         cv::Mat score(h, w, CV_32F, cv::Scalar(bias)), one;
         for (size_t c = 0; c < kernels.size(); c++) {
             cv::Mat channel(h, w, CV_32F, features.ptr<float>(0, (int)c));
@@ -233,6 +236,8 @@ cv_detector::cv_detector(const det_net_type &det) : p_(new impl) {
 }
 
 cv_detector::~cv_detector() = default;
+
+double cv_detector::gflop() const { return p_->gflop; }
 
 // dlib's loss_mmod_::to_label, on OpenCV's output: every position scoring
 // above 0 is a detector window centred on the input point it maps to,
@@ -273,13 +278,17 @@ std::vector<dlib::mmod_rect> cv_detector::operator()(const det_net_type &det,
 struct cv_encoder::impl {
     cv::dnn::Net net;
     dlib::resizable_tensor x;
+    double gflop_per_chip = 0, gflop = 0;
 };
 
 cv_encoder::cv_encoder(const anet_type &enc) : p_(new impl) {
     p_->net = translate(enc, {3, 150, 150});
+    p_->gflop_per_chip = p_->net.getFLOPS(cv::dnn::MatShape{1, 3, 150, 150}) / 1e9;
 }
 
 cv_encoder::~cv_encoder() = default;
+
+double cv_encoder::gflop() const { return p_->gflop; }
 
 std::vector<dlib::matrix<float, 0, 1>> cv_encoder::operator()(const anet_type &enc,
                                                               const std::vector<dlib::matrix<dlib::rgb_pixel>> &chips,
@@ -290,6 +299,7 @@ std::vector<dlib::matrix<float, 0, 1>> cv_encoder::operator()(const anet_type &e
         enc.to_tensor(chips.begin() + i, chips.begin() + i + n, p_->x);
         p_->net.setInput(blob_of(p_->x));
         cv::Mat y = p_->net.forward();
+        p_->gflop += n * p_->gflop_per_chip;
         size_t dim = y.total() / n;
         for (size_t j = 0; j < n; j++) {
             dlib::matrix<float, 0, 1> v((long)dim);

@@ -24,6 +24,7 @@ public:
     explicit cv_detector(const det_net_type &det);
     ~cv_detector();
     std::vector<dlib::mmod_rect> operator()(const det_net_type &det, const dlib::matrix<dlib::rgb_pixel> &img);
+    double gflop() const;  // arithmetic of the forward passes so far (a multiply-add is 2)
 
 private:
     struct impl;
@@ -38,6 +39,7 @@ public:
     std::vector<dlib::matrix<float, 0, 1>> operator()(const anet_type &enc,
                                                      const std::vector<dlib::matrix<dlib::rgb_pixel>> &chips,
                                                      size_t batch);
+    double gflop() const;
 
 private:
     struct impl;

@@ -23,6 +23,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cvnet.hpp"
+#include "landmarks.hpp"
 #include "onnx_encoder.hpp"
 #include "resnet.hpp"
 #include "shim.h"
@@ -241,8 +242,12 @@ void load_one(T &item, const char *path, const char *role) {
 }
 
 std::shared_ptr<const dlib::shape_predictor> load_landmarks(std::string path) {
-    auto sp = std::make_shared<dlib::shape_predictor>();
-    load_one(*sp, path.c_str(), "landmarks");
+    std::shared_ptr<dlib::shape_predictor> sp;
+    try {
+        sp = fa::read_shape_predictor(path);
+    } catch (const std::exception &e) {
+        throw std::runtime_error("cannot load landmarks model " + path + ": " + e.what());
+    }
     if (sp->num_parts() != 5 && sp->num_parts() != 68)
         throw std::runtime_error("landmarks model " + path + " has " + std::to_string(sp->num_parts()) +
                                  " points; face alignment needs 5 or 68");
@@ -395,9 +400,22 @@ extern "C" int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_
     }
 }
 
+extern "C" int fa_landmarks_selftest(const char *path)
+{
+    try {
+        return fa::same_as_dlib(path) ? 1 : 0;
+    } catch (const std::exception &e) {
+        return fa_error("fa_landmarks_selftest: %s", e.what());
+    }
+}
+
 extern "C" void fa_nets_set_forward(fa_nets *n, fa_forward how) { n->forward = how; }
 
-extern "C" void fa_nets_get_stats(const fa_nets *n, fa_nets_stats *out) { *out = n->stats; }
+extern "C" void fa_nets_get_stats(const fa_nets *n, fa_nets_stats *out)
+{
+    *out = n->stats;
+    out->gflop = (n->detector_cv ? n->detector_cv->gflop() : 0) + (n->encoder_cv ? n->encoder_cv->gflop() : 0);
+}
 
 extern "C" void fa_tune_malloc(void)
 {

@@ -82,6 +82,10 @@ int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
 typedef enum { FA_FORWARD_OPENCV = 0, FA_FORWARD_DLIB = 1 } fa_forward;
 void fa_nets_set_forward(fa_nets *n, fa_forward how);
 
+/* Tests: 1 if faceaudit's reader of the landmark model at path (faster than
+ * dlib's) gives a byte-identical model, 0 if not, -1 on error. */
+int fa_landmarks_selftest(const char *path);
+
 /* Output dimension of the loaded encoder (128 for dlib's, 512 for ArcFace-style ones). */
 int fa_nets_dim(const fa_nets *n);
 
@@ -95,6 +99,7 @@ typedef struct {
     long detect_passes;        /* detector runs */
     long retries;              /* second looks at images with no face */
     long faces_encoded;
+    double gflop;              /* arithmetic of the OpenCV forward passes (a multiply-add is 2) */
 } fa_nets_stats;
 
 void fa_nets_get_stats(const fa_nets *n, fa_nets_stats *out);
