@@ -33,25 +33,35 @@ cv::Mat tensor_mat(const float *data, std::vector<int> dims) {
     return m;
 }
 
-// Walks a dlib network from its input to its output (visit_layers_backwards)
-// and adds the matching OpenCV layer for each, tracking shapes so that
+// Walks a dlib network from its input to its output and adds the matching OpenCV layer for each, tracking shapes so that
 // add_prev's zero padding of a smaller operand can be reproduced.
 class translator {
 public:
     translator(cv::dnn::Net &net, shape in) : net_(net) { shapes_[0] = in; }
 
-    // The input layer, a tag, a skip, a computational layer; the loss layer
-    // (index 0 of the whole network) adds nothing.
+    // Each layer after its subnet, recursively (linear in the depth, where
+    // dlib's visit_layers instantiates layer<i> for every i: quadratic, and
+    // minutes of compile time under the sanitizers). The input layer adds
+    // nothing; the loss layer neither.
     template <typename T>
-    void operator()(size_t, const T &) {}
+    void walk(const T &) {}
+    template <typename L, typename S>
+    void walk(const dlib::add_loss_layer<L, S> &n) { walk(n.subnet()); }
     template <unsigned long ID, typename S, typename E>
-    void operator()(size_t, const dlib::add_tag_layer<ID, S, E> &) { tags_[ID] = cur_; }
+    void walk(const dlib::add_tag_layer<ID, S, E> &n) {
+        walk(n.subnet());
+        tags_[ID] = cur_;
+    }
     template <template <typename> class TAG, typename S>
-    void operator()(size_t, const dlib::add_skip_layer<TAG, S> &) { cur_ = tags_.at(dlib::tag_id<TAG>::id); }
+    void walk(const dlib::add_skip_layer<TAG, S> &n) {
+        walk(n.subnet());
+        cur_ = tag(dlib::tag_id<TAG>::id);
+    }
     template <typename D, typename S, typename E>
-    void operator()(size_t, const dlib::add_layer<D, S, E> &l) { add(l.layer_details()); }
-
-    int output() const { return cur_; }
+    void walk(const dlib::add_layer<D, S, E> &n) {
+        walk(n.subnet());
+        add(n.layer_details());
+    }
 
 private:
     cv::dnn::Net &net_;
@@ -69,6 +79,9 @@ private:
         return cur_ = id;
     }
     shape cur_shape() const { return shapes_.at(cur_); }
+    // By value: tag_id<>::id is declared but not defined, so it must not be
+    // bound to a reference (map::at's parameter).
+    int tag(unsigned long id) const { return tags_.at(id); }
 
     template <long N, long R, long C, int SY, int SX, int PY, int PX>
     void add(const dlib::con_<N, R, C, SY, SX, PY, PX> &l) {
@@ -166,7 +179,7 @@ private:
     }
     template <template <typename> class TAG>
     void add(const dlib::add_prev_<TAG> &) {
-        int a = cur_, b = tags_.at(dlib::tag_id<TAG>::id);
+        int a = cur_, b = tag(dlib::tag_id<TAG>::id);
         shape sa = shapes_.at(a), sb = shapes_.at(b);
         shape o{std::max(sa.c, sb.c), std::max(sa.h, sb.h), std::max(sa.w, sb.w)};
         a = padded_to(a, o);
@@ -181,7 +194,7 @@ template <typename NET>
 cv::dnn::Net translate(const NET &net, shape in) {
     cv::dnn::Net out;
     translator t(out, in);
-    dlib::visit_layers_backwards(net, t);
+    t.walk(net);
     out.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     out.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     return out;
