@@ -137,7 +137,8 @@ static void test_convert_errors(const char *faceapi_dir, const char *tmpdir)
     fclose(f);
     CHECK(fa_convert_faceapi(bad_json, join(faceapi_dir, "face_recognition_model.bin"), out) == -1,
           "truncated JSON accepted");
-    CHECK(strstr(fa_last_error(), "JSON") != NULL, "%s", fa_last_error());
+    CHECK(strstr(fa_last_error(), "JSON") != NULL && strstr(fa_last_error(), bad_json) != NULL, "%s",
+          fa_last_error());
     unlink(bad_json);
 }
 

@@ -8,7 +8,8 @@
 // conv filters go from TF [H][W][IN][OUT] to dlib [OUT][IN][H][W] + biases;
 // "scale" tensors are the affine_ layers' gamma and beta; "fc" copies
 // straight into fc_no_bias. Walking dlib's computational layers from the
-// input side lines up one to one with the manifest.
+// input side lines up one to one with the manifest. The manifest is read
+// with nlohmann-json.
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -22,200 +23,12 @@
 #include <type_traits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "resnet.hpp"
 #include "shim.h"
 
 namespace {
-
-// ---------------------------------------------------------------------------
-// A small strict JSON reader (RFC 8259): enough for a weights manifest, and it
-// rejects anything malformed instead of guessing.
-// ---------------------------------------------------------------------------
-struct Json {
-    enum Kind { NUL, BOOL, NUM, STR, ARR, OBJ } kind = NUL;
-    bool b = false;
-    double num = 0;
-    std::string str;
-    std::vector<Json> arr;
-    std::vector<std::pair<std::string, Json>> obj;
-
-    // The member named key, or nullptr.
-    const Json *get(const char *key) const {
-        for (auto &kv : obj)
-            if (kv.first == key) return &kv.second;
-        return nullptr;
-    }
-};
-
-struct JsonError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-class JsonParser {
-public:
-    JsonParser(const std::string &text) : s_(text) {}
-
-    Json parse_document() {
-        Json v = value(0);
-        skip_ws();
-        if (i_ != s_.size()) fail("trailing characters after the JSON value");
-        return v;
-    }
-
-private:
-    const std::string &s_;
-    size_t i_ = 0;
-    static const int max_depth = 64;
-
-    [[noreturn]] void fail(const std::string &why) {
-        throw JsonError("JSON error at byte " + std::to_string(i_) + ": " + why);
-    }
-    void skip_ws() {
-        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' ||
-                                  s_[i_] == '\n' || s_[i_] == '\r'))
-            i_++;
-    }
-    char peek() { return i_ < s_.size() ? s_[i_] : '\0'; }
-    void expect(char c) {
-        if (peek() != c) fail(std::string("expected '") + c + "'");
-        i_++;
-    }
-    void literal(const char *word) {
-        size_t n = strlen(word);
-        if (s_.compare(i_, n, word) != 0) fail("invalid literal");
-        i_ += n;
-    }
-
-    Json value(int depth) {
-        if (depth > max_depth) fail("nesting too deep");
-        skip_ws();
-        Json v;
-        switch (peek()) {
-        case '{': object(v, depth); break;
-        case '[': array(v, depth); break;
-        case '"': v.kind = Json::STR; v.str = string(); break;
-        case 't': literal("true"); v.kind = Json::BOOL; v.b = true; break;
-        case 'f': literal("false"); v.kind = Json::BOOL; break;
-        case 'n': literal("null"); break;
-        default: v.kind = Json::NUM; v.num = number(); break;
-        }
-        return v;
-    }
-
-    void object(Json &v, int depth) {
-        v.kind = Json::OBJ;
-        expect('{');
-        skip_ws();
-        if (peek() == '}') { i_++; return; }
-        for (;;) {
-            skip_ws();
-            std::string key = string();
-            skip_ws();
-            expect(':');
-            v.obj.emplace_back(key, value(depth + 1));
-            skip_ws();
-            if (peek() == '}') { i_++; return; }
-            expect(',');
-        }
-    }
-
-    void array(Json &v, int depth) {
-        v.kind = Json::ARR;
-        expect('[');
-        skip_ws();
-        if (peek() == ']') { i_++; return; }
-        for (;;) {
-            v.arr.push_back(value(depth + 1));
-            skip_ws();
-            if (peek() == ']') { i_++; return; }
-            expect(',');
-        }
-    }
-
-    // Strings: escapes are decoded; \u escapes outside ASCII are kept as
-    // UTF-8. Names in a manifest are ASCII, so surrogate pairs are rejected.
-    std::string string() {
-        expect('"');
-        std::string out;
-        for (;;) {
-            if (i_ >= s_.size()) fail("unterminated string");
-            unsigned char c = s_[i_++];
-            if (c == '"') return out;
-            if (c < 0x20) fail("control character in string");
-            if (c != '\\') { out += (char)c; continue; }
-            out += escape();
-        }
-    }
-
-    std::string escape() {
-        char e = peek();
-        i_++;
-        switch (e) {
-        case '"': return "\"";
-        case '\\': return "\\";
-        case '/': return "/";
-        case 'b': return "\b";
-        case 'f': return "\f";
-        case 'n': return "\n";
-        case 'r': return "\r";
-        case 't': return "\t";
-        case 'u': return unicode();
-        default: fail("invalid escape");
-        }
-    }
-
-    std::string unicode() {
-        if (i_ + 4 > s_.size()) fail("short \\u escape");
-        unsigned cp = 0;
-        for (int k = 0; k < 4; k++) {
-            char h = s_[i_++];
-            cp <<= 4;
-            if (h >= '0' && h <= '9') cp |= h - '0';
-            else if (h >= 'a' && h <= 'f') cp |= h - 'a' + 10;
-            else if (h >= 'A' && h <= 'F') cp |= h - 'A' + 10;
-            else fail("bad hex digit in \\u escape");
-        }
-        if (cp >= 0xD800 && cp <= 0xDFFF) fail("surrogate \\u escape not supported");
-        std::string out;
-        if (cp < 0x80) out += (char)cp;
-        else if (cp < 0x800) {
-            out += (char)(0xC0 | (cp >> 6));
-            out += (char)(0x80 | (cp & 0x3F));
-        } else {
-            out += (char)(0xE0 | (cp >> 12));
-            out += (char)(0x80 | ((cp >> 6) & 0x3F));
-            out += (char)(0x80 | (cp & 0x3F));
-        }
-        return out;
-    }
-
-    static bool digit(char c) { return c >= '0' && c <= '9'; }
-
-    // Numbers follow the JSON grammar exactly (no leading '+', no "01",
-    // no bare '.'), then strtod converts the checked span.
-    double number() {
-        size_t start = i_;
-        if (peek() == '-') i_++;
-        if (peek() == '0') i_++;
-        else if (digit(peek())) while (digit(peek())) i_++;
-        else fail("unexpected character");
-        if (peek() == '.') {
-            i_++;
-            if (!digit(peek())) fail("digit expected after '.'");
-            while (digit(peek())) i_++;
-        }
-        if (peek() == 'e' || peek() == 'E') {
-            i_++;
-            if (peek() == '+' || peek() == '-') i_++;
-            if (!digit(peek())) fail("digit expected in exponent");
-            while (digit(peek())) i_++;
-        }
-        std::string span = s_.substr(start, i_ - start);
-        double d = strtod(span.c_str(), nullptr);
-        if (!std::isfinite(d)) fail("number out of range");
-        return d;
-    }
-};
 
 // ---------------------------------------------------------------------------
 // The manifest: a list of tensors with where they lie in the .bin.
@@ -252,33 +65,38 @@ std::string read_file(const char *path, const char *what) {
     return data;
 }
 
-const Json &member(const Json &o, const char *key, Json::Kind kind, const std::string &ctx) {
-    const Json *v = o.kind == Json::OBJ ? o.get(key) : nullptr;
-    if (!v || v->kind != kind)
+using Json = nlohmann::json;
+
+// The member key of object o, of the kind is_kind checks, or an error
+// naming the tensor.
+const Json &member(const Json &o, const char *key, bool (Json::*is_kind)() const noexcept,
+                   const std::string &ctx) {
+    auto it = o.is_object() ? o.find(key) : o.end();
+    if (!o.is_object() || it == o.end() || !((*it).*is_kind)())
         bad("manifest: " + ctx + ": missing or mistyped \"" + key + "\"");
-    return *v;
+    return *it;
 }
 
 void parse_quantization(const Json &w, Tensor &t) {
-    const Json *q = w.get("quantization");
-    if (!q) return;
-    if (q->kind != Json::OBJ) bad("manifest: " + t.name + ": quantization is not an object");
-    if (member(*q, "dtype", Json::STR, t.name).str != "uint8")
+    auto q = w.find("quantization");
+    if (q == w.end()) return;
+    if (!q->is_object()) bad("manifest: " + t.name + ": quantization is not an object");
+    if (member(*q, "dtype", &Json::is_string, t.name).get<std::string>() != "uint8")
         bad("manifest: " + t.name + ": only uint8 quantization is supported");
     t.quantized = true;
-    t.scale = member(*q, "scale", Json::NUM, t.name).num;
-    t.min = member(*q, "min", Json::NUM, t.name).num;
+    t.scale = member(*q, "scale", &Json::is_number, t.name).get<double>();
+    t.min = member(*q, "min", &Json::is_number, t.name).get<double>();
 }
 
 Tensor parse_tensor(const Json &w, size_t offset) {
     Tensor t;
-    t.name = member(w, "name", Json::STR, "weight entry").str;
-    if (member(w, "dtype", Json::STR, t.name).str != "float32")
+    t.name = member(w, "name", &Json::is_string, "weight entry").get<std::string>();
+    if (member(w, "dtype", &Json::is_string, t.name).get<std::string>() != "float32")
         bad("manifest: " + t.name + ": dtype must be float32");
-    for (const Json &d : member(w, "shape", Json::ARR, t.name).arr) {
-        if (d.kind != Json::NUM || d.num < 1 || d.num > 65536 || d.num != std::floor(d.num))
-            bad("manifest: " + t.name + ": bad shape entry");
-        t.shape.push_back((long)d.num);
+    for (const Json &d : member(w, "shape", &Json::is_array, t.name)) {
+        double v = d.is_number() ? d.get<double>() : 0;
+        if (v < 1 || v > 65536 || v != std::floor(v)) bad("manifest: " + t.name + ": bad shape entry");
+        t.shape.push_back((long)v);
     }
     if (t.shape.empty() || t.shape.size() > 4) bad("manifest: " + t.name + ": bad shape rank");
     parse_quantization(w, t);
@@ -288,14 +106,21 @@ Tensor parse_tensor(const Json &w, size_t offset) {
 }
 
 // All tensors of all groups, in order; checks they exactly fill the .bin.
+// The JSON itself is nlohmann-json's (strict RFC 8259; its messages name
+// the byte where parsing stopped).
 std::vector<Tensor> parse_manifest(const std::string &text, size_t bin_size) {
-    Json root = JsonParser(text).parse_document();
-    if (root.kind != Json::ARR || root.arr.empty())
+    Json root;
+    try {
+        root = Json::parse(text);
+    } catch (const Json::exception &e) {  // parse_error, or out_of_range for a number overflow
+        bad(std::string("manifest: JSON error: ") + e.what());
+    }
+    if (!root.is_array() || root.empty())
         bad("manifest: expected a non-empty array of weight groups");
     std::vector<Tensor> out;
     size_t offset = 0;
-    for (const Json &group : root.arr)
-        for (const Json &w : member(group, "weights", Json::ARR, "weight group").arr) {
+    for (const Json &group : root)
+        for (const Json &w : member(group, "weights", &Json::is_array, "weight group")) {
             out.push_back(parse_tensor(w, offset));
             offset += out.back().bytes;
         }
@@ -444,7 +269,12 @@ void write_atomically(fa::anet_type &net, const char *out_dat) {
 void convert(const char *manifest_json, const char *weights_bin, const char *out_dat) {
     std::string text = read_file(manifest_json, "manifest");
     std::string bin = read_file(weights_bin, "weights");
-    std::vector<Tensor> tensors = parse_manifest(text, bin.size());
+    std::vector<Tensor> tensors;
+    try {
+        tensors = parse_manifest(text, bin.size());
+    } catch (const ConvertError &e) {
+        bad(std::string(manifest_json) + ": " + e.what());  // the message names the file
+    }
     auto net = std::make_unique<fa::anet_type>();
     build(tensors, bin, *net);
     write_atomically(*net, out_dat);
