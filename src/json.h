@@ -1,7 +1,8 @@
 /*
- * json.h - a small strict JSON reader for faceaudit's own metadata files
- * (meta.json) and model manifests. Depth, sizes and numbers are checked;
- * anything malformed is an error, never a crash.
+ * json.h - faceaudit's JSON reader (jansson underneath, see json.c) for its
+ * own files (meta.json, findings.json, decision requests, encoder specs):
+ * a small tree of fa_json values. Anything malformed is an error naming the
+ * byte where parsing stopped, never a crash.
  */
 #ifndef FA_JSON_H
 #define FA_JSON_H

@@ -199,15 +199,41 @@ static void test_npy_shape(void)
 static void test_messages(void)
 {
     CHECK(fa_json_parse("{\"a\": 1,", 8) == NULL, "truncated JSON accepted");
-    CHECK_MSG("JSON: expected member name at byte 8");
+    CHECK_MSG("JSON: string or '}' expected near end of file at byte 8");
     CHECK(fa_json_parse("[1, 2, x]", 9) == NULL, "bad JSON accepted");
-    CHECK_MSG("JSON: unexpected character at byte 7");
+    CHECK_MSG("JSON: invalid token near 'x' at byte 8");
     fa_error("inner problem");
     fa_error("outer: %s (and more)", fa_last_error());
     CHECK_MSG("outer: inner problem (and more)");
     fa_json_parse("{", 1);
     fa_error("%s: %s", "meta.json", fa_last_error());
-    CHECK_MSG("meta.json: JSON: expected member name at byte 1");
+    CHECK_MSG("meta.json: JSON: string or '}' expected near end of file at byte 1");
+}
+
+/* What the readers rely on from the JSON layer: members in document order,
+ * a repeated member refused (which one would count?), integers beyond 2^63
+ * read as numbers, the depth bounded, NUL bytes in strings refused. */
+static void test_json_rules(void)
+{
+    const char *doc = "{\"b\": 1, \"a\": [true, null, \"x\"], \"n\": 18446744073709551616}";
+    fa_json *j = fa_json_parse(doc, strlen(doc));
+    CHECK(j && j->type == FA_JOBJ && j->n == 3, "%s", j ? "wrong shape" : fa_last_error());
+    if (j && j->n == 3) {
+        CHECK(strcmp(j->kids[0].key, "b") == 0 && strcmp(j->kids[1].key, "a") == 0, "member order lost");
+        CHECK(j->kids[1].type == FA_JARR && j->kids[1].n == 3 && j->kids[1].kids[0].type == FA_JBOOL &&
+              j->kids[1].kids[1].type == FA_JNULL && strcmp(j->kids[1].kids[2].str, "x") == 0, "array");
+        double n = 0;
+        CHECK(fa_json_num(j, "n", &n) == 0 && n == 18446744073709551616.0, "big integer: %g", n);
+    }
+    fa_json_free(j);
+    CHECK(fa_json_parse("{\"a\": 1, \"a\": 2}", 16) == NULL, "repeated member accepted");
+    CHECK_MSG("JSON: duplicate object key near '\"a\"' at byte 12");
+    char deep[80];
+    memset(deep, '[', 40);
+    memset(deep + 40, ']', 40);
+    CHECK(fa_json_parse(deep, 80) == NULL, "40 levels accepted");
+    CHECK_MSG("JSON: nested deeper than 32");
+    CHECK(fa_json_parse("[\"a\\u0000b\"]", 13) == NULL, "NUL in a string accepted");
 }
 
 int main(int argc, char **argv)
@@ -221,5 +247,6 @@ int main(int argc, char **argv)
     test_claimed_counts();
     test_npy_shape();
     test_messages();
+    test_json_rules();
     return check_done();
 }
