@@ -34,9 +34,13 @@ static int copy_container(const json_t *v, fa_json *out, int depth)
     out->type = is_obj ? FA_JOBJ : FA_JARR;
     if (depth >= MAX_DEPTH) return fa_error("JSON: nested deeper than %d", MAX_DEPTH);
     if (n && !(out->kids = calloc(n, sizeof *out->kids))) return fa_error("JSON: out of memory");
+    /* A kid counts before it is filled, so that fa_json_free reaches what a
+     * failure leaves half-built (the kids are zeroed). */
     if (!is_obj) {
-        for (; out->n < n; out->n++)
-            if (copy_value(json_array_get(v, out->n), &out->kids[out->n], depth + 1)) return -1;
+        while (out->n < n) {
+            size_t i = out->n++;
+            if (copy_value(json_array_get(v, i), &out->kids[i], depth + 1)) return -1;
+        }
         return 0;
     }
     const char *key;

@@ -60,7 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 1 << 16) return 0;
     fa_json *j = fa_json_parse((const char *)data, size);
     if (!j) {
-        const char *e = fa_last_error(), *at = strstr(e, " at byte ");
+        /* The position ends the message (the text before it may quote the
+         * input, " at byte " included). */
+        const char *e = fa_last_error(), *at = NULL;
+        for (const char *s = strstr(e, " at byte "); s; s = strstr(s + 1, " at byte ")) at = s;
         ORACLE(strncmp(e, "JSON: ", 6) == 0, "%s", e);
         if (at) ORACLE(strtoull(at + 9, NULL, 10) <= size, "%s (input %zu bytes)", e, size);
         return 0;
