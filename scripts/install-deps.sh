@@ -9,7 +9,8 @@ SUDO=""
 pkgs=(build-essential cmake pkg-config libdlib-dev libdlib-data libopencv-dev
       libopenblas-dev libomp-dev curl bzip2 ca-certificates libmicrohttpd-dev)
 # maintained libraries instead of hand-written code (issue 12)
-pkgs+=(libssl-dev zlib1g-dev libcurl4-openssl-dev libbz2-dev libunistring-dev libjansson-dev nlohmann-json3-dev)
+pkgs+=(libssl-dev zlib1g-dev libcurl4-openssl-dev libbz2-dev libunistring-dev libjansson-dev nlohmann-json3-dev
+       libarchive-dev)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${1:-}" = "--test" ]; then
     pkgs+=(clang libclang-rt-dev)   # libFuzzer harnesses (scripts/fuzz.sh, issue 13)

