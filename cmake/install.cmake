@@ -1,5 +1,5 @@
 # install.cmake - the library as others build on it: libfaceaudit.so (only the
-# FA_API functions exported) and libfaceaudit.a (the three internal archives
+# FA_API functions exported) and libfaceaudit.a (the four internal archives
 # merged into one), the public headers (include/faceaudit/ only), faceaudit.pc
 # and a CMake package (faceauditConfig.cmake, its version file and exported
 # target faceaudit::faceaudit; COMPONENTS static adds faceaudit::faceaudit_static),
@@ -16,22 +16,23 @@ set_target_properties(faceaudit_shared PROPERTIES OUTPUT_NAME faceaudit EXPORT_N
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
 # Link options come before the libraries on the command line, so every object
 # of the archives is taken; the archives' own dependencies follow as usual.
-target_link_options(faceaudit_shared PRIVATE -Wl,--whole-archive $<TARGET_FILE:faceaudit_lib>
+target_link_options(faceaudit_shared PRIVATE -Wl,--whole-archive $<TARGET_FILE:faceaudit_review> $<TARGET_FILE:faceaudit_lib>
   $<TARGET_FILE:faceaudit_shim> $<TARGET_FILE:faceaudit_core> -Wl,--no-whole-archive)
 if(NOT FA_SANITIZE)   # the sanitizer runtimes are resolved by the program
   target_link_options(faceaudit_shared PRIVATE -Wl,--no-undefined)
 endif()
 target_link_options(faceaudit_shared PRIVATE -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/libfaceaudit.map)
 set_property(TARGET faceaudit_shared APPEND PROPERTY LINK_DEPENDS ${PROJECT_SOURCE_DIR}/cmake/libfaceaudit.map)
-target_link_libraries(faceaudit_shared PRIVATE faceaudit_lib)
+target_link_libraries(faceaudit_shared PRIVATE faceaudit_review)
 target_include_directories(faceaudit_shared INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 
-# Static: one archive a program links instead of three (ar's MRI script
+# Static: one archive a program links instead of four (ar's MRI script
 # keeps members of the same name apart).
 set(FA_STATIC_LIB ${CMAKE_BINARY_DIR}/libfaceaudit.a)
 file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/libfaceaudit.mri CONTENT
 "CREATE ${FA_STATIC_LIB}
+ADDLIB $<TARGET_FILE:faceaudit_review>
 ADDLIB $<TARGET_FILE:faceaudit_lib>
 ADDLIB $<TARGET_FILE:faceaudit_shim>
 ADDLIB $<TARGET_FILE:faceaudit_core>
@@ -41,7 +42,7 @@ END
 add_custom_command(OUTPUT ${FA_STATIC_LIB}
   COMMAND ${CMAKE_COMMAND} -DAR=${CMAKE_AR} -DOUT=${FA_STATIC_LIB} -DMRI=${CMAKE_BINARY_DIR}/libfaceaudit.mri
           -P ${PROJECT_SOURCE_DIR}/cmake/merge_archives.cmake
-  DEPENDS faceaudit_lib faceaudit_shim faceaudit_core ${PROJECT_SOURCE_DIR}/cmake/merge_archives.cmake
+  DEPENDS faceaudit_review faceaudit_lib faceaudit_shim faceaudit_core ${PROJECT_SOURCE_DIR}/cmake/merge_archives.cmake
   COMMENT "Merging the archives into libfaceaudit.a")
 add_custom_target(faceaudit_static ALL DEPENDS ${FA_STATIC_LIB})
 
@@ -49,7 +50,8 @@ set(FA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/faceaudit)
 install(TARGETS faceaudit_shared EXPORT faceauditTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${FA_STATIC_LIB} DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY include/faceaudit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# mpi.h belongs to the tool's optional MPI layer, not to the library.
+install(DIRECTORY include/faceaudit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN mpi.h EXCLUDE)
 install(EXPORT faceauditTargets NAMESPACE faceaudit:: DESTINATION ${FA_CMAKE_DIR})
 install(TARGETS faceaudit RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES docs/faceaudit.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -1,16 +1,19 @@
 /*
  * index_and_search.c - a program built on libfaceaudit alone (public headers,
- * installed library): indexes a tree of identity folders into a cache, then
- * lists the faces nearest to the cache's first face.
+ * installed library): indexes a tree of identity folders into a cache,
+ * lists the faces nearest to the cache's first face, then audits the cache
+ * and reads its ranked findings.
  *
  *   index_and_search MODELS_DIR CACHE [ROOT]
  *
- * With ROOT, (re)indexes ROOT into CACHE first; without, only searches.
- * Prints "hit RANK DISTANCE PATH" lines. Exit status 0, or 1 with the
- * library's message on stderr.
+ * With ROOT, (re)indexes ROOT into CACHE first; without, only searches and
+ * audits. Prints "hit RANK DISTANCE PATH" lines, an "audit ..." line and
+ * "finding RANK KIND ACTION PATH OTHER_FOLDER" lines. Exit status 0, or 1
+ * with the library's message on stderr.
  */
 #include <stdio.h>
 #include <string.h>
+#include <faceaudit/audit.h>
 #include <faceaudit/faceaudit.h>
 #include <faceaudit/index.h>
 #include <faceaudit/models.h>
@@ -62,6 +65,28 @@ static int search_first_face(const char *cache_dir)
     return rc;
 }
 
+/* The audit's review list, as a program reads it. */
+static int audit(const char *cache_dir)
+{
+    fa_cache *c = fa_cache_open(cache_dir);
+    if (!c) return fail("open");
+    fa_audit_params ap = fa_audit_default_params();
+    fa_audit *a = fa_audit_run(c, &ap);
+    if (!a) { fa_cache_close(c); return fail("audit"); }
+    fa_audit_summary sum;
+    fa_audit_get_summary(a, &sum);
+    printf("audit %zu faces, threshold %.3f (%s), %zu findings, %zu to review\n", sum.n_rows,
+           sum.threshold, sum.threshold_source, sum.n_findings, sum.n_review);
+    size_t n;
+    const fa_finding *f = fa_audit_findings(a, &n, NULL);
+    for (size_t i = 0; i < n; i++)
+        printf("finding %zu %s %s %s %s\n", i, fa_find_kind_name(f[i].kind), fa_find_action(f[i].kind),
+               c->files[f[i].file].path, f[i].other_folder == FA_NONE ? "-" : c->folders[f[i].other_folder]);
+    fa_audit_free(a);
+    fa_cache_close(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc > 4) {
@@ -71,5 +96,5 @@ int main(int argc, char **argv)
     printf("faceaudit %s\n", fa_version());
     fa_tune_process(FA_TUNE_ALL);   /* this program does nothing else: let faceaudit tune it */
     if (argc == 4 && index_tree(argv[1], argv[2], argv[3])) return 1;
-    return search_first_face(argv[2]);
+    return search_first_face(argv[2]) || audit(argv[2]);
 }

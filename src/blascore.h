@@ -10,16 +10,14 @@
  */
 #ifndef FA_BLASCORE_H
 #define FA_BLASCORE_H
+#include "faceaudit/faceaudit.h"   /* fa_blas_reexec_if_generic, the public half */
 
 /* The OPENBLAS_CORETYPE this CPU should use when OpenBLAS fell back to a
  * generic kernel ("SkylakeX" with AVX-512, "Haswell" with AVX2+FMA), or NULL
  * when it already uses a fitting one or the variable is set. */
 const char *fa_blas_better_core(void);
 
-/* When fa_blas_better_core() names a core: sets OPENBLAS_CORETYPE and
- * re-executes /proc/self/exe with argv (once: FA_BLAS_REEXEC guards). Returns
- * only when nothing was needed or the exec failed (the program then runs on,
- * slower). For a program's main(), before any threads start. */
-void fa_blas_reexec_if_generic(char **argv);
+/* fa_blas_reexec_if_generic (faceaudit.h) re-executes with the core this
+ * names, once: FA_BLAS_REEXEC guards. */
 
 #endif

@@ -609,6 +609,22 @@ static int manifest_read(fa_cache *c, const char *path)
 
 /* ---- open / close -------------------------------------------------------- */
 
+/* Where a cache's embeddings live: the mapped NPY file, and a copy when its
+ * header length leaves the floats unaligned. Only this file knows. */
+struct fa_cache_store {
+    void *map;
+    size_t map_len;
+    float *owned_emb;
+};
+
+static void store_free(struct fa_cache_store *s)
+{
+    if (!s) return;
+    if (s->map) munmap(s->map, s->map_len);
+    free(s->owned_emb);
+    free(s);
+}
+
 static int map_embeddings(fa_cache *c, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -619,8 +635,11 @@ static int map_embeddings(fa_cache *c, const char *path)
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) return fa_error("%s: mmap: %s", path, strerror(errno));
-    c->map_ = m;
-    c->map_len_ = (size_t)st.st_size;
+    struct fa_cache_store *s = calloc(1, sizeof *s);
+    if (!s) { munmap(m, (size_t)st.st_size); return fa_error("%s: out of memory", path); }
+    s->map = m;
+    s->map_len = (size_t)st.st_size;
+    c->store_ = s;
     size_t rows;
     int cols;
     long off = fa_npy_parse(path, m, (size_t)st.st_size, &rows, &cols);
@@ -632,10 +651,10 @@ static int map_embeddings(fa_cache *c, const char *path)
                         (size_t)off + rows * (size_t)cols * 4);
     if (off % 4 == 0) c->emb = (const float *)((const char *)m + off);
     else {  /* a foreign header length: copy to get aligned floats */
-        c->owned_emb_ = malloc(rows * (size_t)cols * 4 + 4);
-        if (!c->owned_emb_) return fa_error("%s: out of memory", path);
-        memcpy(c->owned_emb_, (const char *)m + off, rows * (size_t)cols * 4);
-        c->emb = c->owned_emb_;
+        s->owned_emb = malloc(rows * (size_t)cols * 4 + 4);
+        if (!s->owned_emb) return fa_error("%s: out of memory", path);
+        memcpy(s->owned_emb, (const char *)m + off, rows * (size_t)cols * 4);
+        c->emb = s->owned_emb;
     }
     return 0;
 }
@@ -692,8 +711,7 @@ void fa_cache_close(fa_cache *c)
     free(c->faces);
     for (size_t i = 0; i < c->n_folders; i++) free(c->folders[i]);
     free(c->folders);
-    if (c->map_) munmap(c->map_, c->map_len_);
-    free(c->owned_emb_);
+    store_free(c->store_);
     free(c->dir);
     free(c->root);
     free(c);

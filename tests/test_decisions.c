@@ -10,8 +10,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "faceaudit/faceaudit.h"
-#include "review/decisions.h"
-#include "review/findfile.h"
+#include "faceaudit/review.h"
 
 static void write_text(const char *path, const char *text)
 {

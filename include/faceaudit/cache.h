@@ -96,10 +96,8 @@ typedef struct fa_cache {
     char encoder[64];               /* encoder name ("dlib" for caches that record none) */
     fa_metric metric;               /* how its vectors compare (cosine ones are unit length) */
     uint32_t shard_k, shard_n;      /* `index --shard K/N` made it (1 <= K <= N); N = 0: whole tree */
-    /* private */
-    void *map_;
-    size_t map_len_;
-    float *owned_emb_;
+    struct fa_cache_store *store_;  /* opaque: where emb lives (cache.c); NULL in a
+                                       fa_cache a program fills itself */
 } fa_cache;
 
 /* Opens the committed state of CACHE (a directory). Checks every field of

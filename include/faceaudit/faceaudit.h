@@ -87,6 +87,15 @@ FA_API const char *fa_version(void);
 #define FA_TUNE_ALL (FA_TUNE_MALLOC | FA_TUNE_BLAS)
 FA_API int fa_tune_process(unsigned what);
 
+/* Debian's OpenBLAS falls back to SSE3 kernels on CPUs it does not know (3-4x
+ * slower for every network and the join); only OPENBLAS_CORETYPE, set before
+ * the library loads, changes that. When the CPU has AVX-512 or AVX2 and
+ * OpenBLAS picked a generic kernel, this sets it and re-executes
+ * /proc/self/exe with argv, once. Returns only when nothing was needed or
+ * the exec failed (the program then runs on, slower). For main(), before
+ * any thread starts. */
+FA_API void fa_blas_reexec_if_generic(char **argv);
+
 /* Detection policy; recorded in the cache (cache.h), because it changes what is found. */
 typedef struct {
     int detect_long_side;   /* first pass: long side scaled to at most this */

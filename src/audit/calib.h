@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "faceaudit/audit.h"   /* fa_calib_params */
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,17 +38,7 @@ extern "C" {
 /* The quantiles reported: 0.001 0.01 0.05 0.1 0.25 0.5 0.75 0.9 0.95 0.99 0.999 */
 extern const double fa_calib_quantiles[FA_CALIB_NQ];
 
-typedef struct {
-    size_t within_samples;   /* default 200000 */
-    size_t cross_samples;    /* default 2000000 */
-    uint64_t seed;           /* default 1 */
-    double target_rate;      /* alpha; 0: faces / cross pairs (see above) */
-    double within_cap_q;     /* cap quantile of the within distances; default 0.90 */
-    size_t mates_max;        /* folder-mates measured per face for its spread; default 256 */
-    float outlier_z;         /* robust z of the centre distance that makes a face
-                                atypical (see fa_calib.atypical); default 3.5 */
-    int threads;             /* 0: omp_get_max_threads() */
-} fa_calib_params;
+/* fa_calib_params: in faceaudit/audit.h (a field of fa_audit_params). */
 
 fa_calib_params fa_calib_default_params(void);
 

@@ -57,6 +57,34 @@ void fa_audit_free(fa_audit *a)
     free(a);
 }
 
+const fa_finding *fa_audit_findings(const fa_audit *a, size_t *n, size_t *n_review)
+{
+    if (n) *n = a->n_findings;
+    if (n_review) *n_review = a->n_review;
+    return a->findings;
+}
+
+void fa_audit_get_summary(const fa_audit *a, fa_audit_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->threshold = a->threshold;
+    out->threshold_source = a->threshold_source;
+    out->n_rows = a->n_rows;
+    out->n_matches = a->n_matches;
+    out->n_strong = a->n_strong;
+    out->n_merge_suggested = a->n_merge_suggested;
+    out->n_outliers = a->n_outliers;
+    out->n_dup_groups = a->n_dups;
+    out->n_no_face = a->n_no_face;
+    out->n_multi_face = a->n_multi;
+    out->n_errors = a->n_errors;
+    out->n_findings = a->n_findings;
+    out->n_review = a->n_review;
+    out->seconds = a->search_seconds + a->calib_seconds + a->review_seconds;
+    out->encoder_overlap = a->calib ? fa_calib_overlap(a->calib) : NAN;
+    out->encoder_weak = out->encoder_overlap >= FA_CALIB_WEAK_OVERLAP;   /* NaN: not weak */
+}
+
 /* ---- file lists ------------------------------------------------------------ */
 
 static int file_lists(fa_audit *a, const fa_cache *c)

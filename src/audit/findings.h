@@ -41,6 +41,7 @@
 #ifndef FA_AUDIT_FINDINGS_H
 #define FA_AUDIT_FINDINGS_H
 
+#include "faceaudit/audit.h"
 #include "faceaudit/cache.h"
 #include "calib.h"
 #include "join.h"
@@ -60,40 +61,7 @@ typedef enum {
 /* "identical_file", "same_photo", "same_person". */
 const char *fa_match_kind_name(fa_match_kind k);
 
-typedef enum { FA_SEARCH_EXACT = 0, FA_SEARCH_IVF_EXACT, FA_SEARCH_IVF_PROBE } fa_search_mode;
-
-typedef struct fa_audit_params {
-    float max_distance;     /* > 0: explicit threshold; <= 0 (default -1): calibrated */
-    float min_similarity;   /* in (-1, 1]: cosine rule; NAN (default): unused. Pairs
-                               must have cos >= it; the join runs at the largest
-                               distance such a pair can have given the norms. */
-    float same_photo_dist;  /* default 0.12 (a JPEG re-encode of a small crop moves
-                               the embedding by ~0.06; other photos of one person
-                               are rarely nearer than 0.25) */
-    fa_search_mode mode;    /* default exact */
-    int nlist;              /* IVF lists; 0: sqrt(n) */
-    int nprobe;             /* FA_SEARCH_IVF_PROBE */
-    size_t recall_sample;   /* rows sampled for the recall of the probe mode; default 1000 */
-    int threads;            /* 0: omp_get_max_threads() */
-    size_t max_pairs;       /* 0: no limit (default 5,000,000) */
-    uint32_t merge_min_pairs;   /* default 3 */
-    float merge_max_mix;        /* default 1.05 */
-    float merge_min_share;      /* also require this share of both folders; default 0 */
-    float review_fdr;           /* the review cut of misfiled and same_identity findings:
-                                   the false discovery rate estimated from runner-up
-                                   folders (fdr.h); default 0.2 */
-    fa_calib_params calib;      /* calib.outlier_z: the outlier rule (default 3.5) */
-    /* Replaces the pair search (the MPI layer, mpi.h); NULL (default): in-process.
-       Gets the audited rows and the threshold; returns 0 with the pairs in out
-       sorted by (i, j), 1 to search in-process after all, 2 when this process
-       only helped another one search (the audit then stops after the search:
-       no findings here), -1 on failure. */
-    int (*search_fn)(void *ud, const float *x, const uint32_t *grp, size_t n, int d,
-                     float max_dist, int mode, fa_pairvec *out);
-    void *search_ud;
-} fa_audit_params;
-
-fa_audit_params fa_audit_default_params(void);
+/* fa_search_mode, fa_audit_params: faceaudit/audit.h. */
 
 /* A cross-folder pair of faces. a is the face whose file path sorts first. */
 typedef struct {
@@ -146,7 +114,7 @@ typedef struct {
     uint32_t chosen_face;           /* the face used for the audit */
 } fa_multi_face;
 
-typedef struct fa_audit {
+struct fa_audit {
     /* the threshold and how it was chosen */
     float threshold;                /* distance used for the join */
     const char *threshold_source;   /* "max-distance", "min-similarity", "calibrated" */
@@ -182,17 +150,13 @@ typedef struct fa_audit {
     float review_cut_misfiled, review_cut_merge;   /* their lowest score in review (fdr.h) */
     float *row_scale;               /* per audited row: r_i (see review.h) */
     double review_seconds;
-} fa_audit;
+};
 
-/* Runs the whole audit. Returns NULL (fa_last_error) on bad parameters, out
- * of memory, or too many matches (max_pairs). */
-fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params);
 
 /* Builds a->findings (review.h) from the audit's rows x (n_rows x dim), their
  * folders and files; called by fa_audit_run. Returns 0 or -1 (out of memory). */
 int fa_review_build(fa_audit *a, const fa_cache *c, const float *x, const uint32_t *grp,
                     const uint32_t *row_file, const fa_audit_params *p);
-void fa_audit_free(fa_audit *a);
 
 #ifdef __cplusplus
 }

@@ -42,7 +42,7 @@ typedef struct {
 } fa_pair;
 
 /* A growable array of pairs; zero-initialise, release with fa_pairvec_free. */
-typedef struct {
+typedef struct fa_pairvec {
     fa_pair *v;
     size_t n, cap;
 } fa_pairvec;

@@ -19,7 +19,7 @@
 #include <omp.h>
 #include "faceaudit/faceaudit.h"
 #include "findings.h"
-#include "mpi.h"
+#include "faceaudit/mpi.h"
 
 #define TILE 512          /* fa_join_exact's default tile, so the work per task matches */
 

@@ -58,54 +58,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "faceaudit/audit.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum {
-    FA_FIND_MISFILED = 0,
-    FA_FIND_SAME_IDENTITY,
-    FA_FIND_DUPLICATE,
-    FA_FIND_MIXED_FOLDER,
-    FA_FIND_STRAY,
-} fa_find_kind;
+/* fa_find_kind, fa_finding, FA_NONE and the kind names: faceaudit/audit.h. */
 
-/* "misfiled", ...; and the action: "move", "merge", "keep_one", "split", "check". */
-const char *fa_find_kind_name(fa_find_kind k);
-const char *fa_find_action(fa_find_kind k);
-
-#define FA_NONE UINT32_MAX
 #define FA_KNN_K 10
-
-typedef struct {
-    fa_find_kind kind;
-    char id[48];                /* kind-<16 hex>, stable (docs/findings-format.md) */
-    float score;                /* higher = surer */
-    float decoy;                /* misfiled, same_identity: the score with the runner-up
-                                   folder instead (fdr.h); -inf: none; else NaN */
-    int review;                 /* above the review cut-off */
-    uint32_t file, folder;      /* the file (folder findings: an example file) */
-    uint32_t other_file, other_folder;   /* FA_NONE when not applicable */
-    uint32_t keep;              /* duplicate: the file to keep; else FA_NONE */
-    uint32_t *files;            /* files the action touches; mixed_folder: by cluster */
-    uint32_t n_files;
-    uint32_t n_clusters;        /* mixed_folder: clusters, the folder's own first */
-    uint32_t *cluster_end;      /* cluster c is files[cluster_end[c-1] .. cluster_end[c]) */
-    uint32_t *cluster_like;     /* nearest other folder of each cluster (FA_NONE) */
-    /* evidence (NaN when not applicable) */
-    float dist;                 /* misfiled: median distance to B's faces; same_identity:
-                                   median across; mixed/stray: median to the rest of A;
-                                   duplicate: the pair's distance */
-    float own;                  /* median distance among own folder-mates */
-    float scale;                /* R */
-    float own_margin, stranger_margin;   /* in units of R */
-    float nearest;              /* nearest distance to the other folder */
-    uint32_t matches;           /* other-folder faces within the threshold */
-    uint32_t own_size, other_size;       /* audited faces per folder */
-    uint32_t own_nearer;        /* misfiled: own folder-mates nearer than `dist` */
-    int identical;              /* duplicate: identical bytes */
-} fa_finding;
 
 void fa_findings_free(fa_finding *v, size_t n);
 

@@ -25,10 +25,6 @@ int cmd_query(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_fix(int argc, char **argv);
 
-/* Applies CACHE/decisions.tsv (and extra, when not NULL) to an audit's review
- * list and prints what they changed; 0, or -1 (printed). */
-struct fa_audit;
-int cli_audit_decisions(const char *cache_dir, const char *extra, struct fa_audit *a);
 int cmd_merge(int argc, char **argv);
 
 /* Prints "faceaudit: <msg>" to stderr. */

@@ -13,12 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "faceaudit/report.h"
-#include "audit/findings.h"
 #include <unistd.h>
-#include "audit/mpi.h"
+#include "faceaudit/audit.h"
+#include "faceaudit/mpi.h"
+#include "faceaudit/report.h"
+#include "faceaudit/review.h"
+#include "faceaudit/util.h"
 #include "cli.h"
-#include "util.h"
 
 static const char help[] =
     "usage: faceaudit audit CACHE [-o DIR] [options]\n"
@@ -168,7 +169,7 @@ static void on_thumbs(void *ud, size_t done, size_t total, int final)
 }
 
 /* Writes the three reports; returns 0 or -1 (printed). */
-static int write_reports(aout *ao, const options *o, const char *dir, progress_ctx *pc)
+static int write_reports(fa_report *ao, const options *o, const char *dir, progress_ctx *pc)
 {
     char *csv = fa_path_join(dir, "pairs.csv"), *json = fa_path_join(dir, "report.json");
     char *html = fa_path_join(dir, "report.html"), *fcsv = fa_path_join(dir, "findings.csv");
@@ -176,12 +177,12 @@ static int write_reports(aout *ao, const options *o, const char *dir, progress_c
     int rc = -1;
     if (!csv || !json || !html || !fcsv || !fjson) { cli_error("out of memory"); goto out; }
     if (fa_mkdir_p(dir)) { cli_error("%s", fa_last_error()); goto out; }
-    if (aout_findings_csv(ao, fcsv) || aout_pairs_csv(ao, csv) || aout_json(ao, json) ||
-        aout_findings_json(ao, fjson)) { cli_error("%s", fa_last_error()); goto out; }
+    if (fa_report_findings_csv(ao, fcsv) || fa_report_pairs_csv(ao, csv) || fa_report_json(ao, json) ||
+        fa_report_findings_json(ao, fjson)) { cli_error("%s", fa_last_error()); goto out; }
     if (o->html_limit) {
         ao->progress = on_thumbs;
         ao->progress_ud = pc;
-        if (aout_html(ao, html)) { cli_error("%s", fa_last_error()); goto out; }
+        if (fa_report_html(ao, html)) { cli_error("%s", fa_last_error()); goto out; }
     }
     rc = 0;
 out:
@@ -207,7 +208,7 @@ static void remove_stage(const char *stage)
 /* Writes the reports into DIR/.partial-PID and renames them into DIR only when
  * all were written: a failed or killed run leaves no partial report under the
  * real names. Returns 0 or -1 (printed). */
-static int write_staged(aout *ao, const options *o, const char *dir, progress_ctx *pc)
+static int write_staged(fa_report *ao, const options *o, const char *dir, progress_ctx *pc)
 {
     char stage[4096];
     snprintf(stage, sizeof stage, "%s/.partial-%d", dir, (int)getpid());
@@ -249,17 +250,25 @@ static int run(const options *o, fa_cache *c, const char *dir, const fa_mpi *mpi
     if (!a) { cli_error("%s: %s", o->cache_dir, fa_last_error()); return FA_EXIT_FAIL; }
     if (fa_mpi_rank(mpi) != 0) { fa_audit_free(a); return FA_EXIT_OK; }   /* rank 0 reports */
     if (mpi && o->ap.mode == FA_SEARCH_EXACT) print_mpi(mpi);
-    aout ao = { .cache = c, .audit = a, .params = &o->ap, .seconds = fa_now() - t0,
+    fa_report ao = { .cache = c, .audit = a, .params = &o->ap, .seconds = fa_now() - t0,
                 .html_limit = o->html_limit, .thumb_size = o->thumb_size, .threads = o->ap.threads };
     int rc = FA_EXIT_FAIL;
-    if (aout_rank_dups(&ao)) { cli_error("%s", fa_last_error()); goto out; }
-    if (cli_audit_decisions(o->cache_dir, o->decisions, a)) goto out;
-    aout_summary(stdout, &ao, o->top);
-    double overlap = fa_calib_overlap(a->calib);
-    if (overlap >= FA_CALIB_WEAK_OVERLAP)   /* the encoder, not the folders, limits this audit */
+    if (fa_report_rank_dups(&ao)) { cli_error("%s", fa_last_error()); goto out; }
+    fa_decision_counts n;
+    if (fa_audit_apply_decisions(a, o->cache_dir, o->decisions, &n)) {
+        cli_error("%s", fa_last_error());
+        goto out;
+    }
+    if (n.accepted + n.rejected + n.skipped)
+        printf("decisions: %zu accepted (kept in the review list), %zu rejected (listed apart, at its end), "
+               "%zu skipped\n", n.accepted, n.rejected, n.skipped);
+    fa_report_summary(stdout, &ao, o->top);
+    fa_audit_summary sum;
+    fa_audit_get_summary(a, &sum);
+    if (sum.encoder_weak)
         printf("encoder: %.1f%% of cross-folder pairs are as close as the median same-folder pair (%s encoder);\n"
                "  it separates these faces poorly: re-index with `faceaudit index ROOT --encoder mobilefacenet -o NEW`\n",
-               100 * overlap, c->encoder);
+               100 * sum.encoder_overlap, c->encoder);
     fflush(stdout);
     if (write_staged(&ao, o, dir, &pc)) goto out;
     printf("wrote %s/pairs.csv, findings.csv, report.json, %s/findings.json", dir, o->cache_dir);

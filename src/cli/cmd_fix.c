@@ -13,10 +13,8 @@
 #include <unistd.h>
 #include "cli.h"
 #include "faceaudit/faceaudit.h"
-#include "review/decisions.h"
-#include "review/findfile.h"
-#include "review/fixplan.h"
-#include "util.h"
+#include "faceaudit/review.h"
+#include "faceaudit/util.h"
 
 static const char help[] =
     "usage: faceaudit fix CACHE [--script FILE | --apply] [options]\n"

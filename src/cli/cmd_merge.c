@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include "cli.h"
 #include "faceaudit/shard.h"
-#include "util.h"
+#include "faceaudit/util.h"
 
 static const char help[] =
     "usage: faceaudit merge SHARD_CACHE... -o CACHE\n"

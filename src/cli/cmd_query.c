@@ -16,7 +16,7 @@
 #include "faceaudit/models.h"
 #include "faceaudit/query.h"
 #include "faceaudit/report.h"
-#include "util.h"
+#include "faceaudit/util.h"
 
 static const char help[] =
     "usage: faceaudit query CACHE PHOTO... [options]\n"
@@ -43,7 +43,7 @@ static const char help[] =
 typedef struct {
     const char *cache_dir, *models_opt, *encoder, *folder, *html;
     fa_search_params sp;
-    qout_format format;
+    fa_qformat format;
     size_t folders_shown;
     int timing;
     char **photos;
@@ -59,8 +59,8 @@ static int parse_option(int c, options *o)
     case 'D': if (cli_double("--max-distance", optarg, 0, 4, &d)) return -1; o->sp.max_distance = (float)d; return 0;
     case 'F': o->folder = optarg; return 0;
     case 'N': if (cli_int("--folders", optarg, 1, 1000000, &v)) return -1; o->folders_shown = (size_t)v; return 0;
-    case 'C': o->format = QOUT_CSV; return 0;
-    case 'J': o->format = QOUT_JSON; return 0;
+    case 'C': o->format = FA_QOUT_CSV; return 0;
+    case 'J': o->format = FA_QOUT_JSON; return 0;
     case 'H': o->html = optarg; return 0;
     case 'M': o->models_opt = optarg; return 0;
     case 'E': o->encoder = optarg; return 0;
@@ -116,7 +116,7 @@ typedef struct {
     fa_cache *cache;
     fa_query *q;
     fa_searcher *s;
-    qout out;
+    fa_qreport out;
     fa_buf html;
     double search_s;
     size_t searches;
@@ -140,7 +140,7 @@ static int answer_photo(session *ss, const options *o, const char *photo)
 {
     fa_query_faces f;
     fa_search_result *res = NULL;
-    qout_answer a = {photo, 0, NULL, &f, NULL};
+    fa_qanswer a = {photo, 0, NULL, &f, NULL};
     char err[1200];
     if (fa_query_photo(ss->q, photo, &f) == 0) {
         res = calloc(f.n_faces, sizeof *res);
@@ -152,7 +152,7 @@ static int answer_photo(session *ss, const options *o, const char *photo)
     }
     if (!a.ok) { a.error = err; cli_error("%s", err); }
     a.res = res;
-    qout_answer_write(&ss->out, &a);
+    fa_qreport_answer(&ss->out, &a);
     for (uint32_t i = 0; res && i < f.n_faces; i++) fa_search_result_free(&res[i]);
     free(res);
     fa_query_faces_free(&f);
@@ -181,11 +181,11 @@ static int run(session *ss, const options *o)
     if (!(ss->q = fa_query_open(ss->cache, models_dir, o->encoder))) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
     if (!(ss->s = fa_searcher_new(ss->cache))) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
     int answered = 0;
-    qout_begin(&ss->out);
+    fa_qreport_begin(&ss->out);
     for (int i = 0; i < o->n_photos; i++) answered += answer_photo(ss, o, o->photos[i]);
-    qout_end(&ss->out);
+    fa_qreport_end(&ss->out);
     if (o->timing) print_timing(ss);
-    if (o->html && qout_html_save(&ss->out, o->html)) return FA_EXIT_FAIL;
+    if (o->html && fa_qreport_html_save(&ss->out, o->html)) return FA_EXIT_FAIL;
     if (answered == o->n_photos) return FA_EXIT_OK;
     return answered ? FA_EXIT_PARTIAL : FA_EXIT_FAIL;
 }
@@ -201,7 +201,7 @@ int cmd_query(int argc, char **argv)
     if (!(ss.cache = open_cache(o.cache_dir))) return FA_EXIT_FAIL;
     if (o.sp.max_distance < 0) o.sp.max_distance = fa_encoder_same_distance(ss.cache->encoder, ss.cache->metric);
     if (o.folder) o.sp.folder = fa_cache_folder_index(ss.cache, o.folder);
-    ss.out = (qout){stdout, o.format, ss.cache, &o.sp, o.folder, o.folders_shown, 0, o.html ? &ss.html : NULL};
+    ss.out = (fa_qreport){stdout, o.format, ss.cache, &o.sp, o.folder, o.folders_shown, 0, o.html ? &ss.html : NULL};
     int rc = run(&ss, &o);
     fa_searcher_free(ss.s);
     fa_query_free(ss.q);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "faceaudit/cache.h"
-#include "review/server.h"
+#include "faceaudit/review.h"
 
 static const char help[] =
     "usage: faceaudit review CACHE [--port N] [--open]\n"

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "blascore.h"
 #include "faceaudit/faceaudit.h"
 #include "faceaudit/models.h"
 

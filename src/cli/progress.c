@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "cli.h"
-#include "util.h"
+#include "faceaudit/util.h"
 
 void cli_progress_init(cli_progress *p, int quiet)
 {

@@ -19,10 +19,10 @@
 
 /* ---- shared facts ------------------------------------------------------------ */
 
-static const char *file_path(const aout *o, uint32_t f) { return o->cache->files[f].path; }
-static const char *folder_name(const aout *o, uint32_t g) { return o->cache->folders[g]; }
-static const char *file_folder(const aout *o, uint32_t f) { return folder_name(o, o->cache->files[f].folder); }
-static uint32_t face_no(const aout *o, uint32_t face) { return o->cache->faces[face].face; }
+static const char *file_path(const fa_report *o, uint32_t f) { return o->cache->files[f].path; }
+static const char *folder_name(const fa_report *o, uint32_t g) { return o->cache->folders[g]; }
+static const char *file_folder(const fa_report *o, uint32_t f) { return folder_name(o, o->cache->files[f].folder); }
+static uint32_t face_no(const fa_report *o, uint32_t face) { return o->cache->faces[face].face; }
 
 static const char *mode_name(fa_search_mode m)
 {
@@ -36,14 +36,14 @@ static void sha_hex(const uint8_t *sha, char out[65])
 
 static int dup_cmp_ctx(const void *x, const void *y, void *ud)
 {
-    const aout *o = ud;
+    const fa_report *o = ud;
     const fa_dup_group *a = &o->audit->dups[*(const uint32_t *)x], *b = &o->audit->dups[*(const uint32_t *)y];
     if (a->cross_folder != b->cross_folder) return b->cross_folder - a->cross_folder;
     if (a->count != b->count) return a->count > b->count ? -1 : 1;
     return strcmp(file_path(o, o->audit->dup_files[a->first]), file_path(o, o->audit->dup_files[b->first]));
 }
 
-int aout_rank_dups(aout *o)
+int fa_report_rank_dups(fa_report *o)
 {
     size_t n = o->audit->n_dups;
     o->dup_order = malloc((n ? n : 1) * sizeof *o->dup_order);
@@ -57,7 +57,7 @@ int aout_rank_dups(aout *o)
 
 /* ---- summary ------------------------------------------------------------------ */
 
-static void summary_calib(FILE *f, const aout *o)
+static void summary_calib(FILE *f, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     const fa_calib *cb = a->calib;
@@ -79,7 +79,7 @@ static void summary_calib(FILE *f, const aout *o)
             cb->dlib_within_share * 100);
 }
 
-static void summary_method(FILE *f, const aout *o)
+static void summary_method(FILE *f, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     fprintf(f, "threshold: distance %.4f (%s)", a->threshold, a->threshold_source);
@@ -97,7 +97,7 @@ static void summary_method(FILE *f, const aout *o)
             o->seconds);
 }
 
-static void summary_top(FILE *f, const aout *o, size_t top)
+static void summary_top(FILE *f, const fa_report *o, size_t top)
 {
     const fa_audit *a = o->audit;
     for (size_t k = 0; k < a->n_matches && k < top; k++) {
@@ -138,7 +138,7 @@ static void print_cut(FILE *f, float cut)
     else fprintf(f, "%.3f", (double)cut);
 }
 
-void aout_summary(FILE *f, const aout *o, size_t top)
+void fa_report_summary(FILE *f, const fa_report *o, size_t top)
 {
     const fa_audit *a = o->audit;
     const fa_cache *c = o->cache;
@@ -183,7 +183,7 @@ static void csv_num(fa_buf *b, float v, const char *fmt)
     if (!isnan(v)) fa_buf_printf(b, fmt, v);
 }
 
-int aout_pairs_csv(const aout *o, const char *path)
+int fa_report_pairs_csv(const fa_report *o, const char *path)
 {
     const fa_audit *a = o->audit;
     fa_buf b = {0};
@@ -228,7 +228,7 @@ static void jarr(fa_buf *b, const char *key, const float *v, int n)
     fa_buf_putc(b, ']');
 }
 
-static void json_calib(fa_buf *b, const aout *o)
+static void json_calib(fa_buf *b, const fa_report *o)
 {
     const fa_calib *cb = o->audit->calib;
     float q[FA_CALIB_NQ];
@@ -260,7 +260,7 @@ static void json_calib(fa_buf *b, const aout *o)
     fa_buf_puts(b, "}");
 }
 
-static void json_method(fa_buf *b, const aout *o)
+static void json_method(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     fa_buf_printf(b, "\"method\":{\"search\":\"%s\",\"nlist\":%zu,\"nprobe\":%d,", mode_name(a->mode), a->nlist,
@@ -288,7 +288,7 @@ static void json_method(fa_buf *b, const aout *o)
     fa_buf_puts(b, "}");
 }
 
-static void json_counts(fa_buf *b, const aout *o)
+static void json_counts(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     size_t cross = 0;
@@ -302,7 +302,7 @@ static void json_counts(fa_buf *b, const aout *o)
                   a->n_errors);
 }
 
-static void json_pairs(fa_buf *b, const aout *o)
+static void json_pairs(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     fa_buf_puts(b, "\"pairs\":[");
@@ -327,7 +327,7 @@ static void json_pairs(fa_buf *b, const aout *o)
     fa_buf_puts(b, "]");
 }
 
-static void json_merges(fa_buf *b, const aout *o)
+static void json_merges(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     fa_buf_puts(b, "\"merges\":[");
@@ -349,7 +349,7 @@ static void json_merges(fa_buf *b, const aout *o)
     fa_buf_puts(b, "]");
 }
 
-static void json_outliers(fa_buf *b, const aout *o)
+static void json_outliers(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     fa_buf_puts(b, "\"outliers\":[");
@@ -371,7 +371,7 @@ static void json_outliers(fa_buf *b, const aout *o)
     fa_buf_puts(b, "]");
 }
 
-static void json_dups(fa_buf *b, const aout *o)
+static void json_dups(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     char hex[65];
@@ -393,7 +393,7 @@ static void json_dups(fa_buf *b, const aout *o)
     fa_buf_puts(b, "]");
 }
 
-static void json_lists(fa_buf *b, const aout *o)
+static void json_lists(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     fa_buf_puts(b, "\"no_face\":[");
@@ -422,7 +422,7 @@ static void json_lists(fa_buf *b, const aout *o)
     fa_buf_puts(b, "]");
 }
 
-int aout_json(const aout *o, const char *path)
+int fa_report_json(const fa_report *o, const char *path)
 {
     const fa_cache *c = o->cache;
     fa_buf b = {0};
@@ -477,7 +477,7 @@ static void thumbs_want(thumbs *t, uint32_t file, uint32_t face)
 }
 
 /* A face-less file's first face when it has one, for duplicate groups. */
-static uint32_t file_face(const aout *o, uint32_t file)
+static uint32_t file_face(const fa_report *o, uint32_t file)
 {
     const fa_file *f = &o->cache->files[file];
     return f->n_faces && f->first_face >= 0 ? (uint32_t)f->first_face : UINT32_MAX;
@@ -486,7 +486,7 @@ static uint32_t file_face(const aout *o, uint32_t file)
 /* The thumbnails each section shows, in the order of the limits below. */
 static void thumbs_want_cb(void *ud, uint32_t file, uint32_t face) { thumbs_want(ud, file, face); }
 
-static void thumbs_collect(thumbs *t, const aout *o, const size_t *ex, const uint32_t *ff)
+static void thumbs_collect(thumbs *t, const fa_report *o, const size_t *ex, const uint32_t *ff)
 {
     const fa_audit *a = o->audit;
     size_t lim = o->html_limit;
@@ -519,7 +519,7 @@ static void thumbs_collect(thumbs *t, const aout *o, const size_t *ex, const uin
 }
 
 /* Decodes every wanted photo once, on several threads. */
-static int thumbs_make(thumbs *t, aout *o)
+static int thumbs_make(thumbs *t, fa_report *o)
 {
     t->html = calloc(t->n ? t->n : 1, sizeof *t->html);
     if (!t->html) return -1;
@@ -585,7 +585,7 @@ static const char audit_css[] =
     ".k-misfiled .head b{color:#a00}.k-same_identity .head b{color:#06a}.k-duplicate .head b{color:#c60}"
     ".k-mixed_folder .head b{color:#709}.k-stray .head b{color:#555}";
 
-static void h_path(fa_buf *b, const aout *o, uint32_t file)
+static void h_path(fa_buf *b, const fa_report *o, uint32_t file)
 {
     fa_buf_puts(b, "<div class=\"path\">");
     fa_html_escape(b, file_path(o, file));
@@ -599,7 +599,7 @@ static void h_more(fa_buf *b, size_t shown, size_t total, const char *where)
                       where);
 }
 
-static void h_pair_row(fa_buf *b, const aout *o, const thumbs *t, size_t k)
+static void h_pair_row(fa_buf *b, const fa_report *o, const thumbs *t, size_t k)
 {
     const fa_match *m = &o->audit->matches[k];
     const char *kind = fa_match_kind_name(m->kind);
@@ -633,7 +633,7 @@ static int group_cmp(const void *x, const void *y)
 
 /* The top pairs, grouped by folder pair, groups in order of their best rank. */
 /* Matches [k0, k1) grouped by folder pair, groups in order of their best rank. */
-static void h_pair_groups(fa_buf *b, const aout *o, const thumbs *t, size_t k0, size_t k1)
+static void h_pair_groups(fa_buf *b, const fa_report *o, const thumbs *t, size_t k0, size_t k1)
 {
     const fa_audit *a = o->audit;
     size_t n = k1 - k0;
@@ -670,7 +670,7 @@ static void h_pair_groups(fa_buf *b, const aout *o, const thumbs *t, size_t k0, 
 }
 
 /* The top pairs: strong ones, then look-alikes, each grouped by folder pair. */
-static void h_pairs(fa_buf *b, const aout *o, const thumbs *t)
+static void h_pairs(fa_buf *b, const fa_report *o, const thumbs *t)
 {
     const fa_audit *a = o->audit;
     size_t n = a->n_matches < o->html_limit ? a->n_matches : o->html_limit;
@@ -724,7 +724,7 @@ static size_t *merge_examples(const fa_audit *a)
     return ex;
 }
 
-static void h_merges(fa_buf *b, const aout *o, const thumbs *t, const size_t *ex)
+static void h_merges(fa_buf *b, const fa_report *o, const thumbs *t, const size_t *ex)
 {
     const fa_audit *a = o->audit;
     size_t n = a->n_merges < o->html_limit ? a->n_merges : o->html_limit;
@@ -763,7 +763,7 @@ static void h_merges(fa_buf *b, const aout *o, const thumbs *t, const size_t *ex
     fa_buf_puts(b, "</section>\n");
 }
 
-static void h_outliers(fa_buf *b, const aout *o, const thumbs *t)
+static void h_outliers(fa_buf *b, const fa_report *o, const thumbs *t)
 {
     const fa_audit *a = o->audit;
     size_t n = a->n_outliers < o->html_limit ? a->n_outliers : o->html_limit;
@@ -796,7 +796,7 @@ static void h_outliers(fa_buf *b, const aout *o, const thumbs *t)
     fa_buf_puts(b, "</section>\n");
 }
 
-static void h_dups(fa_buf *b, const aout *o, const thumbs *t)
+static void h_dups(fa_buf *b, const fa_report *o, const thumbs *t)
 {
     const fa_audit *a = o->audit;
     size_t n = a->n_dups < o->html_limit ? a->n_dups : o->html_limit;
@@ -822,7 +822,7 @@ static void h_dups(fa_buf *b, const aout *o, const thumbs *t)
     fa_buf_puts(b, "</section>\n");
 }
 
-static void h_files(fa_buf *b, const aout *o, const thumbs *t)
+static void h_files(fa_buf *b, const fa_report *o, const thumbs *t)
 {
     const fa_audit *a = o->audit;
     fa_buf_printf(b, "<section id=\"no-face\"><h2>No face found (%zu)</h2><div class=\"faces\">\n", a->n_no_face);
@@ -857,7 +857,7 @@ static void h_files(fa_buf *b, const aout *o, const thumbs *t)
     fa_buf_puts(b, "</table></section>\n");
 }
 
-static void h_calib(fa_buf *b, const aout *o)
+static void h_calib(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     const fa_calib *cb = a->calib;
@@ -880,7 +880,7 @@ static void h_calib(fa_buf *b, const aout *o)
                   a->flagged_share * 100);
 }
 
-static void h_head(fa_buf *b, const aout *o)
+static void h_head(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     size_t cross = 0;
@@ -903,7 +903,7 @@ static void h_head(fa_buf *b, const aout *o)
                   a->n_multi, a->n_errors);
 }
 
-int aout_html(aout *o, const char *path)
+int fa_report_html(fa_report *o, const char *path)
 {
     thumbs t = {0};
     size_t *ex = merge_examples(o->audit);

@@ -12,8 +12,8 @@
 #include "html.h"
 #include "sha256.h"
 
-static const char *fpath(const aout *o, uint32_t f) { return f == FA_NONE ? "" : o->cache->files[f].path; }
-static const char *fname(const aout *o, uint32_t g) { return g == FA_NONE ? "" : o->cache->folders[g]; }
+static const char *fpath(const fa_report *o, uint32_t f) { return f == FA_NONE ? "" : o->cache->files[f].path; }
+static const char *fname(const fa_report *o, uint32_t g) { return g == FA_NONE ? "" : o->cache->folders[g]; }
 
 static void csvf(fa_buf *b, const char *s)
 {
@@ -57,7 +57,7 @@ int frep_save(fa_buf *b, const char *path)
 
 /* ---- words ------------------------------------------------------------------------- */
 
-void frep_summary(fa_buf *b, const aout *o, const fa_finding *f)
+void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
 {
     switch (f->kind) {
     case FA_FIND_MISFILED:
@@ -98,7 +98,7 @@ void frep_summary(fa_buf *b, const aout *o, const fa_finding *f)
 
 /* ---- CSV ----------------------------------------------------------------------------- */
 
-int aout_findings_csv(const aout *o, const char *path)
+int fa_report_findings_csv(const fa_report *o, const char *path)
 {
     const fa_audit *a = o->audit;
     fa_buf b = {0}, s = {0};
@@ -129,7 +129,7 @@ int aout_findings_csv(const aout *o, const char *path)
 
 /* ---- JSON ------------------------------------------------------------------------------ */
 
-uint32_t *frep_file_faces(const aout *o)
+uint32_t *frep_file_faces(const fa_report *o)
 {
     const fa_cache *c = o->cache;
     uint32_t *m = malloc((c->n_files ? c->n_files : 1) * sizeof *m);
@@ -142,7 +142,7 @@ uint32_t *frep_file_faces(const aout *o)
     return m;
 }
 
-static void json_file(fa_buf *b, const aout *o, const uint32_t *ff, uint32_t file)
+static void json_file(fa_buf *b, const fa_report *o, const uint32_t *ff, uint32_t file)
 {
     const fa_file *f = &o->cache->files[file];
     char hex[65] = "";
@@ -170,7 +170,7 @@ static void json_evidence(fa_buf *b, const fa_finding *f)
                   f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
 }
 
-static void json_clusters(fa_buf *b, const aout *o, const fa_finding *f)
+static void json_clusters(fa_buf *b, const fa_report *o, const fa_finding *f)
 {
     fa_buf_puts(b, ",\"clusters\":[");
     for (uint32_t k = 0; k < f->n_clusters; k++) {
@@ -187,7 +187,7 @@ static void json_clusters(fa_buf *b, const aout *o, const fa_finding *f)
     fa_buf_putc(b, ']');
 }
 
-static void json_finding(fa_buf *b, const aout *o, const uint32_t *ff, size_t k)
+static void json_finding(fa_buf *b, const fa_report *o, const uint32_t *ff, size_t k)
 {
     const fa_finding *f = &o->audit->findings[k];
     fa_buf_puts(b, "{");
@@ -220,7 +220,7 @@ static void json_finding(fa_buf *b, const aout *o, const uint32_t *ff, size_t k)
     fa_buf_putc(b, '}');
 }
 
-void frep_json_array(fa_buf *b, const aout *o)
+void frep_json_array(fa_buf *b, const fa_report *o)
 {
     uint32_t *ff = frep_file_faces(o);
     if (!ff) { b->oom = 1; return; }
@@ -233,7 +233,7 @@ void frep_json_array(fa_buf *b, const aout *o)
     free(ff);
 }
 
-static void json_info(fa_buf *b, const aout *o)
+static void json_info(fa_buf *b, const fa_report *o)
 {
     const fa_audit *a = o->audit;
     fa_buf_puts(b, "\"info\":{\"no_face\":[");
@@ -258,7 +258,7 @@ static void json_info(fa_buf *b, const aout *o)
     fa_buf_puts(b, "]}");
 }
 
-int aout_findings_json(const aout *o, const char *path)
+int fa_report_findings_json(const fa_report *o, const char *path)
 {
     const fa_cache *c = o->cache;
     fa_buf b = {0};
@@ -286,7 +286,7 @@ int aout_findings_json(const aout *o, const char *path)
 
 /* ---- text ---------------------------------------------------------------------------------- */
 
-void frep_text(FILE *out, const aout *o, size_t top)
+void frep_text(FILE *out, const fa_report *o, size_t top)
 {
     const fa_audit *a = o->audit;
     fa_buf s = {0};
@@ -304,7 +304,7 @@ void frep_text(FILE *out, const aout *o, size_t top)
 /* ---- HTML cards -------------------------------------------------------------------------------- */
 
 /* Up to FREP_STRIP files of folder g with an audited face, skipping `skip`. */
-static size_t strip_files(const aout *o, const uint32_t *ff, uint32_t g, uint32_t skip, uint32_t *out)
+static size_t strip_files(const fa_report *o, const uint32_t *ff, uint32_t g, uint32_t skip, uint32_t *out)
 {
     size_t n = 0;
     if (g == FA_NONE) return 0;
@@ -324,7 +324,7 @@ static size_t card_subjects(const fa_finding *f, uint32_t *out)
     return n;
 }
 
-void frep_html_wants(const aout *o, const uint32_t *ff, frep_want_fn want, void *ud)
+void frep_html_wants(const fa_report *o, const uint32_t *ff, frep_want_fn want, void *ud)
 {
     const fa_audit *a = o->audit;
     uint32_t v[FREP_STRIP];
@@ -345,7 +345,7 @@ void frep_html_wants(const aout *o, const uint32_t *ff, frep_want_fn want, void 
     }
 }
 
-static void card_strip(fa_buf *b, const aout *o, const uint32_t *ff, const char *label, uint32_t g,
+static void card_strip(fa_buf *b, const fa_report *o, const uint32_t *ff, const char *label, uint32_t g,
                        const uint32_t *files, size_t n, size_t total, frep_put_fn put, const void *ud)
 {
     fa_buf_printf(b, "<div class=\"strip\"><div class=\"label\">%s ", label);
@@ -355,7 +355,7 @@ static void card_strip(fa_buf *b, const aout *o, const uint32_t *ff, const char 
     fa_buf_puts(b, "</div>");
 }
 
-static void card_subject(fa_buf *b, const aout *o, const uint32_t *ff, uint32_t file, const char *label,
+static void card_subject(fa_buf *b, const fa_report *o, const uint32_t *ff, uint32_t file, const char *label,
                          frep_put_fn put, const void *ud)
 {
     fa_buf_printf(b, "<div class=\"subject\"><div class=\"label\">%s</div>", label);
@@ -365,7 +365,7 @@ static void card_subject(fa_buf *b, const aout *o, const uint32_t *ff, uint32_t 
     fa_buf_puts(b, "</div></div>");
 }
 
-static void card_body(fa_buf *b, const aout *o, const uint32_t *ff, const fa_finding *f, frep_put_fn put, const void *ud)
+static void card_body(fa_buf *b, const fa_report *o, const uint32_t *ff, const fa_finding *f, frep_put_fn put, const void *ud)
 {
     uint32_t v[FREP_STRIP];
     if (f->kind == FA_FIND_MIXED_FOLDER) {
@@ -401,7 +401,7 @@ static void card_body(fa_buf *b, const aout *o, const uint32_t *ff, const fa_fin
     }
 }
 
-void frep_html(fa_buf *b, const aout *o, const uint32_t *ff, frep_put_fn put, const void *ud)
+void frep_html(fa_buf *b, const fa_report *o, const uint32_t *ff, frep_put_fn put, const void *ud)
 {
     const fa_audit *a = o->audit;
     size_t n = a->n_findings < o->html_limit ? a->n_findings : o->html_limit;

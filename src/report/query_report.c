@@ -42,7 +42,7 @@ static void put_padded(FILE *f, const char *s, int width)
 
 static int max_int(int a, int b) { return a > b ? a : b; }
 
-static void table_neighbours(qout *o, const fa_search_result *r)
+static void table_neighbours(fa_qreport *o, const fa_search_result *r)
 {
     const fa_cache *c = o->cache;
     char label[4200];
@@ -65,7 +65,7 @@ static void table_neighbours(qout *o, const fa_search_result *r)
     }
 }
 
-static void table_folders(qout *o, const fa_search_result *r)
+static void table_folders(fa_qreport *o, const fa_search_result *r)
 {
     size_t n = r->n_folders < o->folders_shown ? r->n_folders : o->folders_shown;
     int wf = 6;
@@ -82,7 +82,7 @@ static void table_folders(qout *o, const fa_search_result *r)
 }
 
 /* One line that answers the question: who is it, or no match. */
-static void table_verdict(qout *o, const fa_search_result *r)
+static void table_verdict(fa_qreport *o, const fa_search_result *r)
 {
     if (r->n_hits == 0) { fprintf(o->out, "no face to compare with%s\n", o->folder ? " in that folder" : ""); return; }
     if (r->n_within == 0) {
@@ -95,7 +95,7 @@ static void table_verdict(qout *o, const fa_search_result *r)
             o->cache->folders[best->folder], best->closest, best->within, best->faces, o->sp->max_distance);
 }
 
-static void table_answer(qout *o, const qout_answer *a)
+static void table_answer(fa_qreport *o, const fa_qanswer *a)
 {
     if (!a->ok) { fprintf(o->out, "%s\n  error: %s\n\n", a->photo, a->error); return; }
     const fa_query_faces *q = a->faces;
@@ -123,14 +123,14 @@ static void csv_field(FILE *f, const char *s)
 
 #define CSV_HEADER "photo,face,x,y,w,h,kind,rank,folder,path,file_face,distance,cosine,match,within,folder_faces,reason\n"
 
-static void csv_prefix(qout *o, const qout_answer *a, uint32_t face)
+static void csv_prefix(fa_qreport *o, const fa_qanswer *a, uint32_t face)
 {
     const fa_box *b = &a->faces->boxes[face];
     csv_field(o->out, a->photo);
     fprintf(o->out, ",%u,%.0f,%.0f,%.0f,%.0f,", face + 1, b->x, b->y, b->w, b->h);
 }
 
-static void csv_face(qout *o, const qout_answer *a, uint32_t face)
+static void csv_face(fa_qreport *o, const fa_qanswer *a, uint32_t face)
 {
     const fa_search_result *r = &a->res[face];
     for (size_t i = 0; i < r->n_hits; i++) {
@@ -153,7 +153,7 @@ static void csv_face(qout *o, const qout_answer *a, uint32_t face)
     }
 }
 
-static void csv_answer(qout *o, const qout_answer *a)
+static void csv_answer(fa_qreport *o, const fa_qanswer *a)
 {
     if (!a->ok) {
         csv_field(o->out, a->photo);
@@ -167,7 +167,7 @@ static void csv_answer(qout *o, const qout_answer *a)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static void json_hits(fa_buf *b, qout *o, const fa_search_result *r)
+static void json_hits(fa_buf *b, fa_qreport *o, const fa_search_result *r)
 {
     fa_buf_puts(b, "\"neighbours\":[");
     for (size_t i = 0; i < r->n_hits; i++) {
@@ -191,7 +191,7 @@ static void json_hits(fa_buf *b, qout *o, const fa_search_result *r)
     fa_buf_puts(b, "]");
 }
 
-static void json_face(fa_buf *b, qout *o, const qout_answer *a, uint32_t i)
+static void json_face(fa_buf *b, fa_qreport *o, const fa_qanswer *a, uint32_t i)
 {
     const fa_box *x = &a->faces->boxes[i];
     const fa_search_result *r = &a->res[i];
@@ -203,7 +203,7 @@ static void json_face(fa_buf *b, qout *o, const qout_answer *a, uint32_t i)
     fa_buf_puts(b, "}");
 }
 
-static void json_answer(qout *o, const qout_answer *a)
+static void json_answer(fa_qreport *o, const fa_qanswer *a)
 {
     fa_buf b = {0};
     fa_buf_puts(&b, o->n_written ? ",\n{\"photo\":" : "\n{\"photo\":");
@@ -226,7 +226,7 @@ static void json_answer(qout *o, const qout_answer *a)
 
 #define THUMB 96
 
-static void html_hit(qout *o, const fa_hit *h)
+static void html_hit(fa_qreport *o, const fa_hit *h)
 {
     fa_buf *b = o->html;
     const fa_file *f = hit_file(o->cache, h->row);
@@ -240,7 +240,7 @@ static void html_hit(qout *o, const fa_hit *h)
     free(full);
 }
 
-static void html_face(qout *o, const qout_answer *a, uint32_t i)
+static void html_face(fa_qreport *o, const fa_qanswer *a, uint32_t i)
 {
     fa_buf *b = o->html;
     const fa_search_result *r = &a->res[i];
@@ -261,7 +261,7 @@ static void html_face(qout *o, const qout_answer *a, uint32_t i)
     fa_buf_puts(b, "</table>");
 }
 
-static void html_answer(qout *o, const qout_answer *a)
+static void html_answer(fa_qreport *o, const fa_qanswer *a)
 {
     fa_buf *b = o->html;
     fa_buf_puts(b, "<section><h2>");
@@ -277,7 +277,7 @@ static void html_answer(qout *o, const qout_answer *a)
     fa_buf_puts(b, "</section>\n");
 }
 
-int qout_html_save(qout *o, const char *path)
+int fa_qreport_html_save(fa_qreport *o, const char *path)
 {
     fa_buf page = {0};
     fa_buf_printf(&page, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>faceaudit query</title>"
@@ -298,10 +298,10 @@ int qout_html_save(qout *o, const char *path)
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
-void qout_begin(qout *o)
+void fa_qreport_begin(fa_qreport *o)
 {
-    if (o->format == QOUT_CSV) fputs(CSV_HEADER, o->out);
-    if (o->format == QOUT_JSON) {
+    if (o->format == FA_QOUT_CSV) fputs(CSV_HEADER, o->out);
+    if (o->format == FA_QOUT_JSON) {
         fa_buf b = {0};
         fa_buf_puts(&b, "{\"cache\":");
         fa_buf_json_str(&b, o->cache->dir);
@@ -315,17 +315,17 @@ void qout_begin(qout *o)
     }
 }
 
-void qout_answer_write(qout *o, const qout_answer *a)
+void fa_qreport_answer(fa_qreport *o, const fa_qanswer *a)
 {
-    if (o->format == QOUT_TABLE) table_answer(o, a);
-    else if (o->format == QOUT_CSV) csv_answer(o, a);
+    if (o->format == FA_QOUT_TABLE) table_answer(o, a);
+    else if (o->format == FA_QOUT_CSV) csv_answer(o, a);
     else json_answer(o, a);
     if (o->html) html_answer(o, a);
     o->n_written++;
     fflush(o->out);
 }
 
-void qout_end(qout *o)
+void fa_qreport_end(fa_qreport *o)
 {
-    if (o->format == QOUT_JSON) fputs("\n]}\n", o->out);
+    if (o->format == FA_QOUT_JSON) fputs("\n]}\n", o->out);
 }

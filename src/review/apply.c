@@ -1,9 +1,14 @@
 /*
- * apply.c - decisions applied to the audit's review list (see apply.h).
+ * apply.c - decisions applied to the audit's review list (see apply.h), and
+ * fa_audit_apply_decisions (faceaudit/review.h), which reads them first.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "apply.h"
+#include "audit/findings.h"
+#include "util.h"
 
 /* Rank class: 0 in review (accepted included), 1 below the cut-off, 2 rejected. */
 static int class_of(const fa_finding *f, fa_decision dec)
@@ -36,4 +41,23 @@ void fa_review_apply_decisions(fa_finding *v, size_t n, size_t *n_review, const 
     free(cls), free(tmp);
     *n_review = 0;
     for (size_t i = 0; i < n; i++) *n_review += v[i].review != 0;
+}
+
+int fa_audit_apply_decisions(fa_audit *a, const char *cache_dir, const char *extra,
+                             fa_decision_counts *out)
+{
+    if (extra && access(extra, R_OK)) return fa_error("%s: %s", extra, strerror(errno));
+    char *path = fa_path_join(cache_dir, "decisions.tsv");
+    if (!path) return fa_error("out of memory");
+    fa_decisions *d = fa_decisions_load(path);
+    free(path);
+    if (!d || (extra && fa_decisions_merge_file(d, extra))) {
+        fa_decisions_free(d);
+        return -1;
+    }
+    fa_decision_counts n;
+    fa_review_apply_decisions(a->findings, a->n_findings, &a->n_review, d, &n);
+    if (out) *out = n;
+    fa_decisions_free(d);
+    return 0;
 }

@@ -10,11 +10,7 @@
 #define FA_REVIEW_APPLY_H
 #include <stddef.h>
 #include "audit/review.h"
-#include "decisions.h"
-
-typedef struct {
-    size_t accepted, rejected, skipped;
-} fa_decision_counts;
+#include "faceaudit/review.h"
 
 /* Reorders v[0..n) in place: findings not rejected first (order kept), then
  * the rejected ones with review = 0; accepted ones get review = 1.

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "decisions.h"
+#include "faceaudit/review.h"
 #include "faceaudit/cache.h"
 #include "hashmap.h"
 #include "rerror.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "faceaudit/faceaudit.h"
-#include "findfile.h"
+#include "faceaudit/review.h"
 #include "json.h"
 #include "rerror.h"
 #include "util.h"

@@ -19,7 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "faceaudit/cache.h"
-#include "fixplan.h"
+#include "faceaudit/review.h"
+#include "util.h"
 #include "rerror.h"
 #include "sha256.h"
 

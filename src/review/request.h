@@ -7,8 +7,7 @@
 #ifndef FA_REVIEW_REQUEST_H
 #define FA_REVIEW_REQUEST_H
 #include <stddef.h>
-#include "review/decisions.h"
-#include "review/findfile.h"
+#include "faceaudit/review.h"
 
 /* A decision request: {"id": ID, "decision": "accept"|"reject"|"skip"|"undo",
  * "arg": NAME} (arg only with accept of a mixed_folder: the split's new

@@ -15,15 +15,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "decisions.h"
+#include "faceaudit/review.h"
 #include "faceaudit/cache.h"
-#include "findfile.h"
 #include "hashmap.h"
 #include "json.h"
 #include "request.h"
 #include "rerror.h"
 #include "sha256.h"
-#include "server.h"
 #include "shim/shim.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "faceaudit/faceaudit.h"
 #include "fuzz.h"
-#include "review/decisions.h"
+#include "faceaudit/review.h"
 
 static char path[64];
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "faceaudit/faceaudit.h"
 #include "fuzz.h"
-#include "review/findfile.h"
+#include "faceaudit/review.h"
 
 static char path[64];
 

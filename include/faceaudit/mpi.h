@@ -26,13 +26,17 @@
  *
  * Without MPI (FA_HAVE_MPI undefined) the functions are stubs: fa_mpi_start
  * returns NULL and the audit runs in one process.
+ *
+ * This layer is the faceaudit tool's, not libfaceaudit's: it is built into
+ * the tool (libfaceaudit_mpi) only where MPI is found, so that the library
+ * never depends on MPI, and this header is not installed.
  */
-#ifndef FA_AUDIT_MPI_H
-#define FA_AUDIT_MPI_H
+#ifndef FACEAUDIT_MPI_H
+#define FACEAUDIT_MPI_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "join.h"
+#include "faceaudit/audit.h"   /* fa_pairvec */
 
 #ifdef __cplusplus
 extern "C" {
