@@ -219,12 +219,22 @@ struct cv_detector::impl {
     float bias = 0;
     dlib::resizable_tensor x;
     double gflop = 0;
+    // getFLOPS runs OpenCV's shape inference over the whole network: done
+    // once per input size (a pyramid has a few), not once per image.
+    std::map<cv::dnn::MatShape, double> net_gflop;
+
+    double gflop_of(const cv::dnn::MatShape &shape) {
+        auto it = net_gflop.find(shape);
+        if (it == net_gflop.end()) it = net_gflop.emplace(shape, net.getFLOPS(shape) / 1e9).first;
+        return it->second;
+    }
 
     cv::Mat forward(const dlib::tensor &in) {
-        net.setInput(blob_of(in));
+        cv::Mat blob = blob_of(in);
+        net.setInput(blob);
         cv::Mat features = net.forward();
         int h = features.size[2], w = features.size[3];
-        gflop += (net.getFLOPS(cv::dnn::shape(blob_of(in))) + 2.0 * h * w * kernels.size() * kernels[0].total()) / 1e9;
+        gflop += gflop_of(cv::dnn::shape(blob)) + 2.0 * h * w * kernels.size() * kernels[0].total() / 1e9;
         cv::Mat score(h, w, CV_32F, cv::Scalar(bias)), one;
         for (size_t c = 0; c < kernels.size(); c++) {
             cv::Mat channel(h, w, CV_32F, features.ptr<float>(0, (int)c));
