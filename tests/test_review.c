@@ -293,48 +293,70 @@ static void check_lookalikes(void)
     for (int g = 0; g < NFOLD; g++) free(lfold[g]);
 }
 
-/* The top-k join against a naive loop over every pair with the exact
- * measure: same neighbours (ties by row), same distances, on data with
- * exact duplicates and several groups; and fewer than k other rows. */
+/* 1 when kn holds, for every row, the k nearest rows of other groups by a
+ * naive loop over every pair with the exact measure (ties by row), with the
+ * same distances. */
+static int knn_is_naive(const fa_knn *kn, const float *x, const uint32_t *grp, int n, int dk, int kk)
+{
+    int same = 1;
+    for (int i = 0; kn && i < n; i++) {
+        double bd[64]; int br[64], nb = 0;
+        for (int j = 0; j < n; j++) {
+            if (grp[j] == grp[i]) continue;
+            double d2 = fa_l2sq_exact(x + i * dk, x + j * dk, dk);
+            int full = nb == kk;
+            if (full && !(d2 < bd[kk - 1] || (d2 == bd[kk - 1] && j < br[kk - 1]))) continue;
+            int p = full ? kk - 1 : nb++;
+            while (p > 0 && (bd[p - 1] > d2 || (bd[p - 1] == d2 && br[p - 1] > j))) { bd[p] = bd[p - 1]; br[p] = br[p - 1]; p--; }
+            bd[p] = d2; br[p] = j;
+        }
+        if (kn->count[i] != (uint32_t)nb) same = 0;
+        for (int q = 0; q < nb; q++)
+            if (kn->nb[i * kk + q] != (uint32_t)br[q] || kn->dist[i * kk + q] != (float)sqrt(bd[q])) {
+                if (same) fprintf(stderr, "knn row %d #%d: %u %.9g, naive %d %.9g\n", i, q, kn->nb[i * kk + q],
+                                  kn->dist[i * kk + q], br[q], sqrt(bd[q]));
+                same = 0;
+            }
+    }
+    return kn && same;
+}
+
+/* The top-k join, both paths (the int8 one where this CPU has VNNI), against
+ * the naive loop: random rows with an exact duplicate across groups; rows on
+ * a coarse grid, where most distances tie and the order is the row numbers';
+ * tight clusters, where every row's threshold falls fast; and fewer other
+ * rows than k. */
 static void check_knn(void)
 {
     enum { N = 700, DK = 24, G = 9, KK = 10 };
     float *x = malloc((size_t)N * DK * sizeof *x);
     uint32_t grp[N];
-    for (int i = 0; i < N; i++) {
-        grp[i] = (uint32_t)(i % G);
-        for (int q = 0; q < DK; q++) x[i * DK + q] = (float)nrand();
-    }
-    memcpy(x + 5 * DK, x + 7 * DK, DK * sizeof *x);          /* an exact duplicate across groups */
-    fa_knn *kn = fa_knn_cross(x, grp, N, DK, KK, 2);
-    CHECK(kn != NULL, "knn runs");
-    int same = 1;
-    for (int i = 0; kn && i < N; i++) {
-        double bd[KK]; int br[KK], nb = 0;
-        for (int j = 0; j < N; j++) {
-            if (grp[j] == grp[i]) continue;
-            double d2 = fa_l2sq_exact(x + i * DK, x + j * DK, DK);
-            int full = nb == KK;
-            if (full && !(d2 < bd[KK - 1] || (d2 == bd[KK - 1] && j < br[KK - 1]))) continue;
-            int p = full ? KK - 1 : nb++;
-            while (p > 0 && (bd[p - 1] > d2 || (bd[p - 1] == d2 && br[p - 1] > j))) { bd[p] = bd[p - 1]; br[p] = br[p - 1]; p--; }
-            bd[p] = d2; br[p] = j;
-        }
-        for (int q = 0; q < KK; q++)
-            if (kn->nb[i * KK + q] != (uint32_t)br[q] || kn->dist[i * KK + q] != (float)sqrt(bd[q])) {
-                if (same) fprintf(stderr, "knn row %d #%d: %u %.9g, naive %d %.9g\n", i, q, kn->nb[i * KK + q],
-                                  kn->dist[i * KK + q], br[q], sqrt(bd[q]));
-                same = 0;
+    for (int kind = 0; kind < 3; kind++) {
+        for (int i = 0; i < N; i++) {
+            grp[i] = (uint32_t)(kind == 2 ? i * G / N : i % G);   /* clusters: groups in runs */
+            for (int q = 0; q < DK; q++) {
+                double v = nrand();
+                x[i * DK + q] = (float)(kind == 0 ? v : kind == 1 ? (v > 0.5) - (v < -0.5)
+                                                   : (i % 7) + 0.01 * v);   /* 7 tight clusters */
             }
+        }
+        if (kind == 0) memcpy(x + 5 * DK, x + 7 * DK, DK * sizeof *x);   /* an exact duplicate across groups */
+        for (int fp32 = 0; fp32 < 2; fp32++) {
+            fa_knn *kn = fa_knn_cross_ex(x, grp, N, DK, KK, 2, fp32);
+            CHECK(knn_is_naive(kn, x, grp, N, DK, KK), "data %d, %s path: top-k join equals the naive exact loop",
+                  kind, fp32 ? "fp32" : "default");
+            if (kind == 0)
+                CHECK(kn && kn->dist[5 * KK] == 0.0f && kn->nb[5 * KK] == 7, "an exact duplicate is the nearest, at distance 0");
+            fa_knn_free(kn);
+        }
     }
-    CHECK(same, "top-k join equals the naive exact loop, neighbours and distances");
-    CHECK(kn && kn->dist[5 * KK] == 0.0f && kn->nb[5 * KK] == 7, "an exact duplicate is the nearest, at distance 0");
-    fa_knn_free(kn);
     uint32_t two[3] = { 0, 0, 1 };
-    kn = fa_knn_cross(x, two, 3, DK, KK, 1);
-    CHECK(kn && kn->count[0] == 1 && kn->count[2] == 2 && kn->nb[0 * KK + 1] == UINT32_MAX,
-          "fewer other rows than k: the count says so, the rest is padding");
-    fa_knn_free(kn);
+    for (int fp32 = 0; fp32 < 2; fp32++) {
+        fa_knn *kn = fa_knn_cross_ex(x, two, 3, DK, KK, 1, fp32);
+        CHECK(kn && kn->count[0] == 1 && kn->count[2] == 2 && kn->nb[0 * KK + 1] == UINT32_MAX &&
+              isinf(kn->dist[0 * KK + 1]), "fewer other rows than k: the count says so, the rest is padding");
+        fa_knn_free(kn);
+    }
     free(x);
 }
 

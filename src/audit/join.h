@@ -110,6 +110,13 @@ typedef struct {
     double flops;
     float max_norm2;      /* largest norm2 in any B set used */
     int failed;           /* sticky: out of memory */
+    /* Top-k mode of the int8 kernel (knn.c): when knn_offer is set, row i of
+       A is thresholded at knn_t2[i] (its current k-th exact squared distance)
+       instead of t2, and every candidate's exact squared distance goes to
+       knn_offer(knn, i, j, d2) instead of the pair list. */
+    void (*knn_offer)(void *knn, size_t i, size_t j, double d2);
+    void *knn;
+    const double *knn_t2;
 } fa_join_ctx;
 
 /* Joins rows [a0,a1) of A against rows [b0,b1) of B in tiles. When `upper`

@@ -199,6 +199,7 @@ static void q8_candidate(fa_join_ctx *ctx, const fa_rowset *A, size_t i,
     ctx->candidates++;
     const float *a = A->x + i * (size_t)d, *b = B->x + j * (size_t)d;
     double d2 = fa_l2sq_exact(a, b, d);
+    if (ctx->knn_offer) { ctx->knn_offer(ctx->knn, i, j, d2); return; }
     if (!(d2 <= t2)) return;
     uint32_t x = A->id[i], y = B->id[j];
     fa_pair p = { x < y ? x : y, x < y ? y : x, (float)sqrt(d2),
@@ -233,6 +234,7 @@ q8_row(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa, size_t i,
        double t2, __m512i x0, __m512i x1, __m512i x2, __m512i x3)
 {
     const size_t col0 = sb * SB;
+    if (ctx->knn_t2) t2 = ctx->knn_t2[i];   /* top-k mode: the row's own threshold */
     __m512 sa = _mm512_set1_ps(qa->sigma[i]);
     __m512 th = _mm512_set1_ps(fa_q8_threshold(qa, i, qb, sb, t2));
     __m512i x[4] = { x0, x1, x2, x3 };

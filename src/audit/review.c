@@ -188,16 +188,19 @@ static int fill_candidates(rctx *r, uint32_t i, int nt)
 {
     if (centroids(r)) return -1;
     uint32_t *cand = r->cand + (size_t)i * CAND_FOLDERS;
-    for (; nt < CAND_FOLDERS; nt++) {
-        float best = INFINITY;
-        for (uint32_t g = 0; g < r->ng; g++) {
-            int seen = g == r->grp[i] || !gsize(r, g);
-            for (int t = 0; t < nt; t++) seen |= cand[t] == g;
-            if (seen) continue;
-            float dd = (float)fa_l2sq_exact(r->x + (size_t)i * r->d, r->centre + (size_t)g * r->d, r->d);
-            if (dd < best) { best = dd; cand[nt] = g; }
-        }
-        if (cand[nt] == FA_NONE) break;
+    float best[CAND_FOLDERS];
+    int want = CAND_FOLDERS - nt, got = 0;
+    /* one pass keeps the `want` nearest centres, ties by folder number */
+    for (uint32_t g = 0; g < r->ng; g++) {
+        int seen = g == r->grp[i] || !gsize(r, g);
+        for (int t = 0; t < nt; t++) seen |= cand[t] == g;
+        if (seen) continue;
+        float dd = (float)fa_l2sq_exact(r->x + (size_t)i * r->d, r->centre + (size_t)g * r->d, r->d);
+        if (got == want && !(dd < best[got - 1])) continue;
+        int p = got < want ? got++ : want - 1;
+        while (p > 0 && best[p - 1] > dd) { best[p] = best[p - 1]; cand[nt + p] = cand[nt + p - 1]; p--; }
+        best[p] = dd;
+        cand[nt + p] = g;
     }
     return 0;
 }
