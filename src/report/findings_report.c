@@ -77,7 +77,11 @@ void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
         fa_buf_printf(b, "%s repeats %s (%s", fpath(o, f->file), fpath(o, f->other_file),
                       f->identical ? "identical bytes" : "the same photo re-encoded");
         if (!f->identical && !isnan(f->dist)) fa_buf_printf(b, ", distance %.3f", f->dist);
-        fa_buf_puts(b, f->review ? ")" : "; a group photo filed under each of its people)");
+        /* why a copy is not for review: identical bytes are then a group photo
+         * filed under each of its people; otherwise a copy inside one folder,
+         * which may be two photos of one pose (review.c) */
+        fa_buf_puts(b, f->review ? ")" : f->identical ? "; a group photo filed under each of its people)"
+                                                      : "; inside one folder: perhaps two photos of one pose)");
         break;
     case FA_FIND_MIXED_FOLDER:
         /* a group of faces is another person; a face alone may be anyone */

@@ -69,6 +69,14 @@ def main():
         print("check %d no finding in review about a control folder %s" % (not bad, " ".join(bad)))
     ids = [f["id"] for f in fl]
     print("check %d ids unique" % (len(ids) == len(set(ids))))
+    # the reason a copy is left out of review matches the copy: a group photo
+    # (identical bytes in several folders), or a copy inside one folder
+    for f in fl:
+        if f["kind"] != "duplicate" or f["review"]:
+            continue
+        group = "group photo" in f["summary"]
+        want = bool(f["evidence"].get("identical")) and f["folder"] != f["other_folder"]
+        print("check %d reason given for %s left out of review: %s" % (group == want, f["path"], f["summary"]))
 
 if __name__ == "__main__":
     main()
