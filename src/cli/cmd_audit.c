@@ -251,7 +251,7 @@ static int run(const options *o, fa_cache *c, const char *dir, const fa_mpi *mpi
     if (fa_mpi_rank(mpi) != 0) { fa_audit_free(a); return FA_EXIT_OK; }   /* rank 0 reports */
     if (mpi && o->ap.mode == FA_SEARCH_EXACT) print_mpi(mpi);
     fa_report ao = { .cache = c, .audit = a, .params = &o->ap, .seconds = fa_now() - t0,
-                .html_limit = o->html_limit, .thumb_size = o->thumb_size, .threads = o->ap.threads };
+                     .html_limit = o->html_limit, .thumb_size = o->thumb_size, .threads = o->ap.threads };
     int rc = FA_EXIT_FAIL;
     if (fa_report_rank_dups(&ao)) { cli_error("%s", fa_last_error()); goto out; }
     fa_decision_counts n;
