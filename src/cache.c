@@ -5,6 +5,11 @@
  * checked against each other before anything is allocated by a count read
  * from disk. Writers never touch the committed files: a new generation is
  * written beside them and meta.json is replaced last, atomically.
+ *
+ * JSON is printed straight into a buffer (fa_buf_json_str), not built with
+ * jansson, which parses it: jansson builds a whole document in memory before
+ * writing it and refuses strings that are not UTF-8, which file names can
+ * be; fa_buf_json_str escapes each such byte instead.
  */
 #include <dirent.h>
 #include <errno.h>
