@@ -87,6 +87,15 @@ static fa_cache build(void)
     add_face(8, "reencoded.jpg", -1);                    /* person06/img001 re-encoded */
     for (int q = 0; q < D; q++)
         emb[(nface - 1) * D + q] = emb[(6 * PER + 1) * D + q] + (float)(0.01 * nrand() / sqrt(D));
+    {   /* person07/img002 resized into its own folder, a shade nearer the folder's centre
+           (so it fits better): the larger original is the one to keep */
+        size_t orig = 7 * PER + 2;
+        add_face(7, "a_small.jpg", -1);
+        for (int q = 0; q < D; q++)
+            emb[(nface - 1) * D + q] = emb[orig * D + q] + 0.05f * (cen[7][q] - emb[orig * D + q]);
+        files[orig].width = 200; files[orig].height = 250;
+        files[nfile - 1].width = 100; files[nfile - 1].height = 125;
+    }
     add_face(F_SOLO, "only.jpg", 12);                    /* a one-photo split of person12 */
     add_face(F_ONE_X, "x.jpg", K);                       /* one person in two one-photo folders */
     add_face(F_ONE_Y, "y.jpg", K);
@@ -138,7 +147,7 @@ static size_t count_kind_path(const fa_audit *a, const fa_cache *c, const char *
 static int is_planted(const fa_cache *c, const fa_finding *f)
 {
     const char *p = path_of(c, f->file);
-    return strstr(p, "zz_misfiled") || strstr(p, "copy_of_4") || strstr(p, "reencoded") ||
+    return strstr(p, "zz_misfiled") || strstr(p, "copy_of_4") || strstr(p, "reencoded") || strstr(p, "a_small") ||
            (f->folder != FA_NONE && f->folder >= K) || (f->other_folder != FA_NONE && f->other_folder >= K);
 }
 
@@ -163,6 +172,9 @@ static void check_list(const fa_audit *a, const fa_cache *c)
     CHECK(count_kind_path(a, c, "person04/img000.jpg") == 0, "the kept original is not a finding of its own");
     size_t r3 = find(a, c, FA_FIND_DUPLICATE, "person08/reencoded.jpg", NULL);
     CHECK(r3 && !a->findings[r3 - 1].identical, "re-encoded copy found as a duplicate (not identical bytes)");
+    size_t r4 = find(a, c, FA_FIND_DUPLICATE, "person07/a_small.jpg", NULL);
+    CHECK(r4 && a->findings[r4 - 1].keep == 7 * PER + 2,
+          "a smaller copy inside one folder: the larger original is kept, though the copy fits a shade better");
     size_t r_solo = 0, r_one = 0;
     for (size_t k = 0; k < a->n_findings; k++) {
         const fa_finding *f = &a->findings[k];

@@ -371,13 +371,24 @@ static int same_sha(const fa_cache *c, uint32_t a, uint32_t b)
            memcmp(c->files[a].sha256, c->files[b].sha256, 32) == 0;
 }
 
-/* Which of two copies to keep: the one that fits its folder better, then
- * the shorter path ("x.jpg" over "x (1).jpg"), then the first. */
+/* Which of two copies to keep. In two folders: the one that fits its folder
+ * better (the other is the misfiled copy). In one folder, where the fits
+ * differ by noise: the one with more pixels, then more bytes (a resized or
+ * re-encoded copy is the smaller). Then the shorter path ("x.jpg" over
+ * "x (1).jpg"), then the first. */
 static int better_kept(const rctx *r, uint32_t a, uint32_t b)
 {
-    float fa = file_fit(r, a), fb = file_fit(r, b);
-    size_t la = strlen(r->c->files[a].path), lb = strlen(r->c->files[b].path);
-    return fa < fb || (fa == fb && (la < lb || (la == lb && a < b)));
+    const fa_file *A = &r->c->files[a], *B = &r->c->files[b];
+    if (A->folder == B->folder) {
+        int64_t pa = (int64_t)A->width * A->height, pb = (int64_t)B->width * B->height;
+        if (pa != pb) return pa > pb;
+        if (A->size != B->size) return A->size > B->size;
+    } else {
+        float fa = file_fit(r, a), fb = file_fit(r, b);
+        if (fa != fb) return fa < fb;
+    }
+    size_t la = strlen(A->path), lb = strlen(B->path);
+    return la < lb || (la == lb && a < b);
 }
 
 /* What file f of a duplicate group is reported against: the kept file, or,
