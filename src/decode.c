@@ -1,6 +1,12 @@
 /*
  * decode.c - content sniffing and header parsing for image files (see
  * decode.h). Every read is bounds-checked: these bytes are untrusted.
+ * Hand-written on purpose: it reads an image's declared size so that an
+ * oversized image is refused before OpenCV's decoder allocates for it.
+ * OpenCV's own limit is one process-wide environment variable
+ * (OPENCV_IO_MAX_IMAGE_PIXELS), not the per-run policy and message the
+ * index needs, and the few header fields read here do not justify a second
+ * decoding library per format (libpng, libjpeg, ...).
  */
 #include <string.h>
 #include <strings.h>
