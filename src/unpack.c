@@ -21,10 +21,18 @@ static int is_member(const char *path, const char *member)
     return n == m || path[n - m - 1] == '/';
 }
 
-/* Copies the current entry's data into f. Returns 0, or -1 with *why set
- * (libarchive's text, the write error, or "too large"). */
-static int copy_data(struct archive *a, FILE *f, uint64_t max, const char **why)
+typedef struct {
+    struct archive *a;
+    uint64_t max;
+} entry_src;
+
+/* Copies the current entry's data into f (fa_write_stream_atomic's fill).
+ * Returns 0, or -1 with *why set (libarchive's text, the write error, or
+ * "member larger than the limit"). */
+static int copy_data(FILE *f, void *ud, const char **why)
 {
+    struct archive *a = ((entry_src *)ud)->a;
+    uint64_t max = ((entry_src *)ud)->max;
     static _Thread_local char buf[1 << 16];
     uint64_t total = 0;
     for (;;) {
@@ -40,16 +48,10 @@ static int copy_data(struct archive *a, FILE *f, uint64_t max, const char **why)
 /* Writes the current entry to dst atomically. */
 static int write_entry(struct archive *a, const char *dst, uint64_t max, const char **why)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.part", dst);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) { *why = strerror(errno); return -1; }
-    int rc = copy_data(a, f, max, why);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) { if (rc == 0) *why = strerror(errno); rc = -1; }
-    if (fclose(f) != 0 && rc == 0) { *why = strerror(errno); rc = -1; }
-    if (rc == 0 && rename(tmp, dst) < 0) { *why = strerror(errno); rc = -1; }
-    if (rc != 0) unlink(tmp);
-    return rc;
+    entry_src src = { a, max };
+    int rc = fa_write_stream_atomic(dst, copy_data, &src, why);
+    if (rc == -2) *why = strerror(errno);
+    return rc ? -1 : 0;
 }
 
 int fa_unpack_member(const char *archive, const char *member, const char *dst, uint64_t max_bytes)

@@ -263,3 +263,26 @@ const char *fa_getenv_or(const char *name, const char *dflt)
     const char *v = getenv(name);
     return v && *v ? v : dflt;
 }
+
+int fa_fclose_synced(FILE *f)
+{
+    int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+    int e = errno;
+    if (fclose(f) != 0 && rc == 0) return -1;
+    errno = e;
+    return rc;
+}
+
+int fa_write_stream_atomic(const char *path, int (*fill)(FILE *f, void *ud, const char **why), void *ud,
+                           const char **why)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.part", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return -2;
+    int rc = fill(f, ud, why);
+    if (fa_fclose_synced(f) != 0 && rc == 0) { *why = strerror(errno); rc = -1; }
+    if (rc == 0 && rename(tmp, path) < 0) { *why = strerror(errno); rc = -1; }
+    if (rc != 0) unlink(tmp);
+    return rc;
+}

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "faceaudit/util.h"   /* the public half: fa_buf, files, paths, fa_now */
 
@@ -19,6 +20,19 @@ void fa_buf_json_str(fa_buf *b, const char *s);
 int fa_write_all(int fd, const void *p, size_t n);
 
 int fa_fsync_dir(const char *dir);
+
+/* fflush, fsync and fclose of a file being written; 0, or -1 with errno
+ * from the first step that failed (the file is closed either way). */
+int fa_fclose_synced(FILE *f);
+
+/* Writes path by way of path.part, for content that is streamed rather
+ * than held in memory: fill writes it to f and returns 0, or -1 with *why
+ * set; the file is then synced and renamed over path. Returns 0; -2 when
+ * path.part cannot be created (errno says why); -1 when fill, the sync or
+ * the rename failed (*why says why). On failure path.part is removed and
+ * path is untouched. */
+int fa_write_stream_atomic(const char *path, int (*fill)(FILE *f, void *ud, const char **why), void *ud,
+                           const char **why);
 
 /* UTF-8, by libunistring: the one place faceaudit decodes it. */
 /* 1 if s is valid UTF-8. */

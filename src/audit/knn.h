@@ -11,13 +11,10 @@
  * 100,000 rows: 355 rows re-measured per row, 3x faster than the fp32 path.
  *
  * Elsewhere: one single-threaded cblas_sgemm per tile into a small per-thread
- * buffer (never an N x N matrix), OpenMP over row tiles. Each row keeps its
- * k + FA_KNN_SPARE best candidates by the sgemm's distance; those are
- * re-measured exactly and the k nearest by the exact measure are kept. The
- * spare candidates absorb the float rounding of the sgemm: only a neighbour
- * whose squared distance differs from the k-th by less than the sgemm's
- * error bound could be swapped, and then the reported distances are still
- * exact. Memory: O(N*d + N*k + threads*tile) either way.
+ * buffer (never an N x N matrix), OpenMP over row tiles; a pair is measured
+ * exactly when the sgemm's distance is within the row's current k-th plus
+ * the sgemm's rounding bound (knn.c), so these lists are exact too.
+ * Memory: O(N*d + N*k + threads*tile) either way.
  */
 #ifndef FA_AUDIT_KNN_H
 #define FA_AUDIT_KNN_H
@@ -28,8 +25,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define FA_KNN_SPARE 4
 
 typedef struct {
     size_t n;

@@ -8,8 +8,9 @@
  *
  * JSON is printed straight into a buffer (fa_buf_json_str), not built with
  * jansson, which parses it: jansson builds a whole document in memory before
- * writing it (report.json can hold millions of pairs) and refuses strings that are not UTF-8, which file names can
- * be; fa_buf_json_str escapes each such byte instead.
+ * writing it (report.json can hold millions of pairs) and refuses strings
+ * that are not UTF-8, which file names can be; fa_buf_json_str escapes each
+ * such byte instead.
  */
 #include <math.h>
 #include <stdint.h>
