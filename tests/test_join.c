@@ -2,7 +2,8 @@
  * test_join.c - the exact tiled join against a naive O(N^2) reference:
  * random and clustered data, sizes around the tile size, several thresholds,
  * duplicate vectors, ties at the threshold, one folder only, every face its
- * own folder, several tile shapes and thread counts.
+ * own folder, several tile shapes and thread counts; and the one pass that
+ * also makes the top-k lists (fa_join_exact_knn) against a naive top-k.
  */
 #include <math.h>
 #include <stdio.h>
@@ -224,12 +225,70 @@ static void test_errors_and_cap(void)
     free(h);
 }
 
+/* Every row's k nearest rows of other groups by the naive loop, ties by row. */
+static fa_knn *naive_knn(const float *x, const uint32_t *g, size_t n, int d, int k)
+{
+    fa_knn *kn = fa_knn_alloc(n, k);
+    for (size_t i = 0; i < n; i++) {
+        double *bd = malloc(k * sizeof *bd);
+        uint32_t *bn = kn->nb + i * k, c = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (g[j] == g[i]) continue;
+            double d2 = fa_l2sq_exact(x + i * d, x + j * d, d);
+            if (c == (uint32_t)k && !(d2 < bd[k - 1])) continue;   /* a tie keeps the earlier row */
+            int q = c < (uint32_t)k ? (int)c++ : k - 1;
+            while (q > 0 && bd[q - 1] > d2) { bd[q] = bd[q - 1]; bn[q] = bn[q - 1]; q--; }
+            bd[q] = d2; bn[q] = (uint32_t)j;
+        }
+        kn->count[i] = c;
+        for (int q = 0; q < k; q++) {
+            kn->dist[i * k + q] = q < (int)c ? (float)sqrt(bd[q]) : INFINITY;
+            if (q >= (int)c) bn[q] = UINT32_MAX;
+        }
+        free(bd);
+    }
+    return kn;
+}
+
+static int same_knn(const fa_knn *a, const fa_knn *b)
+{
+    size_t m = a->n * a->k;
+    return a->n == b->n && a->k == b->k && !memcmp(a->count, b->count, a->n * sizeof *a->count) &&
+           !memcmp(a->nb, b->nb, m * sizeof *a->nb) && !memcmp(a->dist, b->dist, m * sizeof *a->dist);
+}
+
+/* The pairs and the top-k lists of one pass (fa_join_exact_knn) on both
+ * paths against the naive loops. */
+static void fused_paths(const char *name, const float *x, const uint32_t *g, size_t n, int d,
+                        float t, const fa_pairvec *ref)
+{
+    fa_knn *want = naive_knn(x, g, n, d, 4);
+    for (int fp32 = 0; fp32 < 2; fp32++) {
+        fa_join_params p = fa_join_default_params();
+        p.threads = 2;
+        p.tile_rows = 100;
+        p.tile_cols = 130;
+        p.fp32_only = fp32;
+        fa_pairvec got = { 0 };
+        fa_knn *kn = NULL;
+        int rc = fa_join_exact_knn(x, g, n, d, t, &p, &got, NULL, 4, &kn);
+        CHECK(rc == 0 && kn, "%s one pass (%s): %s", name, fp32 ? "fp32" : "int8", fa_last_error());
+        if (rc || !kn) continue;
+        CHECK(same_pairs(ref, &got) && same_knn(want, kn), "%s one pass (%s): pairs %zu of %zu, "
+              "lists equal to the naive top-k: %d", name, fp32 ? "fp32" : "int8", got.n, ref->n,
+              same_knn(want, kn));
+        fa_pairvec_free(&got);
+        fa_knn_free(kn);
+    }
+    fa_knn_free(want);
+}
+
 /* The int8 path against the fp32 path and the naive loop on data chosen to
  * stress its error bound: near-duplicates, pairs placed at the threshold to
  * within an ulp, large and mixed norms, one dominant component (most
  * quantised components 0), sizes off the 6x64 micro-tile. */
 static void both_paths(const char *name, const float *x, const uint32_t *g, size_t n,
-                       int d, float t)
+                       int d, float t, int lists)
 {
     fa_pairvec ref = { 0 }, a = { 0 }, b = { 0 };
     naive(x, g, n, d, t, &ref);
@@ -246,6 +305,7 @@ static void both_paths(const char *name, const float *x, const uint32_t *g, size
     CHECK(sb.int8 == fa_q8_supported(), "%s: int8 path used where supported", name);
     CHECK(same_pairs(&ref, &a) && same_pairs(&ref, &b), "%s: naive %zu fp32 %zu int8 %zu",
           name, ref.n, a.n, b.n);
+    if (lists) fused_paths(name, x, g, n, d, t, &ref);   /* once per data set */
     fa_pairvec_free(&ref);
     fa_pairvec_free(&a);
     fa_pairvec_free(&b);
@@ -259,14 +319,14 @@ static void test_int8_adversarial(void)
     uint32_t *g = malloc(n * sizeof *g);
     rng_state = 2024;
     make_data(x, g, n, d, 40, 60, 0.5, 0);
-    both_paths("clustered", x, g, n, d, 0.6f);
+    both_paths("clustered", x, g, n, d, 0.6f, 1);
     /* near-duplicates: every 5th row a copy of an earlier one moved by 1e-6 */
     for (size_t r = 5; r < n; r += 5) {
         size_t src = (size_t)(urand() * r);
         for (int k = 0; k < d; k++) x[r * d + k] = x[src * d + k] + (float)(1e-6 * nrand());
     }
-    both_paths("near-duplicates t=1e-5", x, g, n, d, 1e-5f);
-    both_paths("near-duplicates t=0", x, g, n, d, 0.0f);
+    both_paths("near-duplicates t=1e-5", x, g, n, d, 1e-5f, 1);
+    both_paths("near-duplicates t=0", x, g, n, d, 0.0f, 0);
     /* pairs at the threshold: row r+1 = row r + t*u (u a unit vector), t
      * rounded so that some land just inside, some just outside */
     float t = 0.55f;
@@ -276,27 +336,36 @@ static void test_int8_adversarial(void)
         for (int k = 0; k < d; k++) x[(r + 1) * d + k] = (float)(x[r * d + k] + t * u[k] / sqrt(s));
         g[r + 1] = g[r] + 1;
     }
-    both_paths("at threshold", x, g, n, d, t);
-    both_paths("at threshold, next float down", x, g, n, d, nextafterf(t, 0));
-    both_paths("at threshold, next float up", x, g, n, d, nextafterf(t, 1));
+    both_paths("at threshold", x, g, n, d, t, 1);
+    both_paths("at threshold, next float down", x, g, n, d, nextafterf(t, 0), 0);
+    both_paths("at threshold, next float up", x, g, n, d, nextafterf(t, 1), 0);
     /* large and mixed norms: rows scaled by 1, 1e3 or 1e-3 */
     for (size_t r = 0; r < n; r++) {
         float f = r % 3 == 0 ? 1e3f : r % 3 == 1 ? 1.0f : 1e-3f;
         for (int k = 0; k < d; k++) x[r * d + k] *= f;
     }
-    both_paths("mixed norms", x, g, n, d, 0.6f);
-    both_paths("mixed norms t=600", x, g, n, d, 600.0f);
+    both_paths("mixed norms", x, g, n, d, 0.6f, 1);
+    both_paths("mixed norms t=600", x, g, n, d, 600.0f, 0);
     /* one dominant component: the others quantise to 0 */
     for (size_t r = 0; r < n; r++) x[r * d + (r % d)] = 50.0f;
-    both_paths("dominant component", x, g, n, d, 1.0f);
+    both_paths("dominant component", x, g, n, d, 1.0f, 1);
     /* odd dimension (padded to 4) and non-finite data (fp32 fallback) */
-    both_paths("d=7", x, g, 200, 7, 0.5f);
+    both_paths("d=7", x, g, 200, 7, 0.5f, 1);
     x[5] = INFINITY;
     fa_pairvec got = { 0 };
     fa_join_stats st;
     CHECK(fa_join_exact(x, g, 50, d, 1.0f, NULL, &got, &st) == 0 && st.int8 == 0,
           "non-finite data fall back to fp32");
     fa_pairvec_free(&got);
+    fa_knn *kn = NULL;
+    CHECK(fa_join_exact_knn(x, g, 50, d, 1.0f, NULL, &got, &st, 3, &kn) == 0 && st.int8 == 0 && kn &&
+          kn->n == 50, "non-finite data: the one pass falls back to fp32 too");
+    fa_pairvec_free(&got);
+    fa_knn_free(kn);
+    CHECK(fa_join_exact_knn(x, g, 50, d, 1.0f, NULL, &got, NULL, 65, &kn) < 0 && !kn &&
+          strstr(fa_last_error(), "bad k 65"), "k above 64 refused: %s", fa_last_error());
+    CHECK(fa_join_exact_knn(x, g, 50, d, -1.0f, NULL, &got, NULL, 0, NULL) < 0,
+          "no pair threshold and no lists refused");
     free(x);
     free(g);
 }

@@ -196,8 +196,10 @@ static int choose_threshold(fa_audit *a, const fa_audit_params *p)
 
 /* ---- the search --------------------------------------------------------------- */
 
+/* The exact search also makes the review's top-k lists in its pass (*kn);
+ * the other searches leave them to the review. */
 static int search(fa_audit *a, const float *x, const uint32_t *grp, int d,
-                  const fa_audit_params *p, fa_pairvec *pairs)
+                  const fa_audit_params *p, fa_pairvec *pairs, fa_knn **kn)
 {
     double t0 = now_s();
     a->mode = p->mode;
@@ -209,7 +211,7 @@ static int search(fa_audit *a, const float *x, const uint32_t *grp, int d,
         fa_join_params jp = fa_join_default_params();
         jp.threads = p->threads;
         jp.max_pairs = p->max_pairs;
-        rc = fa_join_exact(x, grp, a->n_rows, d, a->threshold, &jp, pairs, NULL);
+        rc = fa_join_exact_knn(x, grp, a->n_rows, d, a->threshold, &jp, pairs, NULL, FA_KNN_K, kn);
     } else {
         fa_ivf_params ip = fa_ivf_default_params();
         ip.threads = p->threads;
@@ -587,6 +589,7 @@ fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params)
     float *x = NULL;
     uint32_t *grp = NULL, *row_file = NULL;
     fa_pairvec pairs = { 0 };
+    fa_knn *kn = NULL;   /* the exact search's top-k lists, for the review */
     if (a) a->review_cut_misfiled = a->review_cut_merge = INFINITY;   /* none until the list is built */
     if (!a || file_lists(a, c) < 0 || choose_faces(a, c) < 0) goto oom;
 
@@ -628,10 +631,11 @@ fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params)
     a->calib = fa_calib_run(x, grp, a->n_rows, d, c->n_folders, &cp);
     a->calib_seconds = now_s() - t0;
     if (!a->calib || choose_threshold(a, &p) < 0) goto fail;
-    int src = search(a, x, grp, d, &p, &pairs);
+    int src = search(a, x, grp, d, &p, &pairs, &kn);
     if (src < 0) goto fail;
     if (src == 2) {   /* a helper of another process's search: nothing more to do here */
         fa_pairvec_free(&pairs);
+        fa_knn_free(kn);
         free(x); free(grp); free(row_file);
         return a;
     }
@@ -640,15 +644,17 @@ fa_audit *fa_audit_run(const fa_cache *c, const fa_audit_params *params)
         make_outliers(a, row_file, grp) < 0 || make_dups(a, c) < 0)
         goto oom;
     t0 = now_s();
-    if (fa_review_build(a, c, x, grp, row_file, &p) < 0) goto fail;
+    if (fa_review_build(a, c, x, grp, row_file, &p, kn) < 0) goto fail;
     a->review_seconds = now_s() - t0;
     fa_pairvec_free(&pairs);
+    fa_knn_free(kn);
     free(x); free(grp); free(row_file);
     return a;
 oom:
     fa_error("fa_audit_run: out of memory");
 fail:
     fa_pairvec_free(&pairs);
+    fa_knn_free(kn);
     free(x); free(grp); free(row_file);
     fa_audit_free(a);
     return NULL;

@@ -127,7 +127,7 @@ struct fa_audit {
     uint32_t *row_face;             /* audited row -> face */
     /* search */
     fa_search_mode mode;
-    double search_seconds, calib_seconds;
+    double search_seconds, calib_seconds;   /* the exact search includes the review's top-k lists */
     size_t nlist;
     double recall;                  /* probe mode: recall on the sample; else -1 */
     size_t recall_truth, recall_found;
@@ -154,9 +154,11 @@ struct fa_audit {
 
 
 /* Builds a->findings (review.h) from the audit's rows x (n_rows x dim), their
- * folders and files; called by fa_audit_run. Returns 0 or -1 (out of memory). */
+ * folders and files; called by fa_audit_run. kn: the rows' FA_KNN_K nearest
+ * faces in other folders when the search made them in its pass (borrowed),
+ * NULL to compute them here. Returns 0 or -1 (out of memory). */
 int fa_review_build(fa_audit *a, const fa_cache *c, const float *x, const uint32_t *grp,
-                    const uint32_t *row_file, const fa_audit_params *p);
+                    const uint32_t *row_file, const fa_audit_params *p, const fa_knn *kn);
 
 #ifdef __cplusplus
 }

@@ -343,13 +343,36 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
                   float max_dist, const fa_join_params *params,
                   fa_pairvec *out, fa_join_stats *stats)
 {
+    return fa_join_exact_knn(x, group, n, d, max_dist, params, out, stats, 0, NULL);
+}
+
+/* The top-k lists without the int8 kernel: the fp32 join, then the fp32
+ * top-k join (knn.c). */
+static int join_knn_fp32(const float *x, const uint32_t *group, size_t n, int d, float max_dist,
+                         const fa_join_params *p, fa_pairvec *out, fa_join_stats *stats,
+                         int k, fa_knn **knn)
+{
+    fa_join_params q = *p;
+    q.fp32_only = 1;
+    if (max_dist >= 0 && fa_join_exact(x, group, n, d, max_dist, &q, out, stats) < 0) return -1;
+    *knn = fa_knn_cross_ex(x, group, n, d, k, p->threads, 1);
+    return *knn ? 0 : -1;
+}
+
+int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
+                      float max_dist, const fa_join_params *params,
+                      fa_pairvec *out, fa_join_stats *stats, int k, fa_knn **knn)
+{
     double t0 = now_s();
     fa_join_params p = params ? *params : fa_join_default_params();
-    if (fa_join_check_args("fa_join_exact", n, d, max_dist, &p) < 0) return -1;
+    if (knn) *knn = NULL;
+    if (k && (k < 1 || k > 64 || !knn)) return fa_error("fa_join_exact_knn: bad k %d", k);
+    if (fa_join_check_args("fa_join_exact", n, d, k && max_dist < 0 ? 0.0f : max_dist, &p) < 0)
+        return -1;
     if (!p.tile_rows) p.tile_rows = TILE_ROWS_DEFAULT;
     if (!p.tile_cols) p.tile_cols = TILE_COLS_DEFAULT;
     int nt = p.threads ? p.threads : omp_get_max_threads();
-    double t2 = (double)max_dist * max_dist;
+    double t2 = max_dist >= 0 ? (double)max_dist * max_dist : -1.0;   /* -1: no pairs */
 
     fa_sorted_rows s;
     if (fa_sorted_make(&s, x, group, n, d) < 0) return -1;
@@ -360,6 +383,10 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
         int qr = fa_q8set_make(&q, s.x, n, d);
         if (qr < 0) { fa_sorted_free(&s); return -1; }
         use_q8 = qr == 0;
+    }
+    if (k && !use_q8) {
+        fa_sorted_free(&s);
+        return join_knn_fp32(x, group, n, d, max_dist, &p, out, stats, k, knn);
     }
 
     /* Tasks: an A tile of R rows against a block of C columns, starting
@@ -388,8 +415,12 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
     fa_join_ctx *ctx = calloc(nt, sizeof *ctx);
     int failed = !ctx, over = 0;
     size_t found = 0;
-    for (int t = 0; !failed && t < nt; t++)
+    fa_knn_lists *L = k && !failed ? fa_knn_lists_new(nt, s.id, n, k) : NULL;
+    if (k && !L) failed = 1;
+    for (int t = 0; !failed && t < nt; t++) {
         if (fa_join_ctx_init(&ctx[t], p.tile_rows, p.tile_cols) < 0) failed = 1;
+        ctx[t].knn = L ? &L[t] : NULL;
+    }
     int blas_old = fa_blas_single_begin();
     if (!failed) {
 #pragma omp parallel num_threads(nt)
@@ -427,6 +458,12 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
     else if (over) rc = fa_error("fa_join_exact: more than %zu pairs within distance %g; "
                                  "lower the threshold", p.max_pairs, (double)max_dist);
     else rc = fa_join_merge(ctx, nt, out);
+    if (rc == 0 && L) {
+        *knn = fa_knn_alloc(n, k);
+        if (*knn) fa_knn_lists_merge(L, nt, *knn);
+        else rc = fa_error("fa_join_exact: out of memory for the top-k lists");
+    }
+    fa_knn_lists_delete(L, nt);
     if (stats) {
         memset(stats, 0, sizeof *stats);
         for (int t = 0; ctx && t < nt; t++) {

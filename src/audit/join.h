@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "knn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +83,15 @@ int fa_join_exact(const float *x, const uint32_t *group, size_t n, int d,
                   float max_dist, const fa_join_params *params,
                   fa_pairvec *out, fa_join_stats *stats);
 
+/* fa_join_exact and, in the same pass, the k nearest rows of other groups
+ * for every row (knn.h; *knn set on success, free with fa_knn_free).
+ * max_dist < 0: no pairs, only the lists. Without VNNI (or with data the
+ * int8 kernel cannot take, or fp32_only) the pairs and the lists come from
+ * the fp32 join and the fp32 top-k join, the same results. k in 1..64. */
+int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
+                      float max_dist, const fa_join_params *params,
+                      fa_pairvec *out, fa_join_stats *stats, int k, fa_knn **knn);
+
 /* The exact squared distance used for every match decision. */
 double fa_l2sq_exact(const float *a, const float *b, int d);
 /* Cosine similarity in double; 0 when either vector is zero. */
@@ -110,13 +120,12 @@ typedef struct {
     double flops;
     float max_norm2;      /* largest norm2 in any B set used */
     int failed;           /* sticky: out of memory */
-    /* Top-k mode of the int8 kernel (knn.c): when knn_offer is set, row i of
-       A is thresholded at knn_t2[i] (its current k-th exact squared distance)
-       instead of t2, and every candidate's exact squared distance goes to
-       knn_offer(knn, i, j, d2) instead of the pair list. */
-    void (*knn_offer)(void *knn, size_t i, size_t j, double d2);
-    void *knn;
-    const double *knn_t2;
+    /* Top-k mode of the int8 kernel (fa_join_exact_knn): this thread's
+       lists. A pair then passes the kernel when it may be within t2 or
+       within either row's current k-th exact squared distance, and every
+       candidate's exact squared distance is offered to both rows' lists
+       (A and B must be the same set, upper). */
+    fa_knn_lists *knn;
 } fa_join_ctx;
 
 /* Joins rows [a0,a1) of A against rows [b0,b1) of B in tiles. When `upper`

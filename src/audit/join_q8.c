@@ -7,7 +7,7 @@
  * at a time and tests, in registers, the estimate
  *     v = |b|^2 - 2 (q_a.q_b) s_a s_b            (one FMA per element)
  * against a per-row threshold loosened by a proven bound (derivation in
- * fa_q8_threshold). Only pairs passing it are re-measured with
+ * q8_bound). Only pairs passing it are re-measured with
  * fa_l2sq_exact, and only an exact distance <= max_dist counts, so the pairs
  * are exactly those of the fp32 path (and of a naive loop).
  *
@@ -162,7 +162,8 @@ int fa_q8set_make(fa_q8set *q, const float *x, size_t n, int d)
 }
 
 /*
- * The float threshold for row i of A against superblock sb of B.
+ * The float threshold for row i of A against superblock sb of B:
+ * t2 (1 + 1e-9) + q8_bound, computed in double and rounded up (f_up).
  *
  * Write a = a^ + e_a with a^ = q_a s_a (likewise b). Then
  *     a.b - a^.b^ = a.e_b + e_a.b^,  so  |a.b - a^.b^| <= |a||e_b| + |e_a||b^| =: beta
@@ -175,20 +176,45 @@ int fa_q8set_make(fa_q8set *q, const float *x, size_t n, int d)
  * <= t2 has
  *     v <= t2 - |a|^2 + 2 beta + u (2 nbmax + 6.02 |a^| hmax),
  * and the double rounding of fa_l2sq_exact and of the norms (relative
- * < 1e-13) is covered by 1e-9 (t2 + |a|^2 + nbmax). The sum is computed in
- * double and rounded up to float.
+ * < 1e-13) is covered by 1e-9 (t2 + |a|^2 + nbmax). q8_bound is all of it
+ * but the terms in t2.
  */
-static float fa_q8_threshold(const fa_q8set *qa, size_t i, const fa_q8set *qb, size_t sb,
-                             double t2)
+static double q8_bound(const fa_q8set *qa, size_t i, const fa_q8set *qb, size_t sb)
 {
     const double u = 0x1p-24;
     double na = qa->na[i], nbmax = qb->sb_nbmax[sb];
     double beta = qa->anorm[i] * qb->sb_emax[sb] + qa->enorm[i] * qb->sb_hmax[sb];
-    double thr = t2 - na + 2 * beta + u * (2 * nbmax + 6.02 * qa->hnorm[i] * qb->sb_hmax[sb])
-               + 1e-9 * (t2 + na + nbmax);
-    float f = (float)thr;
-    if ((double)f < thr) f = nextafterf(f, INFINITY);
+    return -na + 2 * beta + u * (2 * nbmax + 6.02 * qa->hnorm[i] * qb->sb_hmax[sb])
+           + 1e-9 * (na + nbmax);
+}
+
+/* v rounded up to float. */
+static inline float f_up(double v)
+{
+    float f = (float)v;
+    if (!((double)f < v)) return f;
+    if (f == 0) return 0x1p-149f;
+    uint32_t b;                      /* the next float up, without a libm call */
+    memcpy(&b, &f, 4);
+    b = f > 0 ? b + 1 : b - 1;
+    memcpy(&f, &b, 4);
     return f;
+}
+
+/* Row i's thresholds against superblock sb (see q8_row): th for the row,
+ * cu for the columns' lists (top-k mode). Computed before the micro-tile's
+ * accumulators are live. */
+static inline void q8_thresholds(const fa_join_ctx *ctx, const fa_q8set *qa, size_t i,
+                                 const fa_q8set *qb, size_t sb, double t2, float *th, float *cu)
+{
+    const fa_knn_lists *L = ctx->knn;
+    double c = q8_bound(qa, i, qb, sb), tr = t2;
+    if (L) {
+        double lt = fa_knn_lists_t2(L, i);
+        if (lt > tr) tr = lt;
+    }
+    *th = f_up(tr * (1 + 1e-9) + c);
+    *cu = f_up(c + 0x1p-20 * fabs(c));
 }
 
 /* Re-measures one candidate (i of A, j of B) exactly. */
@@ -199,7 +225,10 @@ static void q8_candidate(fa_join_ctx *ctx, const fa_rowset *A, size_t i,
     ctx->candidates++;
     const float *a = A->x + i * (size_t)d, *b = B->x + j * (size_t)d;
     double d2 = fa_l2sq_exact(a, b, d);
-    if (ctx->knn_offer) { ctx->knn_offer(ctx->knn, i, j, d2); return; }
+    if (ctx->knn) {
+        fa_knn_lists_offer(ctx->knn, i, j, d2);
+        fa_knn_lists_offer(ctx->knn, j, i, d2);
+    }
     if (!(d2 <= t2)) return;
     uint32_t x = A->id[i], y = B->id[j];
     fa_pair p = { x < y ? x : y, x < y ? y : x, (float)sqrt(d2),
@@ -227,24 +256,33 @@ static void q8_hits(fa_join_ctx *ctx, const fa_rowset *A, size_t i, const fa_row
 #ifdef FA_Q8_X86
 #define Q8_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-/* Thresholds row r's four accumulators (16 columns each) of a micro-tile. */
+/* Thresholds row r's four accumulators (16 columns each) of a micro-tile.
+ *
+ * Top-k mode: the row's threshold is its k-th distance when that is larger
+ * than t2, and each column j's is fl(colt_j + cu) with colt_j >= x (1 +
+ * 2^-20), x = t2_j (1 + 1e-9) >= 0 (knn.c), and cu >= c + 2^-20 |c|, c =
+ * q8_bound. Their sum exceeds x + c by 2^-20 (x + |c|), more than the
+ * float addition's rounding, u |colt_j + cu| <= 2^-24 (x + |c|)(1 + 2^-19),
+ * so every pair within either list's k-th passes. */
 static inline __attribute__((always_inline)) Q8_TARGET void
 q8_row(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa, size_t i,
        const fa_rowset *B, const fa_q8set *qb, size_t sb, const q8_cols *cc, int d,
-       double t2, __m512i x0, __m512i x1, __m512i x2, __m512i x3)
+       double t2, float th1, float cu1, __m512i x0, __m512i x1, __m512i x2, __m512i x3)
 {
     const size_t col0 = sb * SB;
-    if (ctx->knn_t2) t2 = ctx->knn_t2[i];   /* top-k mode: the row's own threshold */
+    const fa_knn_lists *L = ctx->knn;
     __m512 sa = _mm512_set1_ps(qa->sigma[i]);
-    __m512 th = _mm512_set1_ps(fa_q8_threshold(qa, i, qb, sb, t2));
+    __m512 th = _mm512_set1_ps(th1), cu = _mm512_set1_ps(cu1);
     __m512i x[4] = { x0, x1, x2, x3 };
-    for (int c = 0; c < 4; c++) {
-        __m512 cf = _mm512_mul_ps(sa, _mm512_loadu_ps(qb->w + col0 + 16 * c));
-        __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(x[c]), cf,
-                                    _mm512_loadu_ps(qb->nb + col0 + 16 * c));
-        __mmask16 m = _mm512_cmp_ps_mask(v, th, _CMP_LE_OQ);
+    for (int q = 0; q < 4; q++) {
+        __m512 cf = _mm512_mul_ps(sa, _mm512_loadu_ps(qb->w + col0 + 16 * q));
+        __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(x[q]), cf,
+                                    _mm512_loadu_ps(qb->nb + col0 + 16 * q));
+        __m512 t = L ? _mm512_max_ps(th, _mm512_add_ps(_mm512_loadu_ps(L->colt + col0 + 16 * q), cu))
+                     : th;
+        __mmask16 m = _mm512_cmp_ps_mask(v, t, _CMP_LE_OQ);
         if (__builtin_expect(m != 0, 0))
-            q8_hits(ctx, A, i, B, col0 + 16 * c, m, cc, d, t2);
+            q8_hits(ctx, A, i, B, col0 + 16 * q, m, cc, d, t2);
     }
 }
 
@@ -257,6 +295,8 @@ static Q8_TARGET void q8_micro(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8
                                size_t sb, const q8_cols *cc, int d, double t2)
 {
     const int k4 = qa->k4, stride = 4 * k4;
+    float th[MR], cu[MR];
+    for (size_t r = 0; r < m; r++) q8_thresholds(ctx, qa, i0 + r, qb, sb, t2, &th[r], &cu[r]);
 #define Q8_INIT(r) __m512i a##r##0 = _mm512_set1_epi32(-qa->corr[i0 + r]), \
     a##r##1 = a##r##0, a##r##2 = a##r##0, a##r##3 = a##r##0;
     Q8_INIT(0) Q8_INIT(1) Q8_INIT(2) Q8_INIT(3) Q8_INIT(4) Q8_INIT(5)
@@ -273,7 +313,7 @@ static Q8_TARGET void q8_micro(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8
         a##r##3 = _mm512_dpbusd_epi32(a##r##3, b3, av); }
         Q8_STEP(0) Q8_STEP(1) Q8_STEP(2) Q8_STEP(3) Q8_STEP(4) Q8_STEP(5)
     }
-#define Q8_ROW(r) if (r < m) q8_row(ctx, A, qa, i0 + r, B, qb, sb, cc, d, t2, \
+#define Q8_ROW(r) if (r < m) q8_row(ctx, A, qa, i0 + r, B, qb, sb, cc, d, t2, th[r], cu[r], \
                                     a##r##0, a##r##1, a##r##2, a##r##3);
     Q8_ROW(0) Q8_ROW(1) Q8_ROW(2) Q8_ROW(3) Q8_ROW(4) Q8_ROW(5)
 #undef Q8_INIT

@@ -1,8 +1,9 @@
 /*
  * knn.c - the exact cross-group top-k join (see knn.h): every row's list is
- * fed only exactly measured candidates, filtered against the row's current
- * k-th distance by the int8 kernel of join_q8.c (its top-k mode) or, without
- * VNNI, by sgemm tiles with a rounding bound.
+ * fed only exactly measured candidates. With VNNI the lists come from the
+ * exact join's int8 pass (fa_join_exact_knn, join.c); without it, sgemm
+ * tiles filter each row against its current k-th distance plus a rounding
+ * bound. Both feed the per-thread lists kept here.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +23,18 @@ void fa_knn_free(fa_knn *kn)
     free(kn);
 }
 
+fa_knn *fa_knn_alloc(size_t n, int k)
+{
+    fa_knn *kn = calloc(1, sizeof *kn);
+    if (!kn) return NULL;
+    kn->n = n; kn->k = k;
+    kn->nb = malloc((n ? n : 1) * (size_t)k * sizeof *kn->nb);
+    kn->dist = malloc((n ? n : 1) * (size_t)k * sizeof *kn->dist);
+    kn->count = calloc(n ? n : 1, sizeof *kn->count);
+    if (!kn->nb || !kn->dist || !kn->count) { fa_knn_free(kn); return NULL; }
+    return kn;
+}
+
 float fa_knn_mean(const fa_knn *kn, size_t r)
 {
     uint32_t c = kn->count[r];
@@ -31,72 +44,95 @@ float fa_knn_mean(const fa_knn *kn, size_t r)
     return (float)(s / c);
 }
 
-/* ---- a row tile's lists ----------------------------------------------------- */
+/* ---- one thread's lists ------------------------------------------------------ */
 
-/* Rows [base, base + KNN_TILE) of the scanned set, each with its k best
- * (exact d2, original row), best first. */
-typedef struct {
-    const uint32_t *id;     /* scanned row -> original row; NULL: the same */
-    size_t base;
-    int k;
-    double *d2;             /* KNN_TILE x k */
-    uint32_t *nb;           /* KNN_TILE x k, original rows */
-    int *len;               /* KNN_TILE */
-    double *t2;             /* by scanned row: the k-th d2 once a list is full, else inf */
-} knn_tile;
-
-static int tile_alloc(knn_tile *t, const uint32_t *id, int k, double *t2)
+void fa_knn_lists_delete(fa_knn_lists *L, int nt)
 {
-    t->id = id; t->base = 0; t->k = k; t->t2 = t2;
-    t->d2 = malloc((size_t)KNN_TILE * k * sizeof *t->d2);
-    t->nb = malloc((size_t)KNN_TILE * k * sizeof *t->nb);
-    t->len = malloc(KNN_TILE * sizeof *t->len);
-    return t->d2 && t->nb && t->len ? 0 : -1;
+    if (!L) return;
+    for (int t = 0; t < nt; t++) { free(L[t].d2); free(L[t].nb); free(L[t].len); }
+    free(L[0].t2); free(L[0].colt);
+    free(L);
 }
 
-static void tile_free(knn_tile *t)
+fa_knn_lists *fa_knn_lists_new(int nt, const uint32_t *id, size_t n, int k)
 {
-    free(t->d2); free(t->nb); free(t->len);
+    fa_knn_lists *L = calloc(nt, sizeof *L);
+    if (!L) return NULL;
+    size_t n1 = n ? n : 1, npad = (n + 63) / 64 * 64 + 64;
+    double *t2 = malloc(n1 * sizeof *t2);
+    float *colt = malloc(npad * sizeof *colt);
+    int bad = !t2 || !colt;
+    for (int t = 0; t < nt; t++) {
+        L[t] = (fa_knn_lists){ n, k, id, malloc(n1 * (size_t)k * sizeof(double)),
+                               malloc(n1 * (size_t)k * sizeof(uint32_t)), calloc(n1, 1), t2, colt };
+        bad |= !L[t].d2 || !L[t].nb || !L[t].len;
+    }
+    if (bad) { fa_knn_lists_delete(L, nt); return NULL; }
+    for (size_t i = 0; i < n; i++) t2[i] = INFINITY;
+    for (size_t i = 0; i < npad; i++) colt[i] = INFINITY;
+    return L;
 }
 
-/* An exactly measured candidate j for row i (scanned numbering): kept when
- * it beats the row's k-th, ties by original row; the row's threshold follows.
- * Also join_q8.c's callback in its top-k mode. */
-static void knn_offer(void *ud, size_t i, size_t j, double d2)
+/* colt: t2 (1 + 1e-9) (1 + 2^-20), rounded up to float, which the int8
+ * kernel's column test assumes (join_q8.c, q8_row); 2^-19 here also covers
+ * the double products' own rounding. */
+static float colt_of(double t2)
 {
-    knn_tile *t = ud;
-    size_t r = i - t->base;
-    int l = t->len[r], k = t->k;
-    double *dv = t->d2 + r * k;
-    uint32_t *nv = t->nb + r * k, id = t->id ? t->id[j] : (uint32_t)j;
+    double v = t2 * (1 + 1e-9) * (1 + 0x1p-19);
+    float f = (float)v;
+    return (double)f < v ? nextafterf(f, INFINITY) : f;
+}
+
+void fa_knn_lists_offer(fa_knn_lists *L, size_t i, size_t j, double d2)
+{
+    if (d2 > fa_knn_lists_t2(L, i)) return;   /* another list has k better */
+    int l = L->len[i], k = L->k;
+    double *dv = L->d2 + i * (size_t)k;
+    uint32_t *nv = L->nb + i * (size_t)k, id = L->id ? L->id[j] : (uint32_t)j;
     if (l == k && !(d2 < dv[k - 1] || (d2 == dv[k - 1] && id < nv[k - 1]))) return;
     int p = l < k ? l : k - 1;
     while (p > 0 && (dv[p - 1] > d2 || (dv[p - 1] == d2 && nv[p - 1] > id))) {
         dv[p] = dv[p - 1]; nv[p] = nv[p - 1]; p--;
     }
     dv[p] = d2; nv[p] = id;
-    if (l < k) t->len[r] = ++l;
-    if (l == k) t->t2[i] = dv[k - 1];
-}
-
-static void tile_begin(knn_tile *t, size_t a0, size_t a1)
-{
-    t->base = a0;
-    memset(t->len, 0, (a1 - a0) * sizeof *t->len);
-}
-
-/* Copies the tile's lists into kn, by original row. */
-static void tile_finish(const knn_tile *t, fa_knn *kn, size_t a0, size_t a1)
-{
-    for (size_t i = a0; i < a1; i++) {
-        size_t r = i - a0, o = t->id ? t->id[i] : i;
-        int l = t->len[r];
-        for (int c = 0; c < kn->k; c++) {
-            kn->nb[o * kn->k + c] = c < l ? t->nb[r * t->k + c] : UINT32_MAX;
-            kn->dist[o * kn->k + c] = c < l ? (float)sqrt(t->d2[r * t->k + c]) : INFINITY;
-        }
-        kn->count[o] = (uint32_t)l;
+    if (l < k) L->len[i] = (uint8_t)++l;
+    /* a lost race leaves a larger shared value: still some list's k-th */
+    if (l == k && dv[k - 1] < fa_knn_lists_t2(L, i)) {
+        double t = dv[k - 1];
+        float c = colt_of(t);
+        __atomic_store(&L->t2[i], &t, __ATOMIC_RELAXED);
+        __atomic_store(&L->colt[i], &c, __ATOMIC_RELAXED);
     }
+}
+
+/* Row i's k best of the nt lists (each sorted, no pair in two) into kn. */
+static void merge_row(const fa_knn_lists *L, int nt, size_t i, fa_knn *kn)
+{
+    int k = kn->k, pos[64] = { 0 }, c = 0;
+    size_t o = L[0].id ? L[0].id[i] : i;
+    for (; c < k; c++) {
+        int best = -1;
+        for (int t = 0; t < nt; t++) {
+            if (pos[t] >= L[t].len[i]) continue;
+            double dv = L[t].d2[i * k + pos[t]];
+            uint32_t nv = L[t].nb[i * k + pos[t]];
+            if (best < 0) { best = t; continue; }
+            double db = L[best].d2[i * k + pos[best]];
+            if (dv < db || (dv == db && nv < L[best].nb[i * k + pos[best]])) best = t;
+        }
+        if (best < 0) break;
+        kn->nb[o * k + c] = L[best].nb[i * k + pos[best]];
+        kn->dist[o * k + c] = (float)sqrt(L[best].d2[i * k + pos[best]]);
+        pos[best]++;
+    }
+    kn->count[o] = (uint32_t)c;
+    for (; c < k; c++) { kn->nb[o * k + c] = UINT32_MAX; kn->dist[o * k + c] = INFINITY; }
+}
+
+void fa_knn_lists_merge(const fa_knn_lists *L, int nt, fa_knn *kn)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < L[0].n; i++) merge_row(L, nt, i, kn);
 }
 
 /* ---- the fp32 path ----------------------------------------------------------- */
@@ -107,7 +143,7 @@ static void tile_finish(const knn_tile *t, fa_knn *kn, size_t a0, size_t a1)
  * n2_j) / 2, plus the norms' and the three float operations'); twice that
  * is the slack, so a pair within the row's threshold always passes. */
 static void knn_fp32_rows(const float *x, const float *n2, const uint32_t *group, size_t n, int d,
-                          size_t a0, size_t a1, float *g, knn_tile *t)
+                          size_t a0, size_t a1, float *g, fa_knn_lists *L)
 {
     const double slack = 2.0 * (d + 4) * 0x1p-24;
     for (size_t b0 = 0; b0 < n; b0 += KNN_TILE) {
@@ -118,86 +154,41 @@ static void knn_fp32_rows(const float *x, const float *n2, const uint32_t *group
             const float *gi = g + (i - a0) * KNN_TILE;
             for (size_t j = b0; j < b1; j++) {
                 float approx = n2[i] + n2[j] - 2.0f * gi[j - b0];
-                if (!(approx <= t->t2[i] + slack * ((double)n2[i] + n2[j])) || group[j] == group[i]) continue;
-                knn_offer(t, i, j, fa_l2sq_exact(x + i * d, x + j * d, d));
+                if (!(approx <= L->t2[i] + slack * ((double)n2[i] + n2[j])) || group[j] == group[i]) continue;
+                fa_knn_lists_offer(L, i, j, fa_l2sq_exact(x + i * d, x + j * d, d));
             }
         }
     }
 }
 
 static int knn_fp32(fa_knn *kn, const float *x, const uint32_t *group, size_t n, int d, int k,
-                    int threads, double *t2)
+                    int threads)
 {
+    int nt = threads > 0 ? threads : omp_get_max_threads();
     float *n2 = malloc((n ? n : 1) * sizeof *n2);
-    if (!n2) return -1;
-    fa_norms2(x, n, d, n2);
-    int failed = 0, old = fa_blas_single_begin();
-    size_t tiles = (n + KNN_TILE - 1) / KNN_TILE;
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) reduction(|:failed)
-    {
-        knn_tile t;
-        float *g = malloc((size_t)KNN_TILE * KNN_TILE * sizeof *g);
-        if (tile_alloc(&t, NULL, k, t2) || !g) failed = 1;
+    fa_knn_lists *L = fa_knn_lists_new(nt, NULL, n, k);
+    int failed = !n2 || !L;
+    if (!failed) {
+        fa_norms2(x, n, d, n2);
+        int old = fa_blas_single_begin();
+        size_t tiles = (n + KNN_TILE - 1) / KNN_TILE;
+#pragma omp parallel num_threads(nt) reduction(|:failed)
+        {
+            float *g = malloc((size_t)KNN_TILE * KNN_TILE * sizeof *g);
+            if (!g) failed = 1;
 #pragma omp for schedule(dynamic, 1)
-        for (size_t c = 0; c < tiles; c++) {
-            if (failed) continue;
-            size_t a0 = c * KNN_TILE, a1 = a0 + KNN_TILE < n ? a0 + KNN_TILE : n;
-            tile_begin(&t, a0, a1);
-            knn_fp32_rows(x, n2, group, n, d, a0, a1, g, &t);
-            tile_finish(&t, kn, a0, a1);
+            for (size_t c = 0; c < tiles; c++) {
+                if (failed) continue;
+                size_t a0 = c * KNN_TILE, a1 = a0 + KNN_TILE < n ? a0 + KNN_TILE : n;
+                knn_fp32_rows(x, n2, group, n, d, a0, a1, g, &L[omp_get_thread_num()]);
+            }
+            free(g);
         }
-        free(g);
-        tile_free(&t);
+        fa_blas_single_end(old);
+        if (!failed) fa_knn_lists_merge(L, nt, kn);
     }
-    fa_blas_single_end(old);
+    fa_knn_lists_delete(L, nt);
     free(n2);
-    return failed ? -1 : 0;
-}
-
-/* ---- the int8 path ----------------------------------------------------------- */
-
-/* Rows of one tile against every row: the int8 kernel thresholds each row at
- * its current k-th exact distance, and its bound lets every pair within that
- * through. */
-static void knn_q8_rows(const fa_rowset *S, const fa_q8set *q, size_t a0, size_t a1, int d, knn_tile *t)
-{
-    fa_join_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.knn_offer = knn_offer;
-    ctx.knn = t;
-    ctx.knn_t2 = t->t2;
-    fa_join_rect_q8(&ctx, S, q, a0, a1, S, q, 0, S->n, 0, d, INFINITY);
-}
-
-/* Returns 0, 1 when the int8 kernel cannot run here (use fp32), -1 on OOM. */
-static int knn_q8(fa_knn *kn, const float *x, const uint32_t *group, size_t n, int d, int k,
-                  int threads, double *t2)
-{
-    if (!fa_q8_supported()) return 1;
-    fa_sorted_rows s;
-    if (fa_sorted_make(&s, x, group, n, d) < 0) return -1;
-    fa_q8set q;
-    int qr = fa_q8set_make(&q, s.x, n, d);
-    if (qr != 0) { fa_sorted_free(&s); return qr; }
-    fa_rowset S = { s.x, s.norm2, s.group, s.id, n, 1 };
-    int failed = 0;
-    size_t tiles = (n + KNN_TILE - 1) / KNN_TILE;
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads()) reduction(|:failed)
-    {
-        knn_tile t;
-        if (tile_alloc(&t, s.id, k, t2)) failed = 1;
-#pragma omp for schedule(dynamic, 1)
-        for (size_t c = 0; c < tiles; c++) {
-            if (failed) continue;
-            size_t a0 = c * KNN_TILE, a1 = a0 + KNN_TILE < n ? a0 + KNN_TILE : n;
-            tile_begin(&t, a0, a1);
-            knn_q8_rows(&S, &q, a0, a1, d, &t);
-            tile_finish(&t, kn, a0, a1);
-        }
-        tile_free(&t);
-    }
-    fa_q8set_free(&q);
-    fa_sorted_free(&s);
     return failed ? -1 : 0;
 }
 
@@ -211,18 +202,21 @@ fa_knn *fa_knn_cross_ex(const float *x, const uint32_t *group, size_t n, int d, 
 {
     if (!x && n) { fa_error("fa_knn_cross: no rows"); return NULL; }
     if (d <= 0 || k < 1 || k > 64 || n >= UINT32_MAX) { fa_error("fa_knn_cross: bad arguments"); return NULL; }
-    fa_knn *kn = calloc(1, sizeof *kn);
-    double *t2 = malloc((n ? n : 1) * sizeof *t2);
-    if (!kn || !t2) { free(kn); free(t2); fa_error("fa_knn_cross: out of memory"); return NULL; }
-    kn->n = n; kn->k = k;
-    kn->nb = malloc((n ? n : 1) * (size_t)k * sizeof *kn->nb);
-    kn->dist = malloc((n ? n : 1) * (size_t)k * sizeof *kn->dist);
-    kn->count = calloc(n ? n : 1, sizeof *kn->count);
-    for (size_t i = 0; i < n; i++) t2[i] = INFINITY;
-    int rc = !(kn->nb && kn->dist && kn->count) ? -1
-             : fp32_only ? 1 : knn_q8(kn, x, group, n, d, k, threads, t2);
-    if (rc == 1) rc = knn_fp32(kn, x, group, n, d, k, threads, t2);
-    free(t2);
-    if (rc != 0) { fa_knn_free(kn); fa_error("fa_knn_cross: out of memory"); return NULL; }
+    if (!fp32_only && fa_q8_supported()) {
+        /* the int8 join with no pair threshold: only the lists */
+        fa_join_params p = fa_join_default_params();
+        p.threads = threads;
+        fa_pairvec none = { 0 };
+        fa_knn *kn = NULL;
+        int rc = fa_join_exact_knn(x, group, n, d, -1.0f, &p, &none, NULL, k, &kn);
+        fa_pairvec_free(&none);
+        return rc == 0 ? kn : NULL;
+    }
+    fa_knn *kn = fa_knn_alloc(n, k);
+    if (!kn || knn_fp32(kn, x, group, n, d, k, threads) < 0) {
+        fa_knn_free(kn);
+        fa_error("fa_knn_cross: out of memory");
+        return NULL;
+    }
     return kn;
 }

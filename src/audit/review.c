@@ -72,6 +72,7 @@ typedef struct {
                                (calibration medians), their midpoint and gap */
     float Rmed;             /* median local scale over all faces */
     uint32_t *cand;         /* n x CAND_FOLDERS candidate other folders */
+    const fa_knn *kn;       /* the search's top-k lists (NULL: made here) */
     float *centre;          /* ng x d folder means (NULL until needed) */
 } rctx;
 
@@ -207,10 +208,11 @@ static int fill_candidates(rctx *r, uint32_t i, int nt)
 
 static int local_scales(rctx *r)
 {
-    fa_knn *kn = fa_knn_cross(r->x, r->grp, r->n, r->d, FA_KNN_K, r->p->threads);
+    fa_knn *own = r->kn ? NULL : fa_knn_cross(r->x, r->grp, r->n, r->d, FA_KNN_K, r->p->threads);
+    const fa_knn *kn = r->kn ? r->kn : own;
     if (!kn) return -1;
     r->a->row_scale = malloc((r->n ? r->n : 1) * sizeof *r->a->row_scale);
-    if (!r->a->row_scale) { fa_knn_free(kn); return -1; }
+    if (!r->a->row_scale) { fa_knn_free(own); return -1; }
     for (size_t i = 0; i < r->n; i++) r->a->row_scale[i] = fa_knn_mean(kn, i);
     for (size_t g = 0; g < r->ng; g++) {
         size_t m = 0;
@@ -235,7 +237,7 @@ static int local_scales(rctx *r)
         }
         if (nt < CAND_FOLDERS) rc = fill_candidates(r, (uint32_t)i, nt);
     }
-    fa_knn_free(kn);
+    fa_knn_free(own);
     return rc;
 }
 
@@ -1012,9 +1014,9 @@ static int review_stages(rctx *r)
 }
 
 int fa_review_build(fa_audit *a, const fa_cache *c, const float *x, const uint32_t *grp,
-                    const uint32_t *row_file, const fa_audit_params *p)
+                    const uint32_t *row_file, const fa_audit_params *p, const fa_knn *kn)
 {
-    rctx r = { .a = a, .c = c, .x = x, .grp = grp, .row_file = row_file, .p = p,
+    rctx r = { .a = a, .c = c, .x = x, .grp = grp, .row_file = row_file, .p = p, .kn = kn,
                .d = c->dim, .n = a->n_rows, .ng = c->n_folders };
     /* Cleared, so that a stage failing without a message (its allocations
      * return -1 quietly) is reported as what it is. */
