@@ -370,8 +370,35 @@ static void test_int8_adversarial(void)
     free(g);
 }
 
+/* fa_l2sq_exact gives the bits of its documented order (dimension k into
+ * sum k mod 8, each term a separate multiply and add, the sums added
+ * pairwise) whichever code path this CPU takes. */
+static void test_l2_order(void)
+{
+    rng_state = 77;
+    float a[131], b[131];
+    int bad = 0;
+    for (int d = 1; d <= 131; d++)
+        for (int rep = 0; rep < 20; rep++) {
+            for (int k = 0; k < d; k++) {
+                a[k] = (float)(nrand() * (rep % 3 ? 1.0 : 1e-3));
+                b[k] = (float)(nrand() * (rep % 2 ? 1.0 : 1e3));
+            }
+            volatile double s[8] = { 0 };
+            for (int k = 0; k < d; k++) {
+                volatile double t = (double)a[k] - (double)b[k];
+                volatile double p = t * t;
+                s[k % 8] = s[k % 8] + p;
+            }
+            double want = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+            bad += fa_l2sq_exact(a, b, d) != want;
+        }
+    CHECK(bad == 0, "fa_l2sq_exact: %d of %d results differ from the documented order", bad, 131 * 20);
+}
+
 int main(void)
 {
+    test_l2_order();
     test_int8_adversarial();
     test_sizes();
     test_random_uniform();

@@ -162,8 +162,9 @@ int fa_q8set_make(fa_q8set *q, const float *x, size_t n, int d)
 }
 
 /*
- * The float threshold for row i of A against superblock sb of B:
- * t2 (1 + 1e-9) + q8_bound, computed in double and rounded up (f_up).
+ * The float threshold for row i of A against the superblocks of B that a
+ * call covers: t2 (1 + 1e-9) + q8_bound, computed in double and rounded up
+ * (f_up), with emax, hmax and nbmax the maxima over those superblocks.
  *
  * Write a = a^ + e_a with a^ = q_a s_a (likewise b). Then
  *     a.b - a^.b^ = a.e_b + e_a.b^,  so  |a.b - a^.b^| <= |a||e_b| + |e_a||b^| =: beta
@@ -179,13 +180,12 @@ int fa_q8set_make(fa_q8set *q, const float *x, size_t n, int d)
  * < 1e-13) is covered by 1e-9 (t2 + |a|^2 + nbmax). q8_bound is all of it
  * but the terms in t2.
  */
-static double q8_bound(const fa_q8set *qa, size_t i, const fa_q8set *qb, size_t sb)
+static double q8_bound(const fa_q8set *qa, size_t i, double emax, double hmax, double nbmax)
 {
     const double u = 0x1p-24;
-    double na = qa->na[i], nbmax = qb->sb_nbmax[sb];
-    double beta = qa->anorm[i] * qb->sb_emax[sb] + qa->enorm[i] * qb->sb_hmax[sb];
-    return -na + 2 * beta + u * (2 * nbmax + 6.02 * qa->hnorm[i] * qb->sb_hmax[sb])
-           + 1e-9 * (na + nbmax);
+    double na = qa->na[i];
+    double beta = qa->anorm[i] * emax + qa->enorm[i] * hmax;
+    return -na + 2 * beta + u * (2 * nbmax + 6.02 * qa->hnorm[i] * hmax) + 1e-9 * (na + nbmax);
 }
 
 /* v rounded up to float. */
@@ -201,20 +201,16 @@ static inline float f_up(double v)
     return f;
 }
 
-/* Row i's thresholds against superblock sb (see q8_row): th for the row,
- * cu for the columns' lists (top-k mode). Computed before the micro-tile's
- * accumulators are live. */
-static inline void q8_thresholds(const fa_join_ctx *ctx, const fa_q8set *qa, size_t i,
-                                 const fa_q8set *qb, size_t sb, double t2, float *th, float *cu)
+/* Row i's threshold (see q8_row) from its bound c: t2, or in top-k mode its
+ * current k-th when larger. Computed before the micro-tile's accumulators
+ * are live. */
+static inline float q8_row_threshold(const fa_join_ctx *ctx, size_t i, double c, double t2)
 {
-    const fa_knn_lists *L = ctx->knn;
-    double c = q8_bound(qa, i, qb, sb), tr = t2;
-    if (L) {
-        double lt = fa_knn_lists_t2(L, i);
-        if (lt > tr) tr = lt;
+    if (ctx->knn) {
+        double lt = fa_knn_lists_t2(ctx->knn, i);
+        if (lt > t2) t2 = lt;
     }
-    *th = f_up(tr * (1 + 1e-9) + c);
-    *cu = f_up(c + 0x1p-20 * fabs(c));
+    return f_up(t2 * (1 + 1e-9) + c);
 }
 
 /* Re-measures one candidate (i of A, j of B) exactly. */
@@ -292,11 +288,12 @@ q8_row(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa, size_t i,
  * spill them to the stack on every step. */
 static Q8_TARGET void q8_micro(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa,
                                size_t i0, size_t m, const fa_rowset *B, const fa_q8set *qb,
-                               size_t sb, const q8_cols *cc, int d, double t2)
+                               size_t sb, const q8_cols *cc, int d, double t2,
+                               const double *c, const float *cu)
 {
     const int k4 = qa->k4, stride = 4 * k4;
-    float th[MR], cu[MR];
-    for (size_t r = 0; r < m; r++) q8_thresholds(ctx, qa, i0 + r, qb, sb, t2, &th[r], &cu[r]);
+    float th[MR];
+    for (size_t r = 0; r < m; r++) th[r] = q8_row_threshold(ctx, i0 + r, c[r], t2);
 #define Q8_INIT(r) __m512i a##r##0 = _mm512_set1_epi32(-qa->corr[i0 + r]), \
     a##r##1 = a##r##0, a##r##2 = a##r##0, a##r##3 = a##r##0;
     Q8_INIT(0) Q8_INIT(1) Q8_INIT(2) Q8_INIT(3) Q8_INIT(4) Q8_INIT(5)
@@ -339,6 +336,20 @@ Q8_TARGET void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8
 {
     if (a0 >= a1 || b0 >= b1) return;
     q8_cols cc = { b0, b1, upper };
+    /* the rows' bounds, once per call: over all its superblocks of B */
+    double emax = 0, hmax = 0, nbmax = 0;
+    for (size_t sb = b0 / SB; sb * SB < b1; sb++) {
+        emax = fmax(emax, qb->sb_emax[sb]);
+        hmax = fmax(hmax, qb->sb_hmax[sb]);
+        nbmax = fmax(nbmax, qb->sb_nbmax[sb]);
+    }
+    double *c = malloc((a1 - a0) * (sizeof *c + sizeof(float)));
+    if (!c) { ctx->failed = 1; return; }
+    float *cu = (float *)(c + (a1 - a0));
+    for (size_t i = a0; i < a1; i++) {
+        c[i - a0] = q8_bound(qa, i, emax, hmax, nbmax);
+        cu[i - a0] = f_up(c[i - a0] + 0x1p-20 * fabs(c[i - a0]));
+    }
     /* superblock outer: its 8 KB of packed columns stay in L1 while the
      * rows of A stream past them */
     for (size_t sb = b0 / SB; sb * SB < b1; sb++) {
@@ -348,9 +359,10 @@ Q8_TARGET void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8
         for (size_t i0 = a0; i0 < a1; i0 += MR) {
             size_t m = a1 - i0 < MR ? a1 - i0 : MR;
             if (q8_skip(A, i0, m, B, c0, c1, upper)) continue;
-            q8_micro(ctx, A, qa, i0, m, B, qb, sb, &cc, d, t2);
+            q8_micro(ctx, A, qa, i0, m, B, qb, sb, &cc, d, t2, c + (i0 - a0), cu + (i0 - a0));
         }
     }
+    free(c);
 }
 #else
 void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa,
