@@ -100,6 +100,17 @@ float fa_median_inplace(float *v, size_t n)
     return 0.5f * (lo + hi);
 }
 
+float fa_quantile_select(float *v, size_t n, double q)
+{
+    if (!n) return NAN;
+    double h = (n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n) return select_k(v, n, n - 1);
+    float a = select_k(v, n, lo), b = v[lo + 1];
+    for (size_t i = lo + 2; i < n; i++) if (v[i] < b) b = v[i];   /* the next order statistic */
+    return (float)(a + (h - lo) * ((double)b - a));
+}
+
 void fa_coord_median(const float *x, int d, const uint32_t *rows, size_t m,
                      float *scratch, float *out)
 {

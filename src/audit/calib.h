@@ -123,6 +123,8 @@ float fa_quantile_sorted(const float *v, size_t n, double q);
 /* Median of v[0..n) (the mean of the two middle values), in linear time
  * (Hoare's selection; v is permuted); NaN when n == 0. */
 float fa_median_inplace(float *v, size_t n);
+/* fa_quantile_sorted's value without sorting: v is permuted (quickselect). */
+float fa_quantile_select(float *v, size_t n, double q);
 
 #ifdef __cplusplus
 }

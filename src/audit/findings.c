@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <omp.h>
 #include "faceaudit/faceaudit.h"
 #include "findings.h"
 #include "ivf.h"
@@ -320,12 +321,6 @@ static int u64_cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static int float_cmp(const void *x, const void *y)
-{
-    float a = *(const float *)x, b = *(const float *)y;
-    return (a > b) - (a < b);
-}
-
 static int u32_cmp(const void *x, const void *y)
 {
     uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
@@ -396,9 +391,7 @@ static float mix_median(const float *x, int d, const uint32_t *A, size_t na, con
             out[k] = (float)sqrt(fa_l2sq_exact(x + (size_t)P[i] * d, x + (size_t)Q[j] * d, d));
         }
     }
-    if (!k) return NAN;
-    qsort(out, k, sizeof *out, float_cmp);
-    return fa_quantile_sorted(out, k, 0.5);
+    return fa_quantile_select(out, k, 0.5);
 }
 
 /* The merge's mix ratio (see findings.h), with its two medians. */
@@ -415,20 +408,48 @@ static float mix_ratio(const float *x, int d, const group_rows *gr, uint32_t ga,
     return inside > 0 ? across / inside : NAN;
 }
 
+/* One folder pair's merge from its matches r[0..k) (sorted by distance);
+ * fa, fb: k entries of scratch, mix: MIX_SAMPLES. */
+static fa_merge merge_of(const fa_audit *a, const float *x, int d, const group_rows *gr, const mrow *r,
+                         size_t k, uint32_t *fa, uint32_t *fb, float *mix, const fa_audit_params *p)
+{
+    for (size_t e = 0; e < k; e++) { fa[e] = r[e].face_a; fb[e] = r[e].face_b; }
+    fa_merge m;
+    m.folder_a = r[0].fa;
+    m.folder_b = r[0].fb;
+    m.pairs = (uint32_t)k;
+    m.faces_a = distinct(fa, k);
+    m.faces_b = distinct(fb, k);
+    m.size_a = a->calib->size[m.folder_a];
+    m.size_b = a->calib->size[m.folder_b];
+    m.share_a = m.size_a ? (float)m.faces_a / m.size_a : 0;
+    m.share_b = m.size_b ? (float)m.faces_b / m.size_b : 0;
+    m.min_dist = r[0].dist;
+    m.median_dist = k % 2 ? r[k / 2].dist : 0.5f * (r[k / 2 - 1].dist + r[k / 2].dist);
+    m.centre_dist = (float)sqrt(fa_l2sq_exact(a->calib->centre + (size_t)m.folder_a * d,
+                                              a->calib->centre + (size_t)m.folder_b * d, d));
+    m.mix = mix_ratio(x, d, gr, m.folder_a, m.folder_b, mix, &m.across, &m.inside);
+    m.suggest = m.pairs >= p->merge_min_pairs && m.faces_a >= 2 && m.faces_b >= 2 &&
+                m.mix <= p->merge_max_mix &&
+                m.share_a >= p->merge_min_share && m.share_b >= p->merge_min_share;
+    return m;
+}
+
+/* One merge per folder pair with matches; the pairs are independent, so
+ * threads share them (each merge's samples are seeded by its folders). */
 static int make_merges(fa_audit *a, const float *x, const uint32_t *grp, int d, const fa_audit_params *p)
 {
     size_t n = a->n_matches;
     group_rows gr = { 0 };
-    float *scratch = malloc(MIX_SAMPLES * sizeof *scratch);
-    if (!scratch || group_rows_make(&gr, grp, a->n_rows, a->calib->n_groups) < 0) {
-        free(scratch); free(gr.off); free(gr.idx);
+    if (group_rows_make(&gr, grp, a->n_rows, a->calib->n_groups) < 0) {
+        free(gr.off); free(gr.idx);
         return -1;
     }
     mrow *r = malloc((n ? n : 1) * sizeof *r);
-    uint32_t *fa = malloc((n ? n : 1) * sizeof *fa), *fb = malloc((n ? n : 1) * sizeof *fb);
+    size_t *start = malloc((n + 1) * sizeof *start);
     a->merges = malloc((n ? n : 1) * sizeof *a->merges);
-    if (!r || !fa || !fb || !a->merges) {
-        free(r); free(fa); free(fb); free(scratch); free(gr.off); free(gr.idx);
+    if (!r || !start || !a->merges) {
+        free(r); free(start); free(gr.off); free(gr.idx);
         return -1;
     }
     for (size_t k = 0; k < n; k++) {
@@ -438,35 +459,39 @@ static int make_merges(fa_audit *a, const float *x, const uint32_t *grp, int d, 
                        sw ? m->face_b : m->face_a, sw ? m->face_a : m->face_b, m->dist };
     }
     qsort(r, n, sizeof *r, mrow_cmp);
-    for (size_t s = 0, e; s < n; s = e) {
-        for (e = s; e < n && r[e].fa == r[s].fa && r[e].fb == r[s].fb; e++) {
-            fa[e - s] = r[e].face_a;
-            fb[e - s] = r[e].face_b;
+    size_t nm = 0;
+    for (size_t s = 0; s < n; s++)
+        if (!s || r[s].fa != r[s - 1].fa || r[s].fb != r[s - 1].fb) start[nm++] = s;
+    start[nm] = n;
+    int failed = 0, nsug = 0;
+#pragma omp parallel num_threads(p->threads > 0 ? p->threads : omp_get_max_threads()) \
+    reduction(|:failed) reduction(+:nsug)
+    {
+        size_t cap = 0;
+        uint32_t *fa = NULL, *fb = NULL;
+        float *mix = malloc(MIX_SAMPLES * sizeof *mix);
+        if (!mix) failed = 1;
+#pragma omp for schedule(dynamic, 64)
+        for (size_t g = 0; g < nm; g++) {
+            size_t k = start[g + 1] - start[g];
+            if (failed) continue;
+            if (k > cap) {
+                free(fa); free(fb);
+                fa = malloc(k * sizeof *fa); fb = malloc(k * sizeof *fb);
+                cap = fa && fb ? k : 0;
+                if (!cap) { failed = 1; continue; }
+            }
+            a->merges[g] = merge_of(a, x, d, &gr, r + start[g], k, fa, fb, mix, p);
+            nsug += a->merges[g].suggest;
         }
-        size_t k = e - s;
-        fa_merge m;
-        m.folder_a = r[s].fa;
-        m.folder_b = r[s].fb;
-        m.pairs = (uint32_t)k;
-        m.faces_a = distinct(fa, k);
-        m.faces_b = distinct(fb, k);
-        m.size_a = a->calib->size[m.folder_a];
-        m.size_b = a->calib->size[m.folder_b];
-        m.share_a = m.size_a ? (float)m.faces_a / m.size_a : 0;
-        m.share_b = m.size_b ? (float)m.faces_b / m.size_b : 0;
-        m.min_dist = r[s].dist;
-        m.median_dist = k % 2 ? r[s + k / 2].dist : 0.5f * (r[s + k / 2 - 1].dist + r[s + k / 2].dist);
-        m.centre_dist = (float)sqrt(fa_l2sq_exact(a->calib->centre + (size_t)m.folder_a * d,
-                                                  a->calib->centre + (size_t)m.folder_b * d, d));
-        m.mix = mix_ratio(x, d, &gr, m.folder_a, m.folder_b, scratch, &m.across, &m.inside);
-        m.suggest = m.pairs >= p->merge_min_pairs && m.faces_a >= 2 && m.faces_b >= 2 &&
-                    m.mix <= p->merge_max_mix &&
-                    m.share_a >= p->merge_min_share && m.share_b >= p->merge_min_share;
-        a->n_merge_suggested += m.suggest;
-        a->merges[a->n_merges++] = m;
+        free(fa); free(fb); free(mix);
     }
+    free(start);
+    if (failed) { free(r); free(gr.off); free(gr.idx); return -1; }
+    a->n_merges = nm;
+    a->n_merge_suggested += nsug;
     qsort(a->merges, a->n_merges, sizeof *a->merges, merge_cmp);
-    free(r); free(fa); free(fb); free(scratch); free(gr.off); free(gr.idx);
+    free(r); free(gr.off); free(gr.idx);
     return 0;
 }
 
