@@ -15,6 +15,7 @@
 #include <string.h>
 #include "blascore.h"
 #include "faceaudit/faceaudit.h"
+#include "faceaudit/util.h"
 #include "../src/audit/findings.h"
 
 static char **read_lines(const char *path, size_t *n)
@@ -86,10 +87,13 @@ int main(int argc, char **argv)
     if (argc > 4) p.mode = (fa_search_mode)atoi(argv[4]);
     if (argc > 5) p.nprobe = atoi(argv[5]);
     if (getenv("FA_MAX_PAIRS")) p.max_pairs = (size_t)strtoull(getenv("FA_MAX_PAIRS"), NULL, 10);
+    double t0 = fa_now();
     fa_audit *a = fa_audit_run(&c, &p);
+    double t_audit = fa_now() - t0;
     if (!a) { fprintf(stderr, "audit: %s\n", fa_last_error()); return 1; }
     const fa_calib *cb = a->calib;
-    printf("audit of %zu faces in %zu folders, %d threads\n", a->n_rows, nfo, p.threads);
+    printf("audit of %zu faces in %zu folders, %d threads: fa_audit_run %.2f s\n", a->n_rows, nfo,
+           p.threads, t_audit);
     printf("calibration (%.2f s): within-folder %zu of %.0f pairs, cross-folder %zu of %.0f pairs\n",
            a->calib_seconds, cb->n_within, cb->within_pairs, cb->n_cross, cb->cross_pairs);
     printf("  quantile   ");
@@ -104,8 +108,9 @@ int main(int argc, char **argv)
     printf("  flags %.2e of cross-folder pairs (~%.0f pairs), covers %.1f%% of within-folder pairs;"
            " dlib 0.6 would flag %.2e of cross pairs\n", cb->cross_share, cb->cross_expected,
            100 * cb->within_share, cb->dlib_cross_share);
-    printf("threshold used %.4f (%s); search %.2f s", (double)a->threshold, a->threshold_source,
-           a->search_seconds);
+    printf("threshold used %.4f (%s); search %.2f s (with the review's top-k lists when exact); "
+           "review list %.2f s", (double)a->threshold, a->threshold_source, a->search_seconds,
+           a->review_seconds);
     if (a->recall >= 0) printf(", recall %.4f (%zu/%zu)", a->recall, a->recall_found, a->recall_truth);
     printf("\nflagged %.2e of all cross-folder pairs", a->flagged_share);
     printf("\nmatches %zu (identical_file %zu, same_photo %zu, same_person %zu), rel<1: ",

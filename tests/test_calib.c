@@ -118,6 +118,23 @@ static void test_exhaustive(void)
     free(w); free(cr); free(x); free(g);
 }
 
+/* Rows whose nearest other centre is not the exact argmin (ties to the lower folder). */
+static size_t nearest_is_exact(const fa_calib *c, const float *x, const uint32_t *g, size_t n, int d, int k)
+{
+    size_t wrong = 0;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t best = UINT32_MAX;
+        double bd = INFINITY;
+        for (int q = 0; q < k; q++) {
+            if ((uint32_t)q == g[r]) continue;
+            double dd = fa_l2sq_exact(x + r * d, c->centre + (size_t)q * d, d);
+            if (dd < bd) { bd = dd; best = (uint32_t)q; }
+        }
+        wrong += c->best_other[r] != best || c->best_other_dist[r] != (float)sqrt(bd);
+    }
+    return wrong;
+}
+
 /* Larger data: a planted misfiled face gets strong evidence, a look-alike
  * weak; results do not depend on the thread count. */
 static void test_sampled(void)
@@ -153,6 +170,16 @@ static void test_sampled(void)
     printf("  threshold %.4f (t_cross %.4f, cap %.4f, alpha %.2e): cross share %.2e, within share %.3f\n",
            (double)c1->threshold, (double)c1->t_cross, (double)c1->t_cap, c1->alpha,
            c1->cross_share, c1->within_share);
+    /* every row's nearest other centre: the exact argmin, ties to the lower
+     * folder; on the int8 path and, with the data scaled beyond what int8
+     * takes (scales over 1e15), on the sgemm path */
+    CHECK(nearest_is_exact(c1, x, g, n, d, k) == 0, "nearest other centre is the exact argmin");
+    float *xs = malloc(n * d * sizeof *xs);
+    for (size_t q = 0; q < n * d; q++) xs[q] = x[q] * 1e18f;
+    fa_calib *c3 = fa_calib_run(xs, g, n, d, k, &p);
+    CHECK(c3 && nearest_is_exact(c3, xs, g, n, d, k) == 0, "sgemm path: nearest other centre is the exact argmin");
+    fa_calib_free(c3);
+    free(xs);
     CHECK(c1->atypical[mis], "misfiled face is atypical");
     CHECK(c1->n_atypical < n / 50, "few atypical rows (%zu of %zu)", c1->n_atypical, n);
     CHECK(c1->best_other[mis] == 7, "misfiled face nearest folder 7 (got %u)", c1->best_other[mis]);

@@ -381,9 +381,41 @@ static int face_stats(fa_calib *c, const float *x, const groups_t *G,
     return failed ? -1 : 0;
 }
 
-/* The nearest other non-empty folder centre of every row. */
+/* The nearest other non-empty folder centre of every row by the exact
+ * measure (ties: the lower folder), through the int8 kernel (knn.h).
+ * Returns 1 when that cannot run here. */
+static int nearest_other_q8(fa_calib *c, const float *x, const uint32_t *group, int nt)
+{
+    int d = c->d;
+    size_t n = c->n, ng = c->n_groups, m = 0;
+    float *y = malloc((ng ? ng : 1) * (size_t)d * sizeof *y);
+    uint32_t *yid = malloc((ng ? ng : 1) * sizeof *yid);
+    int rc = -1;
+    if (y && yid) {
+        for (size_t q = 0; q < ng; q++)
+            if (c->size[q]) {
+                memcpy(y + m * d, c->centre + q * (size_t)d, (size_t)d * sizeof *y);
+                yid[m++] = (uint32_t)q;
+            }
+        fa_knn *kn = NULL;
+        rc = fa_knn_other(x, group, n, y, yid, yid, m, d, 1, nt, &kn);
+        for (size_t r = 0; rc == 0 && r < n; r++) {
+            c->best_other[r] = kn->count[r] ? kn->nb[r] : UINT32_MAX;
+            c->best_other_dist[r] = kn->count[r] ? kn->dist[r] : INFINITY;
+        }
+        fa_knn_free(kn);
+    }
+    free(y);
+    free(yid);
+    return rc;
+}
+
+/* The nearest other non-empty folder centre of every row: the int8 kernel,
+ * or sgemm blocks where it cannot run (the nearest by the float estimate). */
 static int nearest_other(fa_calib *c, const float *x, const uint32_t *group, int nt)
 {
+    int q8 = nearest_other_q8(c, x, group, nt);
+    if (q8 != 1) return q8;
     int d = c->d;
     size_t n = c->n, ng = c->n_groups, ch = 256;
     float *cn = malloc((ng ? ng : 1) * sizeof *cn), *xn = malloc((n ? n : 1) * sizeof *xn);
@@ -402,16 +434,27 @@ static int nearest_other(fa_calib *c, const float *x, const uint32_t *group, int
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)ng, d, 1.0f,
                         x + r0 * d, d, c->centre, d, 0.0f, g, (int)ng);
             for (size_t r = 0; r < m; r++) {
-                uint32_t best = UINT32_MAX;
-                float bv = INFINITY;
+                /* the float estimate is within e = slack (|x|^2 + |c|^2) of the
+                 * exact squared distance (knn.c); every centre that may be the
+                 * nearest is measured exactly */
+                const double slack = 2.0 * (d + 4) * 0x1p-24;
+                double up = INFINITY;
                 for (size_t q = 0; q < ng; q++) {
                     if (q == group[r0 + r] || !c->size[q]) continue;
-                    float v = xn[r0 + r] + cn[q] - 2.0f * g[r * ng + q];
-                    if (v < bv) { bv = v; best = (uint32_t)q; }
+                    double v = xn[r0 + r] + cn[q] - 2.0f * g[r * ng + q];
+                    up = fmin(up, v + slack * ((double)xn[r0 + r] + cn[q]));
+                }
+                uint32_t best = UINT32_MAX;
+                double bd = INFINITY;
+                for (size_t q = 0; q < ng; q++) {
+                    if (q == group[r0 + r] || !c->size[q]) continue;
+                    double v = xn[r0 + r] + cn[q] - 2.0f * g[r * ng + q];
+                    if (v - slack * ((double)xn[r0 + r] + cn[q]) > up) continue;
+                    double dd = fa_l2sq_exact(x + (r0 + r) * d, c->centre + q * (size_t)d, d);
+                    if (dd < bd) { bd = dd; best = (uint32_t)q; }
                 }
                 c->best_other[r0 + r] = best;
-                c->best_other_dist[r0 + r] = best == UINT32_MAX ? INFINITY
-                    : (float)sqrt(fa_l2sq_exact(x + (r0 + r) * d, c->centre + (size_t)best * d, d));
+                c->best_other_dist[r0 + r] = best == UINT32_MAX ? INFINITY : (float)sqrt(bd);
             }
         }
         free(g);

@@ -458,7 +458,7 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
     fa_join_ctx *ctx = calloc(nt, sizeof *ctx);
     int failed = !ctx, over = 0;
     size_t found = 0;
-    fa_knn_lists *L = k && !failed ? fa_knn_lists_new(nt, s.id, n, k) : NULL;
+    fa_knn_lists *L = k && !failed ? fa_knn_lists_new(nt, s.id, s.id, n, k) : NULL;
     if (k && !L) failed = 1;
     for (int t = 0; !failed && t < nt; t++) {
         if (fa_join_ctx_init(&ctx[t], p.tile_rows, p.tile_cols) < 0) failed = 1;

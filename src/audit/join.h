@@ -126,6 +126,7 @@ typedef struct {
        candidate's exact squared distance is offered to both rows' lists
        (A and B must be the same set, upper). */
     fa_knn_lists *knn;
+    int knn_rows_only;    /* top-k mode for A's rows only (A and B may differ) */
 } fa_join_ctx;
 
 /* Joins rows [a0,a1) of A against rows [b0,b1) of B in tiles. When `upper`

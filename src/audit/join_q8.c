@@ -223,7 +223,7 @@ static void q8_candidate(fa_join_ctx *ctx, const fa_rowset *A, size_t i,
     double d2 = fa_l2sq_exact(a, b, d);
     if (ctx->knn) {
         fa_knn_lists_offer(ctx->knn, i, j, d2);
-        fa_knn_lists_offer(ctx->knn, j, i, d2);
+        if (!ctx->knn_rows_only) fa_knn_lists_offer(ctx->knn, j, i, d2);
     }
     if (!(d2 <= t2)) return;
     uint32_t x = A->id[i], y = B->id[j];
@@ -274,8 +274,9 @@ q8_row(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa, size_t i,
         __m512 cf = _mm512_mul_ps(sa, _mm512_loadu_ps(qb->w + col0 + 16 * q));
         __m512 v = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(x[q]), cf,
                                     _mm512_loadu_ps(qb->nb + col0 + 16 * q));
-        __m512 t = L ? _mm512_max_ps(th, _mm512_add_ps(_mm512_loadu_ps(L->colt + col0 + 16 * q), cu))
-                     : th;
+        __m512 t = L && !ctx->knn_rows_only
+                   ? _mm512_max_ps(th, _mm512_add_ps(_mm512_loadu_ps(L->colt + col0 + 16 * q), cu))
+                   : th;
         __mmask16 m = _mm512_cmp_ps_mask(v, t, _CMP_LE_OQ);
         if (__builtin_expect(m != 0, 0))
             q8_hits(ctx, A, i, B, col0 + 16 * q, m, cc, d, t2);

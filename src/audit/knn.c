@@ -54,7 +54,7 @@ void fa_knn_lists_delete(fa_knn_lists *L, int nt)
     free(L);
 }
 
-fa_knn_lists *fa_knn_lists_new(int nt, const uint32_t *id, size_t n, int k)
+fa_knn_lists *fa_knn_lists_new(int nt, const uint32_t *id, const uint32_t *rid, size_t n, int k)
 {
     fa_knn_lists *L = calloc(nt, sizeof *L);
     if (!L) return NULL;
@@ -63,7 +63,7 @@ fa_knn_lists *fa_knn_lists_new(int nt, const uint32_t *id, size_t n, int k)
     float *colt = malloc(npad * sizeof *colt);
     int bad = !t2 || !colt;
     for (int t = 0; t < nt; t++) {
-        L[t] = (fa_knn_lists){ n, k, id, malloc(n1 * (size_t)k * sizeof(double)),
+        L[t] = (fa_knn_lists){ n, k, id, rid, malloc(n1 * (size_t)k * sizeof(double)),
                                malloc(n1 * (size_t)k * sizeof(uint32_t)), calloc(n1, 1), t2, colt };
         bad |= !L[t].d2 || !L[t].nb || !L[t].len;
     }
@@ -109,7 +109,7 @@ void fa_knn_lists_offer(fa_knn_lists *L, size_t i, size_t j, double d2)
 static void merge_row(const fa_knn_lists *L, int nt, size_t i, fa_knn *kn)
 {
     int k = kn->k, pos[64] = { 0 }, c = 0;
-    size_t o = L[0].id ? L[0].id[i] : i;
+    size_t o = L[0].rid ? L[0].rid[i] : i;
     for (; c < k; c++) {
         int best = -1;
         for (int t = 0; t < nt; t++) {
@@ -166,7 +166,7 @@ static int knn_fp32(fa_knn *kn, const float *x, const uint32_t *group, size_t n,
 {
     int nt = threads > 0 ? threads : omp_get_max_threads();
     float *n2 = malloc((n ? n : 1) * sizeof *n2);
-    fa_knn_lists *L = fa_knn_lists_new(nt, NULL, n, k);
+    fa_knn_lists *L = fa_knn_lists_new(nt, NULL, NULL, n, k);
     int failed = !n2 || !L;
     if (!failed) {
         fa_norms2(x, n, d, n2);
@@ -190,6 +190,44 @@ static int knn_fp32(fa_knn *kn, const float *x, const uint32_t *group, size_t n,
     fa_knn_lists_delete(L, nt);
     free(n2);
     return failed ? -1 : 0;
+}
+
+int fa_knn_other(const float *x, const uint32_t *group, size_t n, const float *y,
+                 const uint32_t *ygroup, const uint32_t *yid, size_t m, int d, int k, int threads,
+                 fa_knn **out)
+{
+    *out = NULL;
+    if (!fa_q8_supported() || k < 1 || k > 64) return 1;
+    fa_q8set qa, qb;
+    int rc = fa_q8set_make(&qa, x, n, d);
+    if (rc) return rc;
+    if ((rc = fa_q8set_make(&qb, y, m, d))) { fa_q8set_free(&qa); return rc; }
+    int nt = threads > 0 ? threads : omp_get_max_threads(), failed = 0;
+    fa_rowset A = { x, NULL, group, NULL, n, 0 }, B = { y, NULL, ygroup, yid, m, 0 };
+    fa_knn_lists *L = fa_knn_lists_new(nt, yid, NULL, n, k);
+    fa_knn *kn = fa_knn_alloc(n, k);
+    if (!L || !kn) failed = 1;
+    else {
+#pragma omp parallel num_threads(nt) reduction(|:failed)
+        {
+            fa_join_ctx ctx;
+            memset(&ctx, 0, sizeof ctx);
+            ctx.knn = &L[omp_get_thread_num()];
+            ctx.knn_rows_only = 1;
+#pragma omp for schedule(dynamic, 1)
+            for (size_t a0 = 0; a0 < n; a0 += KNN_TILE)
+                fa_join_rect_q8(&ctx, &A, &qa, a0, a0 + KNN_TILE < n ? a0 + KNN_TILE : n, &B, &qb,
+                                0, m, 0, d, -1.0);
+            failed |= ctx.failed;
+        }
+        if (!failed) fa_knn_lists_merge(L, nt, kn);
+    }
+    fa_knn_lists_delete(L, nt);
+    fa_q8set_free(&qa);
+    fa_q8set_free(&qb);
+    if (failed) { fa_knn_free(kn); return -1; }
+    *out = kn;
+    return 0;
 }
 
 fa_knn *fa_knn_cross(const float *x, const uint32_t *group, size_t n, int d, int k, int threads)

@@ -46,6 +46,15 @@ void fa_knn_free(fa_knn *kn);
 /* An empty result for n rows (every list empty); NULL when out of memory. */
 fa_knn *fa_knn_alloc(size_t n, int k);
 
+/* For every row of x (n x d, groups `group`), the k nearest rows of y (m x
+ * d, groups ygroup, reported as yid[j]) of another group, by the exact
+ * measure, ties by yid: the int8 kernel in its rows-only top-k mode. 0 with
+ * *out set; 1 when the int8 kernel cannot run here or on these data (the
+ * caller has its own way); -1 out of memory. */
+int fa_knn_other(const float *x, const uint32_t *group, size_t n, const float *y,
+                 const uint32_t *ygroup, const uint32_t *yid, size_t m, int d, int k, int threads,
+                 fa_knn **out);
+
 /* Mean distance of row r to its neighbours (NaN when it has none). */
 float fa_knn_mean(const fa_knn *kn, size_t r);
 
@@ -61,7 +70,8 @@ float fa_knn_mean(const fa_knn *kn, size_t r);
 typedef struct {
     size_t n;
     int k;
-    const uint32_t *id;     /* scanned row -> original row; NULL: the same */
+    const uint32_t *id;     /* offered neighbour -> original row; NULL: the same */
+    const uint32_t *rid;    /* listed row -> original row (the merge); NULL: the same */
     double *d2;             /* n x k */
     uint32_t *nb;           /* n x k, original rows */
     uint8_t *len;           /* n */
@@ -78,7 +88,7 @@ static inline double fa_knn_lists_t2(const fa_knn_lists *L, size_t i)
 }
 
 /* nt threads' lists over n rows; NULL when out of memory. */
-fa_knn_lists *fa_knn_lists_new(int nt, const uint32_t *id, size_t n, int k);
+fa_knn_lists *fa_knn_lists_new(int nt, const uint32_t *id, const uint32_t *rid, size_t n, int k);
 void fa_knn_lists_delete(fa_knn_lists *L, int nt);
 /* An exactly measured candidate j for row i (scanned numbers), into this
  * thread's list: kept when it beats the row's shared k-th and the list's,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include "faceaudit/faceaudit.h"
 #include "fdr.h"
 #include "findings.h"
@@ -303,7 +304,10 @@ static int folder_inside(rctx *r, uint32_t g)
             float dd = rdist(r, rows[i], rows[j]);
             D[i * m + j] = D[j * m + i] = dd;
             v[nv++] = dd;
-            if (dd < r->p->same_photo_dist) same_photo(r, r->row_file[rows[i]], r->row_file[rows[j]]);
+            if (dd < r->p->same_photo_dist) {
+#pragma omp critical(fa_review_uf)
+                same_photo(r, r->row_file[rows[i]], r->row_file[rows[j]]);
+            }
         }
     }
     r->fw[g] = fa_median_inplace(v, nv);
@@ -665,8 +669,9 @@ static int is_merged(const rctx *r, uint32_t ga, uint32_t gb)
 
 /* ---- stage 5: faces -------------------------------------------------------------- */
 
-/* Tries face i's candidate folders; keeps the best in fs[i]. */
-static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
+/* Tries face i's candidate folders; keeps the best in fs[i]. scratch:
+ * OTHER_MAX floats (faces are independent: threads share them out). */
+static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row, float *scratch)
 {
     face_state *s = &r->fs[i];
     uint32_t ga = r->grp[i];
@@ -685,11 +690,11 @@ static void face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row)
         for (size_t q = 0; q < m; q++) {
             uint32_t j = r->idx[r->off[gb] + q * nb / m];
             float dd = rdist(r, i, j);
-            r->scratch[q] = dd;
+            scratch[q] = dd;
             matches += dd <= r->a->threshold;
             if (dd < nearest) { nearest = dd; near_row = j; }
         }
-        float dB = fa_median_inplace(r->scratch, m), R = pair_scale(r, ga, gb), Ml = r->M + crowd_shift(r, R);
+        float dB = fa_median_inplace(scratch, m), R = pair_scale(r, ga, gb), Ml = r->M + crowd_shift(r, R);
         float own_m = (s->own_med - dB) / r->G, str_m = (Ml - dB) / r->G;
         if (!(own_m + str_m > s->score)) { s->decoy = fmaxf(s->decoy, own_m + str_m); continue; }
         s->decoy = s->score;
@@ -999,11 +1004,26 @@ static int unique_ids(rctx *r)
 static int review_stages(rctx *r)
 {
     if (local_scales(r)) return -1;
-    for (uint32_t g = 0; g < r->ng; g++) if (folder_inside(r, g)) return -1;
+    int failed = 0;
+    /* folders are independent but for the rare same-photo unions (critical) */
+#pragma omp parallel for schedule(dynamic, 16) reduction(|:failed) \
+    num_threads(r->p->threads > 0 ? r->p->threads : omp_get_max_threads())
+    for (uint32_t g = 0; g < r->ng; g++) if (!failed && folder_inside(r, g)) failed = 1;
+    if (failed) return -1;
     if (union_identical(r) || duplicates(r) || same_identity(r)) return -1;
     uint32_t *near = malloc((r->n ? r->n : 1) * sizeof *near);
     if (!near) return -1;
-    for (size_t i = 0; i < r->n; i++) face_candidates(r, (uint32_t)i, &near[i]);
+#pragma omp parallel num_threads(r->p->threads > 0 ? r->p->threads : omp_get_max_threads()) \
+    reduction(|:failed)
+    {
+        float *scratch = malloc(OTHER_MAX * sizeof *scratch);
+        if (!scratch) failed = 1;
+#pragma omp for schedule(dynamic, 256)
+        for (size_t i = 0; i < r->n; i++)
+            if (scratch) face_candidates(r, (uint32_t)i, &near[i], scratch);
+        free(scratch);
+    }
+    if (failed) { free(near); return -1; }
     for (uint32_t g = 0; g < r->ng; g++)
         if (folder_faces(r, g, near)) { free(near); return -1; }
     free(near);
