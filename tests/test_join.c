@@ -372,12 +372,12 @@ static void test_int8_adversarial(void)
 
 /* fa_l2sq_exact gives the bits of its documented order (dimension k into
  * sum k mod 8, each term a separate multiply and add, the sums added
- * pairwise) whichever code path this CPU takes. */
+ * pairwise) whichever code path this CPU takes; fa_l2_stat likewise. */
 static void test_l2_order(void)
 {
     rng_state = 77;
     float a[131], b[131];
-    int bad = 0;
+    int bad = 0, bad_stat = 0;
     for (int d = 1; d <= 131; d++)
         for (int rep = 0; rep < 20; rep++) {
             for (int k = 0; k < d; k++) {
@@ -392,8 +392,24 @@ static void test_l2_order(void)
             }
             double want = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
             bad += fa_l2sq_exact(a, b, d) != want;
+            /* fa_l2_stat: 16 float sums, then the tail, then the sums in order */
+            volatile float f[16] = { 0 }, tail = 0;
+            int k = 0;
+            for (; k + 16 <= d; k += 16)
+                for (int q = 0; q < 16; q++) {
+                    volatile float t = a[k + q] - b[k + q], p = t * t;
+                    f[q] = f[q] + p;
+                }
+            for (; k < d; k++) {
+                volatile float t = a[k] - b[k], p = t * t;
+                tail = tail + p;
+            }
+            float fs = tail;
+            for (int q = 0; q < 16; q++) fs += f[q];
+            bad_stat += fa_l2_stat(a, b, d) != sqrtf(fs);
         }
     CHECK(bad == 0, "fa_l2sq_exact: %d of %d results differ from the documented order", bad, 131 * 20);
+    CHECK(bad_stat == 0, "fa_l2_stat: %d of %d results differ from the documented order", bad_stat, 131 * 20);
 }
 
 int main(void)

@@ -94,6 +94,10 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
 
 /* The exact squared distance used for every match decision. */
 double fa_l2sq_exact(const float *a, const float *b, int d);
+/* Euclidean distance in float for statistics (medians of many; never a
+ * match decision): 16 partial sums, vectorised where the CPU has AVX-512,
+ * the same bits everywhere. */
+float fa_l2_stat(const float *a, const float *b, int d);
 /* Cosine similarity in double; 0 when either vector is zero. */
 double fa_cos_exact(const float *a, const float *b, int d);
 

@@ -77,22 +77,12 @@ typedef struct {
     float *centre;          /* ng x d folder means (NULL until needed) */
 } rctx;
 
-/* Distances for the ranking's statistics (medians of many): in float, with
- * independent partial sums the compiler vectorises; the pairs themselves
- * come from the exact join (fa_l2sq_exact, double). */
+/* Distances for the ranking's statistics (medians of many): in float
+ * (fa_l2_stat); the pairs themselves come from the exact join
+ * (fa_l2sq_exact, double). */
 static float rdist(const rctx *r, uint32_t i, uint32_t j)
 {
-    const float *a = r->x + (size_t)i * r->d, *b = r->x + (size_t)j * r->d;
-    float acc[16] = { 0 }, s = 0;
-    int k = 0;
-    for (; k + 16 <= r->d; k += 16)
-        for (int q = 0; q < 16; q++) {
-            float t = a[k + q] - b[k + q];
-            acc[q] += t * t;
-        }
-    for (; k < r->d; k++) s += (a[k] - b[k]) * (a[k] - b[k]);
-    for (int q = 0; q < 16; q++) s += acc[q];
-    return sqrtf(s);
+    return fa_l2_stat(r->x + (size_t)i * r->d, r->x + (size_t)j * r->d, r->d);
 }
 
 /* Median distance between rows P[0..np) and Q[0..nq) (sampled to 200 x 200). */
