@@ -263,23 +263,30 @@ static void fused_paths(const char *name, const float *x, const uint32_t *g, siz
                         float t, const fa_pairvec *ref)
 {
     fa_knn *want = naive_knn(x, g, n, d, 4);
-    for (int fp32 = 0; fp32 < 2; fp32++) {
+    /* seeds: another row's group (sometimes the row's own), none, or out of range */
+    uint32_t *seed = malloc((n ? n : 1) * sizeof *seed);
+    for (size_t r = 0; r < n; r++)
+        seed[r] = r % 5 == 0 ? UINT32_MAX : r % 7 == 0 ? 1000000000u : g[(r * 7919 + 13) % n];
+    for (int v = 0; v < 3; v++) {
+        int fp32 = v == 2;
         fa_join_params p = fa_join_default_params();
         p.threads = 2;
         p.tile_rows = 100;
         p.tile_cols = 130;
         p.fp32_only = fp32;
+        p.knn_seed_group = v == 1 ? seed : NULL;
         fa_pairvec got = { 0 };
         fa_knn *kn = NULL;
         int rc = fa_join_exact_knn(x, g, n, d, t, &p, &got, NULL, 4, &kn);
-        CHECK(rc == 0 && kn, "%s one pass (%s): %s", name, fp32 ? "fp32" : "int8", fa_last_error());
+        CHECK(rc == 0 && kn, "%s one pass (%s, variant %d): %s", name, fp32 ? "fp32" : "int8", v, fa_last_error());
         if (rc || !kn) continue;
-        CHECK(same_pairs(ref, &got) && same_knn(want, kn), "%s one pass (%s): pairs %zu of %zu, "
-              "lists equal to the naive top-k: %d", name, fp32 ? "fp32" : "int8", got.n, ref->n,
-              same_knn(want, kn));
+        CHECK(same_pairs(ref, &got) && same_knn(want, kn), "%s one pass (%s%s): pairs %zu of %zu, "
+              "lists equal to the naive top-k: %d", name, fp32 ? "fp32" : "int8", v == 1 ? ", seeded" : "",
+              got.n, ref->n, same_knn(want, kn));
         fa_pairvec_free(&got);
         fa_knn_free(kn);
     }
+    free(seed);
     fa_knn_free(want);
 }
 

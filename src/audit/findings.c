@@ -212,6 +212,7 @@ static int search(fa_audit *a, const float *x, const uint32_t *grp, int d,
         fa_join_params jp = fa_join_default_params();
         jp.threads = p->threads;
         jp.max_pairs = p->max_pairs;
+        jp.knn_seed_group = a->calib->best_other;   /* the lists start near */
         rc = fa_join_exact_knn(x, grp, a->n_rows, d, a->threshold, &jp, pairs, NULL, FA_KNN_K, kn);
     } else {
         fa_ivf_params ip = fa_ivf_default_params();

@@ -202,7 +202,7 @@ void fa_norms2(const float *x, size_t n, int d, float *out)
 
 fa_join_params fa_join_default_params(void)
 {
-    fa_join_params p = { 0, TILE_ROWS_DEFAULT, TILE_COLS_DEFAULT, 0, 0 };
+    fa_join_params p = { 0, TILE_ROWS_DEFAULT, TILE_COLS_DEFAULT, 0, 0, NULL };
     return p;
 }
 
@@ -445,6 +445,34 @@ static int join_knn_fp32(const float *x, const uint32_t *group, size_t n, int d,
     return *knn ? 0 : -1;
 }
 
+#define KNN_SEEDS 32   /* rows of the seed group measured per row */
+
+/* Offers every row (sorted numbering) up to KNN_SEEDS rows of its seed
+ * group, evenly spaced, exactly measured. 0, or -1 out of memory. */
+static int seed_lists(fa_knn_lists *L, int nt, const fa_sorted_rows *s, size_t n, int d,
+                      const uint32_t *seed_group)
+{
+    uint32_t ng = 0;
+    for (size_t q = 0; q < n; q++) if (s->group[q] >= ng) ng = s->group[q] + 1;
+    size_t *start = malloc((ng ? ng : 1) * sizeof *start);
+    if (!start) return -1;
+    for (uint32_t g = 0; g < ng; g++) start[g] = SIZE_MAX;
+    for (size_t q = n; q-- > 0;) start[s->group[q]] = q;
+#pragma omp parallel for schedule(dynamic, 256) num_threads(nt)
+    for (size_t q = 0; q < n; q++) {
+        uint32_t g = seed_group[s->id[q]];
+        if (g >= ng || g == s->group[q] || start[g] == SIZE_MAX) continue;
+        size_t b0 = start[g], m = s->gend[b0] - b0, take = m < KNN_SEEDS ? m : KNN_SEEDS;
+        for (size_t t = 0; t < take; t++) {
+            size_t j = b0 + t * m / take;
+            fa_knn_lists_offer(&L[omp_get_thread_num()], q, j,
+                               fa_l2sq_exact(s->x + q * (size_t)d, s->x + j * (size_t)d, d));
+        }
+    }
+    free(start);
+    return 0;
+}
+
 int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
                       float max_dist, const fa_join_params *params,
                       fa_pairvec *out, fa_join_stats *stats, int k, fa_knn **knn)
@@ -502,7 +530,7 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
     int failed = !ctx, over = 0;
     size_t found = 0;
     fa_knn_lists *L = k && !failed ? fa_knn_lists_new(nt, s.id, s.id, n, k) : NULL;
-    if (k && !L) failed = 1;
+    if (k && (!L || (p.knn_seed_group && seed_lists(L, nt, &s, n, d, p.knn_seed_group) < 0))) failed = 1;
     for (int t = 0; !failed && t < nt; t++) {
         if (fa_join_ctx_init(&ctx[t], p.tile_rows, p.tile_cols) < 0) failed = 1;
         ctx[t].knn = L ? &L[t] : NULL;

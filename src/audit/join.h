@@ -60,6 +60,12 @@ typedef struct {
     int tile_cols;        /* columns of a tile (B side); 0: default 512 */
     size_t max_pairs;     /* fail when more pairs match; 0: no limit */
     int fp32_only;        /* 1: never the int8 candidate search (benchmarks) */
+    /* fa_join_exact_knn: per row, a group whose rows are likely near
+     * (calibration's nearest other folder; UINT32_MAX none), or NULL. A few
+     * of its rows seed the row's list before the pass, so the lists start
+     * tight and the pass re-measures fewer candidates; the lists are the
+     * same either way. */
+    const uint32_t *knn_seed_group;
 } fa_join_params;
 
 fa_join_params fa_join_default_params(void);

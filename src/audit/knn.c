@@ -90,10 +90,12 @@ void fa_knn_lists_offer(fa_knn_lists *L, size_t i, size_t j, double d2)
     double *dv = L->d2 + i * (size_t)k;
     uint32_t *nv = L->nb + i * (size_t)k, id = L->id ? L->id[j] : (uint32_t)j;
     if (l == k && !(d2 < dv[k - 1] || (d2 == dv[k - 1] && id < nv[k - 1]))) return;
-    int p = l < k ? l : k - 1;
-    while (p > 0 && (dv[p - 1] > d2 || (dv[p - 1] == d2 && nv[p - 1] > id))) {
-        dv[p] = dv[p - 1]; nv[p] = nv[p - 1]; p--;
-    }
+    int p = l;
+    while (p > 0 && (dv[p - 1] > d2 || (dv[p - 1] == d2 && nv[p - 1] > id))) p--;
+    if (p > 0 && dv[p - 1] == d2 && nv[p - 1] == id) return;   /* offered before (a seed) */
+    int last = l < k ? l : k - 1;
+    memmove(dv + p + 1, dv + p, (size_t)(last - p) * sizeof *dv);
+    memmove(nv + p + 1, nv + p, (size_t)(last - p) * sizeof *nv);
     dv[p] = d2; nv[p] = id;
     if (l < k) L->len[i] = (uint8_t)++l;
     /* a lost race leaves a larger shared value: still some list's k-th */
@@ -109,6 +111,7 @@ void fa_knn_lists_offer(fa_knn_lists *L, size_t i, size_t j, double d2)
 static void merge_row(const fa_knn_lists *L, int nt, size_t i, fa_knn *kn)
 {
     int k = kn->k, pos[64] = { 0 }, c = 0;
+    double last = 0;
     size_t o = L[0].rid ? L[0].rid[i] : i;
     for (; c < k; c++) {
         int best = -1;
@@ -121,9 +124,13 @@ static void merge_row(const fa_knn_lists *L, int nt, size_t i, fa_knn *kn)
             if (dv < db || (dv == db && nv < L[best].nb[i * k + pos[best]])) best = t;
         }
         if (best < 0) break;
-        kn->nb[o * k + c] = L[best].nb[i * k + pos[best]];
-        kn->dist[o * k + c] = (float)sqrt(L[best].d2[i * k + pos[best]]);
+        double bd = L[best].d2[i * k + pos[best]];
+        uint32_t bn = L[best].nb[i * k + pos[best]];
         pos[best]++;
+        if (c && kn->nb[o * k + c - 1] == bn && last == bd) { c--; continue; }   /* in two lists */
+        kn->nb[o * k + c] = bn;
+        kn->dist[o * k + c] = (float)sqrt(bd);
+        last = bd;
     }
     kn->count[o] = (uint32_t)c;
     for (; c < k; c++) { kn->nb[o * k + c] = UINT32_MAX; kn->dist[o * k + c] = INFINITY; }
