@@ -175,26 +175,78 @@ static int centroids(rctx *r)
 
 /* When the k nearest faces of face i span fewer than CAND_FOLDERS other
  * folders (few, large folders), the rest of its candidates are the folders
- * with the nearest centres: every face then has a runner-up for its decoy. */
-static int fill_candidates(rctx *r, uint32_t i, int nt)
+ * with the nearest centres (exact measure, ties by folder number): every
+ * face then has a runner-up for its decoy. This is the loop for CPUs
+ * without the int8 kernel (fill_all). */
+static void fill_candidates(rctx *r, uint32_t i, int nt)
 {
-    if (centroids(r)) return -1;
     uint32_t *cand = r->cand + (size_t)i * CAND_FOLDERS;
-    float best[CAND_FOLDERS];
+    double best[CAND_FOLDERS];
     int want = CAND_FOLDERS - nt, got = 0;
-    /* one pass keeps the `want` nearest centres, ties by folder number */
     for (uint32_t g = 0; g < r->ng; g++) {
         int seen = g == r->grp[i] || !gsize(r, g);
         for (int t = 0; t < nt; t++) seen |= cand[t] == g;
         if (seen) continue;
-        float dd = (float)fa_l2sq_exact(r->x + (size_t)i * r->d, r->centre + (size_t)g * r->d, r->d);
+        double dd = fa_l2sq_exact(r->x + (size_t)i * r->d, r->centre + (size_t)g * r->d, r->d);
         if (got == want && !(dd < best[got - 1])) continue;
         int p = got < want ? got++ : want - 1;
         while (p > 0 && best[p - 1] > dd) { best[p] = best[p - 1]; cand[nt + p] = cand[nt + p - 1]; p--; }
         best[p] = dd;
         cand[nt + p] = g;
     }
-    return 0;
+}
+
+/* Number of candidates face i has. */
+static int n_cand(const rctx *r, size_t i)
+{
+    int nt = 0;
+    while (nt < CAND_FOLDERS && r->cand[i * CAND_FOLDERS + nt] != FA_NONE) nt++;
+    return nt;
+}
+
+/* fill_candidates for the nf faces need[] at once: their CAND_FOLDERS
+ * nearest other centres through the int8 kernel (knn.h; the same order),
+ * of which the first not yet candidates fill in. */
+static int fill_all(rctx *r, const uint32_t *need, size_t nf)
+{
+    if (!nf) return 0;
+    if (centroids(r)) return -1;
+    int d = r->d, rc = -1;
+    float *xs = malloc(nf * (size_t)d * sizeof *xs), *y = malloc((r->ng ? r->ng : 1) * (size_t)d * sizeof *y);
+    uint32_t *gs = malloc(nf * sizeof *gs), *yid = malloc((r->ng ? r->ng : 1) * sizeof *yid);
+    fa_knn *kn = NULL;
+    if (xs && y && gs && yid) {
+        size_t m = 0;
+        for (size_t q = 0; q < nf; q++) {
+            memcpy(xs + q * d, r->x + (size_t)need[q] * d, (size_t)d * sizeof *xs);
+            gs[q] = r->grp[need[q]];
+        }
+        for (uint32_t g = 0; g < r->ng; g++)
+            if (gsize(r, g)) {
+                memcpy(y + m * d, r->centre + (size_t)g * d, (size_t)d * sizeof *y);
+                yid[m++] = g;
+            }
+        rc = fa_knn_other(xs, gs, nf, y, yid, yid, m, d, CAND_FOLDERS, r->p->threads, &kn);
+    }
+    for (size_t q = 0; rc == 0 && q < nf; q++) {
+        uint32_t *cand = r->cand + (size_t)need[q] * CAND_FOLDERS;
+        int nt = n_cand(r, need[q]);
+        for (uint32_t t = 0; t < kn->count[q] && nt < CAND_FOLDERS; t++) {
+            uint32_t g = kn->nb[q * kn->k + t];
+            int seen = 0;
+            for (int u = 0; u < nt; u++) seen |= cand[u] == g;
+            if (!seen) cand[nt++] = g;
+        }
+    }
+    if (rc == 1) {   /* no int8 kernel here: the loop, on all threads */
+#pragma omp parallel for schedule(dynamic, 16) \
+    num_threads(r->p->threads > 0 ? r->p->threads : omp_get_max_threads())
+        for (size_t q = 0; q < nf; q++) fill_candidates(r, need[q], n_cand(r, need[q]));
+        rc = 0;
+    }
+    fa_knn_free(kn);
+    free(xs); free(y); free(gs); free(yid);
+    return rc;
 }
 
 static int local_scales(rctx *r)
@@ -215,8 +267,10 @@ static int local_scales(rctx *r)
     for (size_t i = 0; i < r->n; i++) if (!isnan(r->a->row_scale[i])) r->scratch[m++] = r->a->row_scale[i];
     r->Rmed = fa_median_inplace(r->scratch, m);
     /* candidate other folders per face: the first CAND_FOLDERS distinct ones */
-    int rc = 0;
-    for (size_t i = 0; i < r->n && rc == 0; i++) {
+    uint32_t *need = malloc((r->n ? r->n : 1) * sizeof *need);
+    size_t nf = 0;
+    if (!need) { fa_knn_free(own); return -1; }
+    for (size_t i = 0; i < r->n; i++) {
         uint32_t *cand = r->cand + i * CAND_FOLDERS;
         int nt = 0;
         for (int t = 0; t < CAND_FOLDERS; t++) cand[t] = FA_NONE;
@@ -226,8 +280,10 @@ static int local_scales(rctx *r)
             for (int t = 0; t < nt; t++) seen |= cand[t] == g;
             if (!seen) cand[nt++] = g;
         }
-        if (nt < CAND_FOLDERS) rc = fill_candidates(r, (uint32_t)i, nt);
+        if (nt < CAND_FOLDERS) need[nf++] = (uint32_t)i;
     }
+    int rc = fill_all(r, need, nf);
+    free(need);
     fa_knn_free(own);
     return rc;
 }
