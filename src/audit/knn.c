@@ -107,7 +107,8 @@ void fa_knn_lists_offer(fa_knn_lists *L, size_t i, size_t j, double d2)
     }
 }
 
-/* Row i's k best of the nt lists (each sorted, no pair in two) into kn. */
+/* Row i's k best of the nt lists (each sorted) into kn; a pair in two
+ * lists (a seed, fa_join_exact_knn) counts once. */
 static void merge_row(const fa_knn_lists *L, int nt, size_t i, fa_knn *kn)
 {
     int k = kn->k, pos[64] = { 0 }, c = 0;

@@ -95,7 +95,7 @@ void fa_knn_lists_delete(fa_knn_lists *L, int nt);
  * ties by original row. */
 void fa_knn_lists_offer(fa_knn_lists *L, size_t i, size_t j, double d2);
 /* Merges nt threads' lists into kn (by original row): every row's k best of
- * the union. Every pair must have been offered by one thread only. */
+ * the union, a pair listed by two threads once. */
 void fa_knn_lists_merge(const fa_knn_lists *L, int nt, fa_knn *kn);
 
 #ifdef __cplusplus
