@@ -13,6 +13,7 @@
 #include "../src/audit/join.h"
 
 #include "check.h"
+#include "naive_knn.h"
 
 static uint64_t rng_state;
 static double urand(void)
@@ -223,38 +224,6 @@ static void test_errors_and_cap(void)
     fa_pairvec_free(&got);
     free(y);
     free(h);
-}
-
-/* Every row's k nearest rows of other groups by the naive loop, ties by row. */
-static fa_knn *naive_knn(const float *x, const uint32_t *g, size_t n, int d, int k)
-{
-    fa_knn *kn = fa_knn_alloc(n, k);
-    for (size_t i = 0; i < n; i++) {
-        double *bd = malloc(k * sizeof *bd);
-        uint32_t *bn = kn->nb + i * k, c = 0;
-        for (size_t j = 0; j < n; j++) {
-            if (g[j] == g[i]) continue;
-            double d2 = fa_l2sq_exact(x + i * d, x + j * d, d);
-            if (c == (uint32_t)k && !(d2 < bd[k - 1])) continue;   /* a tie keeps the earlier row */
-            int q = c < (uint32_t)k ? (int)c++ : k - 1;
-            while (q > 0 && bd[q - 1] > d2) { bd[q] = bd[q - 1]; bn[q] = bn[q - 1]; q--; }
-            bd[q] = d2; bn[q] = (uint32_t)j;
-        }
-        kn->count[i] = c;
-        for (int q = 0; q < k; q++) {
-            kn->dist[i * k + q] = q < (int)c ? (float)sqrt(bd[q]) : INFINITY;
-            if (q >= (int)c) bn[q] = UINT32_MAX;
-        }
-        free(bd);
-    }
-    return kn;
-}
-
-static int same_knn(const fa_knn *a, const fa_knn *b)
-{
-    size_t m = a->n * a->k;
-    return a->n == b->n && a->k == b->k && !memcmp(a->count, b->count, a->n * sizeof *a->count) &&
-           !memcmp(a->nb, b->nb, m * sizeof *a->nb) && !memcmp(a->dist, b->dist, m * sizeof *a->dist);
 }
 
 /* The pairs and the top-k lists of one pass (fa_join_exact_knn) on both

@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "testrand.h"
+#include "naive_knn.h"
 
 enum { K = 24, PER = 8, D = 32, NF = K + 6, MAXF = K * PER + 64, IDS = K + 4 };
 static float cen[IDS][D];
@@ -306,31 +307,13 @@ static void check_lookalikes(void)
 }
 
 /* 1 when kn holds, for every row, the k nearest rows of other groups by a
- * naive loop over every pair with the exact measure (ties by row), with the
- * same distances. */
+ * naive loop (naive_knn.h). */
 static int knn_is_naive(const fa_knn *kn, const float *x, const uint32_t *grp, int n, int dk, int kk)
 {
-    int same = 1;
-    for (int i = 0; kn && i < n; i++) {
-        double bd[64]; int br[64], nb = 0;
-        for (int j = 0; j < n; j++) {
-            if (grp[j] == grp[i]) continue;
-            double d2 = fa_l2sq_exact(x + i * dk, x + j * dk, dk);
-            int full = nb == kk;
-            if (full && !(d2 < bd[kk - 1] || (d2 == bd[kk - 1] && j < br[kk - 1]))) continue;
-            int p = full ? kk - 1 : nb++;
-            while (p > 0 && (bd[p - 1] > d2 || (bd[p - 1] == d2 && br[p - 1] > j))) { bd[p] = bd[p - 1]; br[p] = br[p - 1]; p--; }
-            bd[p] = d2; br[p] = j;
-        }
-        if (kn->count[i] != (uint32_t)nb) same = 0;
-        for (int q = 0; q < nb; q++)
-            if (kn->nb[i * kk + q] != (uint32_t)br[q] || kn->dist[i * kk + q] != (float)sqrt(bd[q])) {
-                if (same) fprintf(stderr, "knn row %d #%d: %u %.9g, naive %d %.9g\n", i, q, kn->nb[i * kk + q],
-                                  kn->dist[i * kk + q], br[q], sqrt(bd[q]));
-                same = 0;
-            }
-    }
-    return kn && same;
+    fa_knn *want = naive_knn(x, grp, (size_t)n, dk, kk);
+    int same = same_knn(want, kn);
+    fa_knn_free(want);
+    return same;
 }
 
 /* The top-k join, both paths (the int8 one where this CPU has VNNI), against

@@ -386,32 +386,19 @@ static int face_stats(fa_calib *c, const float *x, const groups_t *G,
  * Returns 1 when that cannot run here. */
 static int nearest_other_q8(fa_calib *c, const float *x, const uint32_t *group, int nt)
 {
-    int d = c->d;
-    size_t n = c->n, ng = c->n_groups, m = 0;
-    float *y = malloc((ng ? ng : 1) * (size_t)d * sizeof *y);
-    uint32_t *yid = malloc((ng ? ng : 1) * sizeof *yid);
-    int rc = -1;
-    if (y && yid) {
-        for (size_t q = 0; q < ng; q++)
-            if (c->size[q]) {
-                memcpy(y + m * d, c->centre + q * (size_t)d, (size_t)d * sizeof *y);
-                yid[m++] = (uint32_t)q;
-            }
-        fa_knn *kn = NULL;
-        rc = fa_knn_other(x, group, n, y, yid, yid, m, d, 1, nt, &kn);
-        for (size_t r = 0; rc == 0 && r < n; r++) {
-            c->best_other[r] = kn->count[r] ? kn->nb[r] : UINT32_MAX;
-            c->best_other_dist[r] = kn->count[r] ? kn->dist[r] : INFINITY;
-        }
-        fa_knn_free(kn);
+    fa_knn *kn = NULL;
+    int rc = fa_knn_centres(x, group, c->n, c->centre, c->size, c->n_groups, c->d, 1, nt, &kn);
+    for (size_t r = 0; rc == 0 && r < c->n; r++) {
+        c->best_other[r] = kn->count[r] ? kn->nb[r] : UINT32_MAX;
+        c->best_other_dist[r] = kn->count[r] ? kn->dist[r] : INFINITY;
     }
-    free(y);
-    free(yid);
+    fa_knn_free(kn);
     return rc;
 }
 
 /* The nearest other non-empty folder centre of every row: the int8 kernel,
- * or sgemm blocks where it cannot run (the nearest by the float estimate). */
+ * or sgemm blocks where it cannot run (each centre the blocks' rounding
+ * bound cannot rule out measured exactly: the same result). */
 static int nearest_other(fa_calib *c, const float *x, const uint32_t *group, int nt)
 {
     int q8 = nearest_other_q8(c, x, group, nt);

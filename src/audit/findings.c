@@ -460,29 +460,23 @@ static int make_merges(fa_audit *a, const float *x, const uint32_t *grp, int d, 
                        sw ? m->face_b : m->face_a, sw ? m->face_a : m->face_b, m->dist };
     }
     qsort(r, n, sizeof *r, mrow_cmp);
-    size_t nm = 0;
+    size_t nm = 0, kmax = 1;
     for (size_t s = 0; s < n; s++)
         if (!s || r[s].fa != r[s - 1].fa || r[s].fb != r[s - 1].fb) start[nm++] = s;
     start[nm] = n;
+    for (size_t g = 0; g < nm; g++)
+        if (start[g + 1] - start[g] > kmax) kmax = start[g + 1] - start[g];
     int failed = 0, nsug = 0;
 #pragma omp parallel num_threads(p->threads > 0 ? p->threads : omp_get_max_threads()) \
     reduction(|:failed) reduction(+:nsug)
     {
-        size_t cap = 0;
-        uint32_t *fa = NULL, *fb = NULL;
+        uint32_t *fa = malloc(kmax * sizeof *fa), *fb = malloc(kmax * sizeof *fb);
         float *mix = malloc(MIX_SAMPLES * sizeof *mix);
-        if (!mix) failed = 1;
+        if (!fa || !fb || !mix) failed = 1;
 #pragma omp for schedule(dynamic, 64)
         for (size_t g = 0; g < nm; g++) {
-            size_t k = start[g + 1] - start[g];
             if (failed) continue;
-            if (k > cap) {
-                free(fa); free(fb);
-                fa = malloc(k * sizeof *fa); fb = malloc(k * sizeof *fb);
-                cap = fa && fb ? k : 0;
-                if (!cap) { failed = 1; continue; }
-            }
-            a->merges[g] = merge_of(a, x, d, &gr, r + start[g], k, fa, fb, mix, p);
+            a->merges[g] = merge_of(a, x, d, &gr, r + start[g], start[g + 1] - start[g], fa, fb, mix, p);
             nsug += a->merges[g].suggest;
         }
         free(fa); free(fb); free(mix);

@@ -487,6 +487,8 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
     if (!p.tile_cols) p.tile_cols = TILE_COLS_DEFAULT;
     int nt = p.threads ? p.threads : omp_get_max_threads();
     double t2 = max_dist >= 0 ? (double)max_dist * max_dist : -1.0;   /* -1: no pairs */
+    if (k && (p.fp32_only || !fa_q8_supported()))   /* before the sorted copy it would not use */
+        return join_knn_fp32(x, group, n, d, max_dist, &p, out, stats, k, knn);
 
     fa_sorted_rows s;
     if (fa_sorted_make(&s, x, group, n, d) < 0) return -1;
@@ -498,7 +500,7 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
         if (qr < 0) { fa_sorted_free(&s); return -1; }
         use_q8 = qr == 0;
     }
-    if (k && !use_q8) {
+    if (k && !use_q8) {   /* data the int8 kernel cannot take */
         fa_sorted_free(&s);
         return join_knn_fp32(x, group, n, d, max_dist, &p, out, stats, k, knn);
     }

@@ -98,6 +98,20 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
                       float max_dist, const fa_join_params *params,
                       fa_pairvec *out, fa_join_stats *stats, int k, fa_knn **knn);
 
+/* v rounded up to a float (the thresholds of the int8 kernel and of the
+ * top-k lists must never fall below their double value). */
+static inline float fa_float_up(double v)
+{
+    float f = (float)v;
+    if (!((double)f < v)) return f;
+    if (f == 0) return 0x1p-149f;
+    uint32_t b;                      /* the next float up, without a libm call */
+    __builtin_memcpy(&b, &f, 4);
+    b = f > 0 ? b + 1 : b - 1;
+    __builtin_memcpy(&f, &b, 4);
+    return f;
+}
+
 /* The exact squared distance used for every match decision. */
 double fa_l2sq_exact(const float *a, const float *b, int d);
 /* Euclidean distance in float for statistics (medians of many; never a

@@ -164,7 +164,7 @@ int fa_q8set_make(fa_q8set *q, const float *x, size_t n, int d)
 /*
  * The float threshold for row i of A against the superblocks of B that a
  * call covers: t2 (1 + 1e-9) + q8_bound, computed in double and rounded up
- * (f_up), with emax, hmax and nbmax the maxima over those superblocks.
+ * (fa_float_up), with emax, hmax and nbmax the maxima over those superblocks.
  *
  * Write a = a^ + e_a with a^ = q_a s_a (likewise b). Then
  *     a.b - a^.b^ = a.e_b + e_a.b^,  so  |a.b - a^.b^| <= |a||e_b| + |e_a||b^| =: beta
@@ -188,19 +188,6 @@ static double q8_bound(const fa_q8set *qa, size_t i, double emax, double hmax, d
     return -na + 2 * beta + u * (2 * nbmax + 6.02 * qa->hnorm[i] * hmax) + 1e-9 * (na + nbmax);
 }
 
-/* v rounded up to float. */
-static inline float f_up(double v)
-{
-    float f = (float)v;
-    if (!((double)f < v)) return f;
-    if (f == 0) return 0x1p-149f;
-    uint32_t b;                      /* the next float up, without a libm call */
-    memcpy(&b, &f, 4);
-    b = f > 0 ? b + 1 : b - 1;
-    memcpy(&f, &b, 4);
-    return f;
-}
-
 /* Row i's threshold (see q8_row) from its bound c: t2, or in top-k mode its
  * current k-th when larger. Computed before the micro-tile's accumulators
  * are live. */
@@ -210,7 +197,7 @@ static inline float q8_row_threshold(const fa_join_ctx *ctx, size_t i, double c,
         double lt = fa_knn_lists_t2(ctx->knn, i);
         if (lt > t2) t2 = lt;
     }
-    return f_up(t2 * (1 + 1e-9) + c);
+    return fa_float_up(t2 * (1 + 1e-9) + c);
 }
 
 /* Re-measures one candidate (i of A, j of B) exactly. */
@@ -349,7 +336,7 @@ Q8_TARGET void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8
     float *cu = (float *)(c + (a1 - a0));
     for (size_t i = a0; i < a1; i++) {
         c[i - a0] = q8_bound(qa, i, emax, hmax, nbmax);
-        cu[i - a0] = f_up(c[i - a0] + 0x1p-20 * fabs(c[i - a0]));
+        cu[i - a0] = fa_float_up(c[i - a0] + 0x1p-20 * fabs(c[i - a0]));
     }
     /* superblock outer: its 8 KB of packed columns stay in L1 while the
      * rows of A stream past them */

@@ -78,9 +78,7 @@ fa_knn_lists *fa_knn_lists_new(int nt, const uint32_t *id, const uint32_t *rid, 
  * the double products' own rounding. */
 static float colt_of(double t2)
 {
-    double v = t2 * (1 + 1e-9) * (1 + 0x1p-19);
-    float f = (float)v;
-    return (double)f < v ? nextafterf(f, INFINITY) : f;
+    return fa_float_up(t2 * (1 + 1e-9) * (1 + 0x1p-19));
 }
 
 void fa_knn_lists_offer(fa_knn_lists *L, size_t i, size_t j, double d2)
@@ -236,6 +234,28 @@ int fa_knn_other(const float *x, const uint32_t *group, size_t n, const float *y
     if (failed) { fa_knn_free(kn); return -1; }
     *out = kn;
     return 0;
+}
+
+int fa_knn_centres(const float *x, const uint32_t *group, size_t n, const float *centre,
+                   const uint32_t *size, size_t ng, int d, int k, int threads, fa_knn **out)
+{
+    *out = NULL;
+    if (!fa_q8_supported()) return 1;
+    float *y = malloc((ng ? ng : 1) * (size_t)d * sizeof *y);
+    uint32_t *yid = malloc((ng ? ng : 1) * sizeof *yid);
+    int rc = -1;
+    if (y && yid) {
+        size_t m = 0;
+        for (size_t g = 0; g < ng; g++)
+            if (size[g]) {
+                memcpy(y + m * d, centre + g * (size_t)d, (size_t)d * sizeof *y);
+                yid[m++] = (uint32_t)g;
+            }
+        rc = fa_knn_other(x, group, n, y, yid, yid, m, d, k, threads, out);
+    }
+    free(y);
+    free(yid);
+    return rc;
 }
 
 fa_knn *fa_knn_cross(const float *x, const uint32_t *group, size_t n, int d, int k, int threads)

@@ -55,6 +55,12 @@ int fa_knn_other(const float *x, const uint32_t *group, size_t n, const float *y
                  const uint32_t *ygroup, const uint32_t *yid, size_t m, int d, int k, int threads,
                  fa_knn **out);
 
+/* fa_knn_other against folder centres: centre is ng x d, size[g] the rows
+ * of folder g (empty folders are never neighbours); the neighbours are
+ * folder numbers. The same returns. */
+int fa_knn_centres(const float *x, const uint32_t *group, size_t n, const float *centre,
+                   const uint32_t *size, size_t ng, int d, int k, int threads, fa_knn **out);
+
 /* Mean distance of row r to its neighbours (NaN when it has none). */
 float fa_knn_mean(const fa_knn *kn, size_t r);
 

@@ -101,6 +101,9 @@ static float median_between(rctx *r, const uint32_t *P, size_t np, const uint32_
 
 static size_t gsize(const rctx *r, uint32_t g) { return r->off[g + 1] - r->off[g]; }
 
+/* Threads for the parallel stages (--threads; 0: OpenMP's default). */
+static int threads_of(const rctx *r) { return r->p->threads > 0 ? r->p->threads : omp_get_max_threads(); }
+
 /* The local scale of a folder pair: the mean of the two folders' scales. */
 static float pair_scale(const rctx *r, uint32_t ga, uint32_t gb)
 {
@@ -212,21 +215,17 @@ static int fill_all(rctx *r, const uint32_t *need, size_t nf)
     if (!nf) return 0;
     if (centroids(r)) return -1;
     int d = r->d, rc = -1;
-    float *xs = malloc(nf * (size_t)d * sizeof *xs), *y = malloc((r->ng ? r->ng : 1) * (size_t)d * sizeof *y);
-    uint32_t *gs = malloc(nf * sizeof *gs), *yid = malloc((r->ng ? r->ng : 1) * sizeof *yid);
+    float *xs = malloc(nf * (size_t)d * sizeof *xs);
+    uint32_t *gs = malloc(nf * sizeof *gs);
     fa_knn *kn = NULL;
-    if (xs && y && gs && yid) {
-        size_t m = 0;
+    if (xs && gs) {
         for (size_t q = 0; q < nf; q++) {
             memcpy(xs + q * d, r->x + (size_t)need[q] * d, (size_t)d * sizeof *xs);
             gs[q] = r->grp[need[q]];
         }
-        for (uint32_t g = 0; g < r->ng; g++)
-            if (gsize(r, g)) {
-                memcpy(y + m * d, r->centre + (size_t)g * d, (size_t)d * sizeof *y);
-                yid[m++] = g;
-            }
-        rc = fa_knn_other(xs, gs, nf, y, yid, yid, m, d, CAND_FOLDERS, r->p->threads, &kn);
+        /* the calibration's folder sizes are these folders' (same rows) */
+        rc = fa_knn_centres(xs, gs, nf, r->centre, r->a->calib->size, r->ng, d, CAND_FOLDERS,
+                            r->p->threads, &kn);
     }
     for (size_t q = 0; rc == 0 && q < nf; q++) {
         uint32_t *cand = r->cand + (size_t)need[q] * CAND_FOLDERS;
@@ -239,13 +238,12 @@ static int fill_all(rctx *r, const uint32_t *need, size_t nf)
         }
     }
     if (rc == 1) {   /* no int8 kernel here: the loop, on all threads */
-#pragma omp parallel for schedule(dynamic, 16) \
-    num_threads(r->p->threads > 0 ? r->p->threads : omp_get_max_threads())
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads_of(r))
         for (size_t q = 0; q < nf; q++) fill_candidates(r, need[q], n_cand(r, need[q]));
         rc = 0;
     }
     fa_knn_free(kn);
-    free(xs); free(y); free(gs); free(yid);
+    free(xs); free(gs);
     return rc;
 }
 
@@ -1052,15 +1050,13 @@ static int review_stages(rctx *r)
     if (local_scales(r)) return -1;
     int failed = 0;
     /* folders are independent but for the rare same-photo unions (critical) */
-#pragma omp parallel for schedule(dynamic, 16) reduction(|:failed) \
-    num_threads(r->p->threads > 0 ? r->p->threads : omp_get_max_threads())
+#pragma omp parallel for schedule(dynamic, 16) reduction(|:failed) num_threads(threads_of(r))
     for (uint32_t g = 0; g < r->ng; g++) if (!failed && folder_inside(r, g)) failed = 1;
     if (failed) return -1;
     if (union_identical(r) || duplicates(r) || same_identity(r)) return -1;
     uint32_t *near = malloc((r->n ? r->n : 1) * sizeof *near);
     if (!near) return -1;
-#pragma omp parallel num_threads(r->p->threads > 0 ? r->p->threads : omp_get_max_threads()) \
-    reduction(|:failed)
+#pragma omp parallel num_threads(threads_of(r)) reduction(|:failed)
     {
         float *scratch = malloc(OTHER_MAX * sizeof *scratch);
         if (!scratch) failed = 1;
