@@ -27,6 +27,7 @@ typedef struct {
     const fa_cache *c;
     const fa_models *m;
     float *emb;
+    uint8_t *thumb;
     int dim, worker, jobs, failed;
     fa_nets_stats stats;
     char error[512];
@@ -50,8 +51,9 @@ static void *work(void *arg)
                  fa_photo_decode(bytes, len, &j->c->detect, &img, why, sizeof why) == FA_STATUS_OK;
         if (!ok) fa_error("%s: cannot decode it again", full ? full : f->path);
         for (uint32_t k = 0; ok && k < f->n_faces; k++) boxes[k] = j->c->faces[f->first_face + k].box;
-        if (ok && fa_encode_faces(nets, &img, &j->c->detect, boxes, (int)f->n_faces,
-                                  j->emb + (size_t)f->first_face * j->dim))
+        if (ok && fa_encode_faces_thumbs(nets, &img, &j->c->detect, boxes, (int)f->n_faces,
+                                         j->emb + (size_t)f->first_face * j->dim,
+                                         j->thumb + (size_t)f->first_face * FA_THUMB_LEN))
             ok = 0;
         fa_image_free(&img);
         free(bytes);
@@ -68,7 +70,7 @@ fail:
     return NULL;
 }
 
-static int commit(const fa_cache *c, const char *dst, const fa_models *m, const float *emb)
+static int commit(const fa_cache *c, const char *dst, const fa_models *m, const float *emb, const uint8_t *thumb)
 {
     fa_model_id ids[FA_MODELS_MAX];
     int n = 0;
@@ -81,7 +83,7 @@ static int commit(const fa_cache *c, const char *dst, const fa_models *m, const 
     snprintf(e->name, sizeof e->name, "%s", slash ? slash + 1 : m->encoder);
     if (fa_model_sha256(m->encoder, e->sha256)) return -1;
     fa_cache_data d = {c->root, m->spec.dim, c->n_files, c->n_faces, c->n_folders, c->files, c->faces, emb,
-                       c->folders, ids, n, &c->detect, m->spec.name, m->spec.metric};
+                       c->folders, ids, n, &c->detect, m->spec.name, m->spec.metric, 0, 0, thumb};
     return fa_cache_commit(dst, &d);
 }
 
@@ -99,12 +101,13 @@ int main(int argc, char **argv)
     fa_cache *c = fa_cache_open(argv[1]);
     if (!c || fa_models_resolve(argv[3], argv[4], &m)) { fprintf(stderr, "reencode: %s\n", fa_last_error()); return 1; }
     float *emb = calloc(c->n_faces ? c->n_faces : 1, (size_t)m.spec.dim * sizeof(float));
+    uint8_t *thumb = calloc(c->n_faces ? c->n_faces : 1, FA_THUMB_LEN);
     job js[64];
     pthread_t th[64];
     double t0 = fa_now();
     for (int w = 0; w < jobs; w++) {
         memset(&js[w], 0, sizeof js[w]);
-        js[w].c = c; js[w].m = &m; js[w].emb = emb; js[w].dim = m.spec.dim; js[w].worker = w; js[w].jobs = jobs;
+        js[w].c = c; js[w].m = &m; js[w].emb = emb; js[w].thumb = thumb; js[w].dim = m.spec.dim; js[w].worker = w; js[w].jobs = jobs;
         pthread_create(&th[w], NULL, work, &js[w]);
     }
     double enc_ms = 0, align_ms = 0;
@@ -117,11 +120,12 @@ int main(int argc, char **argv)
         align_ms += js[w].stats.align_ms;
         faces += js[w].stats.faces_encoded;
     }
-    if (rc == 0 && commit(c, argv[2], &m, emb)) { fprintf(stderr, "reencode: %s\n", fa_last_error()); rc = 1; }
+    if (rc == 0 && commit(c, argv[2], &m, emb, thumb)) { fprintf(stderr, "reencode: %s\n", fa_last_error()); rc = 1; }
     if (rc == 0)
         printf("encoder=%s faces=%ld seconds=%.1f encode_ms_per_face=%.2f align_ms_per_face=%.2f\n",
                m.spec.name, faces, fa_now() - t0, faces ? enc_ms / faces : 0, faces ? align_ms / faces : 0);
     free(emb);
+    free(thumb);
     fa_cache_close(c);
     return rc;
 }

@@ -89,11 +89,13 @@ char *fa_tsv_unescape(const char *text)
 
 /* ---- NPY ------------------------------------------------------------------- */
 
-/* Writes an NPY v1.0 header for float32 [n][dim], padded to 64 bytes. */
-static void npy_header(fa_buf *b, size_t n, int dim)
+/* Writes an NPY v1.0 header for a C-order [n][cols] array of descr ('<f4'
+ * float32, '|u1' bytes), padded to 64 bytes. */
+static void npy_header(fa_buf *b, const char *descr, size_t n, int cols)
 {
     char dict[128];
-    int dl = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", n, dim);
+    int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %d), }",
+                      descr, n, cols);
     size_t total = 10 + (size_t)dl + 1;
     size_t pad = (64 - total % 64) % 64;
     uint16_t hlen = (uint16_t)((size_t)dl + pad + 1);
@@ -130,8 +132,10 @@ static int npy_dims(const char *s, unsigned long long *r, unsigned long long *c)
     return *s == ')' ? 0 : -1;
 }
 
-/* Parses the header of a float32 C-order 2-D NPY. Returns the data offset or -1. */
-long fa_npy_parse(const char *path, const uint8_t *p, size_t len, size_t *rows, int *cols)
+/* Parses the header of a C-order 2-D NPY of descr (what names its content
+ * in messages). Returns the data offset or -1. */
+static long npy_parse(const char *path, const uint8_t *p, size_t len, const char *descr, const char *what,
+                      size_t *rows, unsigned long long *cols)
 {
     if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
         return fa_error("%s: not an NPY file (bad magic)", path);
@@ -143,27 +147,38 @@ long fa_npy_parse(const char *path, const uint8_t *p, size_t len, size_t *rows, 
         off = 12;
     } else return fa_error("%s: unsupported NPY version %d", path, p[6]);
     if (hlen > 65536 || off + hlen > len) return fa_error("%s: truncated NPY header", path);
-    char h[65537];
+    char h[65537], d1[32], d2[32];
     memcpy(h, p + off, hlen);
     h[hlen] = 0;
-    if (!strstr(h, "'descr': '<f4'") && !strstr(h, "\"descr\": \"<f4\""))
-        return fa_error("%s: embeddings must be little-endian float32 ('<f4')", path);
+    snprintf(d1, sizeof d1, "'descr': '%s'", descr);
+    snprintf(d2, sizeof d2, "\"descr\": \"%s\"", descr);
+    if (!strstr(h, d1) && !strstr(h, d2))
+        return fa_error("%s: %s must be %s ('%s')", path, what,
+                        descr[1] == 'f' ? "little-endian float32" : "unsigned bytes", descr);
     if (!strstr(h, "'fortran_order': False"))
-        return fa_error("%s: embeddings must be in C order", path);
+        return fa_error("%s: %s must be in C order", path, what);
     const char *s = strstr(h, "'shape': (");
-    unsigned long long r, c;
-    if (!s || npy_dims(s + 10, &r, &c)) return fa_error("%s: NPY shape must be (rows, dim)", path);
-    if (c == 0 || c > FA_DIM_MAX) return fa_error("%s: bad embedding dimension %llu", path, c);
+    unsigned long long r;
+    if (!s || npy_dims(s + 10, &r, cols)) return fa_error("%s: NPY shape must be (rows, dim)", path);
     if (r > (1ULL << 40)) return fa_error("%s: %llu rows is beyond any cache", path, r);
     *rows = (size_t)r;
-    *cols = (int)c;
     return (long)(off + hlen);
+}
+
+long fa_npy_parse(const char *path, const uint8_t *p, size_t len, size_t *rows, int *cols)
+{
+    unsigned long long c;
+    long off = npy_parse(path, p, len, "<f4", "embeddings", rows, &c);
+    if (off < 0) return -1;
+    if (c == 0 || c > FA_DIM_MAX) return fa_error("%s: bad embedding dimension %llu", path, c);
+    *cols = (int)c;
+    return off;
 }
 
 /* ---- meta.json ------------------------------------------------------------- */
 
 static void meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const char *emb_name,
-                       const char *man_name, const char *created)
+                       const char *man_name, const char *thumb_name, const char *created)
 {
     size_t counts[FA_STATUS_COUNT] = {0};
     for (size_t i = 0; i < d->n_files; i++) counts[d->files[i].status]++;
@@ -175,7 +190,9 @@ static void meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const cha
     fa_buf_puts(b, "  \"encoder\": {\"name\": ");
     fa_buf_json_str(b, d->encoder ? d->encoder : "dlib");
     fa_buf_printf(b, ", \"dim\": %d, \"metric\": \"%s\"},\n", d->dim, fa_metric_name(d->metric));
-    fa_buf_printf(b, "  \"embeddings\": \"%s\",\n  \"manifest\": \"%s\",\n  \"models\": [", emb_name, man_name);
+    fa_buf_printf(b, "  \"embeddings\": \"%s\",\n  \"manifest\": \"%s\",\n", emb_name, man_name);
+    if (d->thumb) fa_buf_printf(b, "  \"face_thumbs\": \"%s\",\n", thumb_name);
+    fa_buf_puts(b, "  \"models\": [");
     for (int i = 0; i < d->n_models; i++) {
         fa_buf_printf(b, "%s\n    {\"role\": ", i ? "," : "");
         fa_buf_json_str(b, d->models[i].role);
@@ -248,7 +265,7 @@ static int meta_detect(const fa_json *det, const char *path, fa_detect_params *p
 static int meta_name_ok(const char *n) { return n && n[0] && strlen(n) <= 200 && !strchr(n, '/') && strcmp(n, ".") && strcmp(n, ".."); }
 
 int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t len, char emb_name[256],
-                        char man_name[256])
+                        char man_name[256], char thumb_name[256])
 {
     double v;
     fa_json *j = fa_json_parse(text, len);
@@ -285,6 +302,10 @@ int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t 
     snprintf(c->created, sizeof c->created, "%s", created ? created : "");
     strcpy(emb_name, en);
     strcpy(man_name, mn);
+    const fa_json *tj = fa_json_get(j, "face_thumbs");   /* optional: caches made before thumbnails lack it */
+    const char *tn = fa_json_strv(j, "face_thumbs");
+    if (tj && !meta_name_ok(tn)) { fa_error("%s: bad face_thumbs file name", path); goto out; }
+    strcpy(thumb_name, tj ? tn : "");
     const fa_json *models = fa_json_get(j, "models");
     if (!models || models->type != FA_JARR || models->n > FA_MODELS_MAX) {
         fa_error("%s: bad models list", path);
@@ -313,12 +334,12 @@ out:
     return rc;
 }
 
-static int meta_read(fa_cache *c, const char *path, char *emb_name, char *man_name)
+static int meta_read(fa_cache *c, const char *path, char *emb_name, char *man_name, char *thumb_name)
 {
     char *text;
     size_t len;
     if (fa_read_file(path, META_MAX, &text, &len)) return -1;
-    int rc = fa_cache_parse_meta(c, path, text, len, emb_name, man_name);
+    int rc = fa_cache_parse_meta(c, path, text, len, emb_name, man_name, thumb_name);
     free(text);
     return rc;
 }
@@ -617,8 +638,8 @@ static int manifest_read(fa_cache *c, const char *path)
 /* Where a cache's embeddings live: the mapped NPY file, and a copy when its
  * header length leaves the floats unaligned. Only this file knows. */
 struct fa_cache_store {
-    void *map;
-    size_t map_len;
+    void *map, *thumb_map;
+    size_t map_len, thumb_len;
     float *owned_emb;
 };
 
@@ -626,33 +647,63 @@ static void store_free(struct fa_cache_store *s)
 {
     if (!s) return;
     if (s->map) munmap(s->map, s->map_len);
+    if (s->thumb_map) munmap(s->thumb_map, s->thumb_len);
     free(s->owned_emb);
     free(s);
 }
 
-static int map_embeddings(fa_cache *c, const char *path)
+/* Maps a whole regular file read-only (*len >= 10). */
+static void *map_file(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fa_error("%s: %s", path, strerror(errno));
+    if (fd < 0) { fa_error("%s: %s", path, strerror(errno)); return NULL; }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return fa_error("%s: not a regular file", path); }
-    if (st.st_size < 10) { close(fd); return fa_error("%s: truncated NPY file", path); }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); fa_error("%s: not a regular file", path); return NULL; }
+    if (st.st_size < 10) { close(fd); fa_error("%s: truncated NPY file", path); return NULL; }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (m == MAP_FAILED) return fa_error("%s: mmap: %s", path, strerror(errno));
+    if (m == MAP_FAILED) { fa_error("%s: mmap: %s", path, strerror(errno)); return NULL; }
+    *len = (size_t)st.st_size;
+    return m;
+}
+
+/* The thumbnails, after the embeddings (c->store_ exists). */
+static int map_thumbs(fa_cache *c, const char *path)
+{
+    struct fa_cache_store *s = c->store_;
+    s->thumb_map = map_file(path, &s->thumb_len);
+    if (!s->thumb_map) return -1;
+    size_t rows;
+    unsigned long long cols;
+    long off = npy_parse(path, s->thumb_map, s->thumb_len, "|u1", "thumbnails", &rows, &cols);
+    if (off < 0) return -1;
+    if (rows != c->n_faces || cols != FA_THUMB_LEN)
+        return fa_error("%s: shape (%zu, %llu) but expected (%zu, %d)", path, rows, cols, c->n_faces, FA_THUMB_LEN);
+    if (s->thumb_len != (size_t)off + rows * FA_THUMB_LEN)
+        return fa_error("%s: %zu bytes, expected %zu (truncated or padded)", path, s->thumb_len,
+                        (size_t)off + rows * FA_THUMB_LEN);
+    c->thumb = (const uint8_t *)s->thumb_map + off;
+    return 0;
+}
+
+static int map_embeddings(fa_cache *c, const char *path)
+{
+    size_t len;
+    void *m = map_file(path, &len);
+    if (!m) return -1;
     struct fa_cache_store *s = calloc(1, sizeof *s);
-    if (!s) { munmap(m, (size_t)st.st_size); return fa_error("%s: out of memory", path); }
+    if (!s) { munmap(m, len); return fa_error("%s: out of memory", path); }
     s->map = m;
-    s->map_len = (size_t)st.st_size;
+    s->map_len = len;
     c->store_ = s;
     size_t rows;
     int cols;
-    long off = fa_npy_parse(path, m, (size_t)st.st_size, &rows, &cols);
+    long off = fa_npy_parse(path, m, len, &rows, &cols);
     if (off < 0) return -1;
     if (rows != c->n_faces || cols != c->dim)
         return fa_error("%s: shape (%zu, %d) but meta.json says (%zu, %d)", path, rows, cols, c->n_faces, c->dim);
-    if ((size_t)st.st_size != (size_t)off + rows * (size_t)cols * 4)
-        return fa_error("%s: %lld bytes, expected %zu (truncated or padded)", path, (long long)st.st_size,
+    if (len != (size_t)off + rows * (size_t)cols * 4)
+        return fa_error("%s: %zu bytes, expected %zu (truncated or padded)", path, len,
                         (size_t)off + rows * (size_t)cols * 4);
     if (off % 4 == 0) c->emb = (const float *)((const char *)m + off);
     else {  /* a foreign header length: copy to get aligned floats */
@@ -676,8 +727,8 @@ int fa_cache_encoder_of(const char *dir, char *out, size_t n)
 {
     if (!fa_cache_exists(dir)) return 0;
     fa_cache *c = calloc(1, sizeof *c);
-    char emb[256], man[256], *meta = fa_path_join(dir, "meta.json");
-    int ok = c && meta && meta_read(c, meta, emb, man) == 0 && c->encoder[0];
+    char emb[256], man[256], thumb[256], *meta = fa_path_join(dir, "meta.json");
+    int ok = c && meta && meta_read(c, meta, emb, man, thumb) == 0 && c->encoder[0];
     if (ok) snprintf(out, n, "%s", c->encoder);
     free(meta);
     fa_cache_close(c);
@@ -687,23 +738,24 @@ int fa_cache_encoder_of(const char *dir, char *out, size_t n)
 fa_cache *fa_cache_open(const char *dir)
 {
     fa_cache *c = calloc(1, sizeof *c);
-    char emb[256], man[256];
-    char *meta = fa_path_join(dir, "meta.json"), *ep = NULL, *mp = NULL;
+    char emb[256], man[256], thumb[256];
+    char *meta = fa_path_join(dir, "meta.json"), *ep = NULL, *mp = NULL, *tp = NULL;
     if (!c || !meta) { fa_error("out of memory"); goto fail; }
     c->dir = fa_strdup(dir);
     struct stat st;
     if (stat(dir, &st) < 0) { fa_error("%s: %s", dir, strerror(errno)); goto fail; }
     if (!S_ISDIR(st.st_mode)) { fa_error("%s: not a faceaudit cache (not a directory)", dir); goto fail; }
     if (access(meta, F_OK) < 0) { fa_error("%s: not a faceaudit cache (no meta.json)", dir); goto fail; }
-    if (meta_read(c, meta, emb, man)) goto fail;
+    if (meta_read(c, meta, emb, man, thumb)) goto fail;
     ep = fa_path_join(dir, emb);
     mp = fa_path_join(dir, man);
-    if (!ep || !mp) { fa_error("out of memory"); goto fail; }
-    if (map_embeddings(c, ep) || manifest_read(c, mp)) goto fail;
-    free(meta); free(ep); free(mp);
+    tp = thumb[0] ? fa_path_join(dir, thumb) : NULL;
+    if (!ep || !mp || (thumb[0] && !tp)) { fa_error("out of memory"); goto fail; }
+    if (map_embeddings(c, ep) || manifest_read(c, mp) || (tp && map_thumbs(c, tp))) goto fail;
+    free(meta); free(ep); free(mp); free(tp);
     return c;
 fail:
-    free(meta); free(ep); free(mp);
+    free(meta); free(ep); free(mp); free(tp);
     fa_cache_close(c);
     return NULL;
 }
@@ -766,16 +818,19 @@ static void update_link(const char *dir, const char *link, const char *target)
 }
 
 /* Removes generation files other than the current one (a crash can leave some). */
-static void remove_stale(const char *dir, const char *keep_emb, const char *keep_man)
+static void remove_stale(const char *dir, const char *keep_emb, const char *keep_man, const char *keep_thumb)
 {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *de;
     while ((de = readdir(d))) {
         const char *n = de->d_name;
-        int gen_file = (strncmp(n, "embeddings.", 11) == 0 || strncmp(n, "manifest.", 9) == 0) &&
-                       strcmp(n, "embeddings.npy") != 0 && strcmp(n, "manifest.tsv") != 0;
-        if (!gen_file || strcmp(n, keep_emb) == 0 || strcmp(n, keep_man) == 0) continue;
+        int gen_file = (strncmp(n, "embeddings.", 11) == 0 || strncmp(n, "manifest.", 9) == 0 ||
+                        strncmp(n, "facethumbs.", 11) == 0) &&
+                       strcmp(n, "embeddings.npy") != 0 && strcmp(n, "manifest.tsv") != 0 &&
+                       strcmp(n, "facethumbs.npy") != 0;
+        if (!gen_file || strcmp(n, keep_emb) == 0 || strcmp(n, keep_man) == 0 || strcmp(n, keep_thumb) == 0)
+            continue;
         char *p = fa_path_join(dir, n);
         if (p) unlink(p);
         free(p);
@@ -808,7 +863,8 @@ static int next_generation(const char *dir, int64_t *next)
         long long n;
         int used = 0;
         if ((sscanf(de->d_name, "embeddings.%lld.npy%n", &n, &used) == 1 ||
-             sscanf(de->d_name, "manifest.%lld.tsv%n", &n, &used) == 1) &&
+             sscanf(de->d_name, "manifest.%lld.tsv%n", &n, &used) == 1 ||
+             sscanf(de->d_name, "facethumbs.%lld.npy%n", &n, &used) == 1) &&
             used > 0 && de->d_name[used] == 0 && n > g && n < (1LL << 53))
             g = n;
     }
@@ -822,34 +878,50 @@ int fa_cache_commit(const char *dir, const fa_cache_data *d)
     if (d->dim <= 0 || d->dim > FA_DIM_MAX) return fa_error("%s: bad dimension %d", dir, d->dim);
     int64_t gen = 0;
     if (fa_mkdir_p(dir) || next_generation(dir, &gen)) return -1;
-    char emb_name[64], man_name[64], created[32];
+    char emb_name[64], man_name[64], thumb_name[64], created[32];
     snprintf(emb_name, sizeof emb_name, "embeddings.%lld.npy", (long long)gen);
     snprintf(man_name, sizeof man_name, "manifest.%lld.tsv", (long long)gen);
+    snprintf(thumb_name, sizeof thumb_name, "facethumbs.%lld.npy", (long long)gen);
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     char *ep = fa_path_join(dir, emb_name), *mp = fa_path_join(dir, man_name), *meta = fa_path_join(dir, "meta.json");
-    fa_buf head = {0}, mb = {0};
+    char *tp = fa_path_join(dir, thumb_name);
+    fa_buf head = {0}, th = {0}, mb = {0};
     int rc = -1;
-    if (!ep || !mp || !meta) { fa_error("out of memory"); goto out; }
-    npy_header(&head, d->n_faces, d->dim);
-    if (head.oom) { fa_error("%s: out of memory", ep); goto out; }
+    if (!ep || !mp || !meta || !tp) { fa_error("out of memory"); goto out; }
+    npy_header(&head, "<f4", d->n_faces, d->dim);
+    npy_header(&th, "|u1", d->n_faces, FA_THUMB_LEN);
+    if (head.oom || th.oom) { fa_error("%s: out of memory", ep); goto out; }
     if (write_gen_file(ep, &head, d->emb, d->n_faces * (size_t)d->dim * 4, NULL)) goto out;
     if (write_gen_file(mp, NULL, NULL, 0, d)) { unlink(ep); goto out; }
-    meta_write(&mb, d, gen, emb_name, man_name, created);
+    if (d->thumb && write_gen_file(tp, &th, d->thumb, d->n_faces * (size_t)FA_THUMB_LEN, NULL)) {
+        unlink(ep);
+        unlink(mp);
+        goto out;
+    }
+    meta_write(&mb, d, gen, emb_name, man_name, thumb_name, created);
     if (mb.oom) { fa_error("out of memory"); goto out; }
     if (fa_fsync_dir(dir) || fa_write_file_atomic(meta, mb.data, mb.len)) {
         unlink(ep);
         unlink(mp);
+        if (d->thumb) unlink(tp);
         goto out;
     }
     /* Committed. The rest is tidying that a later commit redoes if it fails. */
     update_link(dir, "embeddings.npy", emb_name);
     update_link(dir, "manifest.tsv", man_name);
-    remove_stale(dir, emb_name, man_name);
+    if (d->thumb) update_link(dir, "facethumbs.npy", thumb_name);
+    else {   /* a link to a generation just removed would dangle */
+        char *tl = fa_path_join(dir, "facethumbs.npy");
+        if (tl) unlink(tl);
+        free(tl);
+    }
+    remove_stale(dir, emb_name, man_name, d->thumb ? thumb_name : "");
     rc = 0;
 out:
     fa_buf_free(&head);
+    fa_buf_free(&th);
     fa_buf_free(&mb);
-    free(ep); free(mp); free(meta);
+    free(ep); free(mp); free(meta); free(tp);
     return rc;
 }

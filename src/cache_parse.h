@@ -10,9 +10,10 @@
 #include "faceaudit/cache.h"
 
 /* meta.json: fills c's generation, dim, claimed counts, root, models and
- * detection parameters, and the generation files' names (plain names). */
+ * detection parameters, and the generation files' names (plain names;
+ * thumb_name "" when the cache has no thumbnails). */
 int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t len, char emb_name[256],
-                        char man_name[256]);
+                        char man_name[256], char thumb_name[256]);
 
 /* manifest.G.tsv (text is modified): fills c->folders, files and faces,
  * checking every row against c->n_files / c->n_faces (the claims of

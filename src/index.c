@@ -58,7 +58,8 @@ static int copy_outcome(fa_result *r, fa_status status, int width, int height, i
     r->n_faces = n;
     r->boxes = n ? malloc(n * sizeof *r->boxes) : NULL;
     r->emb = n ? malloc(n * (size_t)dim * sizeof(float)) : NULL;
-    return !r->reason || (n && (!r->boxes || !r->emb)) ? -1 : 0;
+    r->thumb = n ? calloc(n, FA_THUMB_LEN) : NULL;   /* zeros: none, until copied */
+    return !r->reason || (n && (!r->boxes || !r->emb || !r->thumb)) ? -1 : 0;
 }
 
 /* Copies a previous result (faces and embeddings included) into r. */
@@ -71,6 +72,8 @@ static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
         for (uint32_t k = 0; k < f->n_faces; k++) r->boxes[k] = pr->old->faces[f->first_face + k].box;
         if (f->n_faces)
             memcpy(r->emb, pr->old->emb + (size_t)f->first_face * dim, f->n_faces * (size_t)dim * sizeof(float));
+        if (f->n_faces && pr->old->thumb)   /* a cache from before thumbnails has none */
+            memcpy(r->thumb, pr->old->thumb + (size_t)f->first_face * FA_THUMB_LEN, f->n_faces * (size_t)FA_THUMB_LEN);
         return 0;
     }
     const fa_result *s = prior_replayed(pr, id);
@@ -79,6 +82,7 @@ static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
     if (s->n_faces) {
         memcpy(r->boxes, s->boxes, s->n_faces * sizeof *r->boxes);
         memcpy(r->emb, s->emb, s->n_faces * (size_t)dim * sizeof(float));
+        if (s->thumb) memcpy(r->thumb, s->thumb, s->n_faces * (size_t)FA_THUMB_LEN);
     }
     return 0;
 }
@@ -198,8 +202,9 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
     fa_face *faces = calloc(n_faces ? n_faces : 1, sizeof *faces);
     const size_t dim = (size_t)index_dim(p);
     float *emb = malloc((n_faces ? n_faces : 1) * dim * sizeof(float));
+    uint8_t *thumb = calloc(n_faces ? n_faces : 1, FA_THUMB_LEN);
     int rc = -1;
-    if (!folders || !files || !faces || !emb) { fa_error("out of memory"); goto out; }
+    if (!folders || !files || !faces || !emb || !thumb) { fa_error("out of memory"); goto out; }
     for (size_t i = 0; i < n; i++) folders[n_folders++] = scan->v[i].folder;
     qsort(folders, n_folders, sizeof *folders, cmp_str);
     size_t u = 0;
@@ -225,6 +230,7 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
         for (uint32_t k = 0; k < r->n_faces; k++, row++) {
             faces[row] = (fa_face){(uint32_t)i, k, r->boxes[k]};
             memcpy(emb + row * dim, r->emb + k * dim, dim * sizeof(float));
+            if (r->thumb) memcpy(thumb + row * FA_THUMB_LEN, r->thumb + k * FA_THUMB_LEN, FA_THUMB_LEN);
         }
         st->status[r->status]++;
     }
@@ -234,12 +240,12 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
     fa_encoder_spec_dlib(&dlib);
     const fa_encoder_spec *es = p->encoder_spec ? p->encoder_spec : &dlib;
     fa_cache_data d = {abs_root, (int)dim, n, n_faces, n_folders, files, faces, emb, folders, ids, 3, &p->detect,
-                       es->name, es->metric, p->shard_k, p->shard_n};
+                       es->name, es->metric, p->shard_k, p->shard_n, thumb};
     rc = fa_cache_commit(p->cache_dir, &d);
     st->files = n;
     st->faces = n_faces;
 out:
-    free(folders); free(files); free(faces); free(emb);
+    free(folders); free(files); free(faces); free(emb); free(thumb);
     return rc;
 }
 

@@ -11,7 +11,7 @@
 #include "journal.h"
 #include "util.h"
 
-#define HEADER_MAGIC "FAJOURNAL1\n"
+#define HEADER_MAGIC "FAJOURNAL2\n"
 #define HEADER_LEN (11 + 4 + 64)
 #define RECORD_MAGIC 0x524a4146u  /* "FAJR" */
 #define RECORD_MAX (64u << 20)
@@ -34,6 +34,7 @@ void fa_result_clear(fa_result *r)
     free(r->reason);
     free(r->boxes);
     free(r->emb);
+    free(r->thumb);
     memset(r, 0, sizeof *r);
 }
 
@@ -117,9 +118,11 @@ void fa_journal_encode(fa_buf *b, const fa_result *r, int dim)
     put16(b, (uint16_t)rl);
     fa_buf_append(b, r->reason ? r->reason : "", rl);
     put32(b, r->n_faces);
+    static const uint8_t none[FA_THUMB_LEN];
     for (uint32_t i = 0; i < r->n_faces; i++) {
         fa_buf_append(b, &r->boxes[i], 5 * sizeof(float));
         fa_buf_append(b, r->emb + (size_t)i * dim, (size_t)dim * sizeof(float));
+        fa_buf_append(b, r->thumb ? r->thumb + (size_t)i * FA_THUMB_LEN : none, FA_THUMB_LEN);
     }
 }
 
@@ -140,15 +143,17 @@ static int decode(const uint8_t *p, size_t n, int dim, fa_result *out)
     if (st[1] > 1) goto bad;
     out->has_sha256 = st[1];
     memcpy(out->sha256, sha, 32);
-    size_t per = (5 + (size_t)dim) * sizeof(float);
+    size_t per = (5 + (size_t)dim) * sizeof(float) + FA_THUMB_LEN;
     if (out->n_faces > (size_t)(r.end - r.p) / per || (out->status == FA_STATUS_OK) != (out->n_faces > 0)) goto bad;
     if (out->n_faces) {
         out->boxes = malloc(out->n_faces * sizeof *out->boxes);
         out->emb = malloc(out->n_faces * (size_t)dim * sizeof(float));
-        if (!out->boxes || !out->emb) goto bad;
+        out->thumb = malloc(out->n_faces * (size_t)FA_THUMB_LEN);
+        if (!out->boxes || !out->emb || !out->thumb) goto bad;
         for (uint32_t i = 0; i < out->n_faces; i++) {
             memcpy(&out->boxes[i], take(&r, 5 * sizeof(float)), 5 * sizeof(float));
             memcpy(out->emb + (size_t)i * dim, take(&r, (size_t)dim * 4), (size_t)dim * 4);
+            memcpy(out->thumb + (size_t)i * FA_THUMB_LEN, take(&r, FA_THUMB_LEN), FA_THUMB_LEN);
         }
     }
     if (r.p != r.end) goto bad;

@@ -7,14 +7,16 @@
  * skips those files; a torn last record is ignored. The journal is deleted
  * once its results are committed into the cache.
  *
- * Layout: header "FAJOURNAL1\n", u32 dim, 64-byte fingerprint (hex SHA-256 of
+ * Layout: header "FAJOURNAL2\n", u32 dim, 64-byte fingerprint (hex SHA-256 of
  * the models and detection parameters: a journal made by other models is
  * discarded), then records:
  *   u32 magic 'FAJR', u32 payload length, u32 CRC-32 of payload, payload:
  *   u16 path length, path, i64 size, i64 mtime_ns, u8 status, u8 has_sha,
  *   32 bytes sha256, i32 width, i32 height, u16 reason length, reason,
- *   u32 n_faces, then per face 5 floats (x y w h score) and dim floats.
- * All integers little-endian.
+ *   u32 n_faces, then per face 5 floats (x y w h score), dim floats and
+ *   FA_THUMB_LEN bytes of thumbnail (all zero: none).
+ * All integers little-endian. Version 1 had no thumbnails; its journal is
+ * discarded like one of other models (the files are indexed again).
  */
 #ifndef FA_JOURNAL_H
 #define FA_JOURNAL_H
@@ -32,6 +34,7 @@ typedef struct {
     uint32_t n_faces;
     fa_box *boxes;      /* n_faces */
     float *emb;         /* n_faces x dim */
+    uint8_t *thumb;     /* n_faces x FA_THUMB_LEN, or NULL (none: written as zeros) */
 } fa_result;
 
 void fa_result_clear(fa_result *r);

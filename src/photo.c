@@ -38,8 +38,8 @@ fa_status fa_photo_decode(const void *bytes, size_t len, const fa_detect_params 
 }
 
 fa_status fa_photo_faces(fa_nets *nets, const fa_image *img, const fa_detect_params *d, int dim,
-                         fa_box **boxes, float **emb, uint32_t *n_out, char *why, size_t why_len,
-                         fa_photo_times *times)
+                         fa_box **boxes, float **emb, uint8_t **thumbs, uint32_t *n_out, char *why,
+                         size_t why_len, fa_photo_times *times)
 {
     fa_box found[FA_PHOTO_MAX_FACES];
     double t0 = fa_now();
@@ -47,23 +47,28 @@ fa_status fa_photo_faces(fa_nets *nets, const fa_image *img, const fa_detect_par
     if (times) times->detect += fa_now() - t0;
     *boxes = NULL;
     *emb = NULL;
+    if (thumbs) *thumbs = NULL;
     *n_out = 0;
     if (n < 0) { snprintf(why, why_len, "face detection failed: %s", fa_last_error()); return FA_STATUS_UNREADABLE; }
     if (n == 0) { snprintf(why, why_len, "no face found"); return FA_STATUS_NO_FACE; }
     if (n > FA_PHOTO_MAX_FACES) n = FA_PHOTO_MAX_FACES;
     fa_box *b = malloc((size_t)n * sizeof *b);
     float *e = malloc((size_t)n * (size_t)dim * sizeof *e);
+    uint8_t *t = thumbs ? malloc((size_t)n * FA_THUMB_LEN) : NULL;
     t0 = fa_now();
-    if (!b || !e || fa_encode_faces(nets, img, d, found, n, e)) {
-        snprintf(why, why_len, "face encoding failed: %s", e && b ? fa_last_error() : "out of memory");
+    int mem = b && e && (t || !thumbs);
+    if (!mem || fa_encode_faces_thumbs(nets, img, d, found, n, e, t)) {
+        snprintf(why, why_len, "face encoding failed: %s", mem ? fa_last_error() : "out of memory");
         free(b);
         free(e);
+        free(t);
         return FA_STATUS_UNREADABLE;
     }
     if (times) times->encode += fa_now() - t0;
     memcpy(b, found, (size_t)n * sizeof *b);
     *boxes = b;
     *emb = e;
+    if (thumbs) *thumbs = t;
     *n_out = (uint32_t)n;
     return FA_STATUS_OK;
 }

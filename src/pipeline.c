@@ -130,7 +130,7 @@ static void infer(fa_pipeline *pl, fa_nets *nets, size_t i, fa_image *img)
     fa_result *r = &pl->items[i];
     fa_photo_times t = {0};
     char why[600];
-    fa_status st = fa_photo_faces(nets, img, pl->p.detect, pl->p.dim, &r->boxes, &r->emb, &r->n_faces, why,
+    fa_status st = fa_photo_faces(nets, img, pl->p.detect, pl->p.dim, &r->boxes, &r->emb, &r->thumb, &r->n_faces, why,
                                   sizeof why, &t);
     pthread_mutex_lock(&pl->mu);
     pl->times.detect += t.detect;

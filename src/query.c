@@ -148,7 +148,7 @@ int fa_query_photo(fa_query *q, const char *path, fa_query_faces *out)
     out->width = img.width;
     out->height = img.height;
     fa_photo_times t = {0};
-    out->status = fa_photo_faces(q->nets, &img, &q->detect, q->dim, &out->boxes, &out->emb, &out->n_faces,
+    out->status = fa_photo_faces(q->nets, &img, &q->detect, q->dim, &out->boxes, &out->emb, NULL, &out->n_faces,
                                  out->reason, sizeof out->reason, &t);
     fa_image_free(&img);
     q->times.detect += t.detect;

@@ -152,7 +152,7 @@ static char **union_folders(fa_cache *const *c, size_t n, size_t *count)
 
 /* Fills the merged arrays from the refs (already in path order). */
 static int assemble(const file_ref *refs, size_t nf, char **folders, size_t nfo, int dim, fa_file *files,
-                    fa_face *faces, float *emb)
+                    fa_face *faces, float *emb, uint8_t *thumb)
 {
     size_t row = 0;
     for (size_t i = 0; i < nf; i++) {
@@ -170,6 +170,7 @@ static int assemble(const file_ref *refs, size_t nf, char **folders, size_t nfo,
             faces[row] = c->faces[from];
             faces[row].file = (uint32_t)i;
             memcpy(emb + row * (size_t)dim, c->emb + from * (size_t)dim, (size_t)dim * sizeof *emb);
+            if (c->thumb) memcpy(thumb + row * FA_THUMB_LEN, c->thumb + from * FA_THUMB_LEN, FA_THUMB_LEN);
         }
     }
     return 0;
@@ -184,19 +185,20 @@ static int merge_into(fa_cache *const *c, size_t n, const char *out_dir, fa_merg
     fa_file *files = malloc((nf ? nf : 1) * sizeof *files);
     fa_face *faces = malloc((nface ? nface : 1) * sizeof *faces);
     float *emb = malloc((nface ? nface : 1) * (size_t)dim * sizeof *emb);
+    uint8_t *thumb = calloc(nface ? nface : 1, FA_THUMB_LEN);   /* zeros where a shard has none */
     char **folders = union_folders(c, n, &nfo);
-    if (!refs || !files || !faces || !emb || !folders) { fa_error("out of memory merging %zu faces", nface); goto out; }
+    if (!refs || !files || !faces || !emb || !thumb || !folders) { fa_error("out of memory merging %zu faces", nface); goto out; }
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < c[i]->n_files; f++) refs[k++] = (file_ref){c[i], f};
     qsort(refs, nf, sizeof *refs, ref_cmp);
-    if (assemble(refs, nf, folders, nfo, dim, files, faces, emb)) goto out;
+    if (assemble(refs, nf, folders, nfo, dim, files, faces, emb, thumb)) goto out;
     fa_cache_data d = {c[0]->root, dim, nf, nface, nfo, files, faces, emb, folders,
-                       c[0]->models, c[0]->n_models, &c[0]->detect, c[0]->encoder, c[0]->metric, 0, 0};
+                       c[0]->models, c[0]->n_models, &c[0]->detect, c[0]->encoder, c[0]->metric, 0, 0, thumb};
     if (fa_cache_commit(out_dir, &d)) goto out;
     if (st) *st = (fa_merge_stats){nf, nface, nfo, (uint32_t)n};
     rc = 0;
 out:
-    free(refs); free(files); free(faces); free(emb); free(folders);
+    free(refs); free(files); free(faces); free(emb); free(thumb); free(folders);
     return rc;
 }
 

@@ -24,9 +24,13 @@ static char *path_in(const char *name)
     return buf[k];
 }
 
+static int with_thumbs = 1;   /* make_cache writes face thumbnails */
+
 /* A small cache: 3 files (one with two faces, one faceless with odd name). */
 static int make_cache(const char *dir, int dim)
 {
+    static uint8_t thumb[3 * FA_THUMB_LEN];
+    for (int i = 0; i < 3 * FA_THUMB_LEN; i++) thumb[i] = (uint8_t)(i * 7 % 251);
     static char *folders[] = {"a", "b\tweird", "\xe7\x94\x9f\xe7\x94\xb0"};
     fa_file files[3];
     fa_face faces[3];
@@ -47,7 +51,8 @@ static int make_cache(const char *dir, int dim)
     fa_model_id models[3] = {{"detector", "d.dat", ""}, {"landmarks", "l.dat", ""}, {"encoder", "e.dat", ""}};
     for (int i = 0; i < 3; i++) memset(models[i].sha256, 'a' + i, 64);
     fa_detect_params dp = {800, 640, 1600, 80000000, 150, 0.25f};
-    fa_cache_data d = {"/root/of/data", dim, 3, 3, 3, files, faces, emb, folders, models, 3, &dp, NULL, FA_METRIC_EUCLIDEAN, 0, 0};
+    fa_cache_data d = {"/root/of/data", dim, 3, 3, 3, files, faces, emb, folders, models, 3, &dp, NULL, FA_METRIC_EUCLIDEAN, 0, 0,
+                       with_thumbs ? thumb : NULL};
     int rc = fa_cache_commit(dir, &d);
     free(emb);
     return rc;
@@ -71,13 +76,28 @@ static void test_roundtrip(void)
     CHECK(c->files[0].has_sha256 && !c->files[1].has_sha256, "sha flags");
     CHECK(c->generation == 1 && c->detect.detect_long_side == 800, "meta");
     CHECK(strcmp(fa_cache_model(c, "encoder")->name, "e.dat") == 0, "models");
+    CHECK(c->thumb && c->thumb[FA_THUMB_LEN * 2 + 5] == (uint8_t)((FA_THUMB_LEN * 2 + 5) * 7 % 251) &&
+          access(path_in("c1/facethumbs.npy"), F_OK) == 0, "thumbnails and their link");
     fa_cache_close(c);
     /* a second commit replaces the first; only one generation remains */
     CHECK(make_cache(dir, 128) == 0, "%s", fa_last_error());
     c = fa_cache_open(dir);
     CHECK(c && c->generation == 2, "generation 2");
     fa_cache_close(c);
-    CHECK(access(path_in("c1/embeddings.1.npy"), F_OK) != 0, "old generation removed");
+    CHECK(access(path_in("c1/embeddings.1.npy"), F_OK) != 0 && access(path_in("c1/facethumbs.1.npy"), F_OK) != 0,
+          "old generation removed");
+    /* a commit without thumbnails (a program's own cache) removes theirs and the link */
+    with_thumbs = 0;
+    CHECK(make_cache(path_in("c0"), 128) == 0 && make_cache(path_in("c0"), 128) == 0, "%s", fa_last_error());
+    with_thumbs = 1;
+    CHECK(make_cache(path_in("c0"), 128) == 0, "%s", fa_last_error());
+    with_thumbs = 0;
+    CHECK(make_cache(path_in("c0"), 128) == 0, "%s", fa_last_error());
+    with_thumbs = 1;
+    c = fa_cache_open(path_in("c0"));
+    CHECK(c && !c->thumb && access(path_in("c0/facethumbs.3.npy"), F_OK) != 0 && access(path_in("c0/facethumbs.npy"), F_OK) != 0,
+          "no thumbnails: none read, the old ones and their link removed");
+    fa_cache_close(c);
     CHECK(access(path_in("c1/embeddings.npy"), F_OK) == 0, "stable symlink for numpy");
 }
 
@@ -119,6 +139,8 @@ static void test_damage(void)
                    "future version", "cache format 99");
     expect_refused(damaged("d6", "meta.json", "{\"format\": ", -1), "garbage meta", "meta.json");
     expect_refused(damaged("d7", "manifest.tsv", "row\tfolder\n", -1), "bad header", "bad header");
+    expect_refused(damaged("d11", "facethumbs.npy", NULL, 200), "truncated thumbnails", "facethumbs.2.npy");
+    expect_refused(damaged("d12", "facethumbs.npy", "not numpy at all", -1), "foreign thumbnails", "not an NPY");
     expect_refused(path_in("nonexistent"), "missing dir", "nonexistent");
     /* a manifest row with an out-of-range embedding row */
     const char *d8 = damaged("d8", "manifest.tsv", NULL, -1);
@@ -192,11 +214,14 @@ static void test_journal(void)
     CHECK(j && n == 0, "new journal");
     float emb[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     fa_box boxes[2] = {{1, 1, 1, 1, 1}, {2, 2, 2, 2, 2}};
+    uint8_t th[2 * FA_THUMB_LEN];
+    for (int i = 0; i < 2 * FA_THUMB_LEN; i++) th[i] = (uint8_t)(i * 13);
     for (int i = 0; i < 10; i++) {
         char path[32];
         snprintf(path, sizeof path, "p/%d.jpg", i);
         fa_result r = {.path = path, .size = i, .mtime_ns = i * 10, .status = i % 2 ? FA_STATUS_OK : FA_STATUS_NO_FACE,
-                       .reason = i % 2 ? "" : "no face found", .n_faces = i % 2 ? 2 : 0, .boxes = boxes, .emb = emb};
+                       .reason = i % 2 ? "" : "no face found", .n_faces = i % 2 ? 2 : 0, .boxes = boxes, .emb = emb,
+                       .thumb = i == 1 ? th : NULL};
         CHECK(fa_journal_append(j, &r) == 0, "append");
     }
     CHECK(fa_journal_sync(j) == 0, "sync");
@@ -208,6 +233,8 @@ static void test_journal(void)
     CHECK(j && n == 9, "replayed %zu of 10 (torn last record dropped)", n);
     CHECK(n >= 2 && rep[1].n_faces == 2 && rep[1].emb[7] == 8.0f && strcmp(rep[1].path, "p/1.jpg") == 0,
           "record content");
+    CHECK(n >= 4 && rep[1].thumb && memcmp(rep[1].thumb, th, sizeof th) == 0 && rep[3].thumb &&
+          rep[3].thumb[FA_THUMB_LEN + 9] == 0, "thumbnails survive the journal; none is zeros");
     for (size_t i = 0; i < n; i++) fa_result_clear(&rep[i]);
     free(rep);
     fa_result r = {.path = "p/new.jpg", .status = FA_STATUS_NO_FACE, .reason = "x"};

@@ -7,7 +7,9 @@
  * findings first, in the review part, and nothing in review about the
  * untouched folders. The decoy cut (fdr.h) on its own, and on a crowd of
  * look-alike one-photo folders: none of their merges in review, a true split
- * among them still is.
+ * among them still is. Thumbnails: another crop of a photo inside its folder,
+ * too far by the encoder to be taken for a copy, is a duplicate for review by
+ * its pixels; a second photo of the pose at the same distance is not.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -17,6 +19,7 @@
 #include "faceaudit/faceaudit.h"
 #include "../src/audit/fdr.h"
 #include "../src/audit/findings.h"
+#include "../src/audit/thumb.h"
 
 #include "check.h"
 #include "testrand.h"
@@ -306,6 +309,79 @@ static void check_lookalikes(void)
     for (int g = 0; g < NFOLD; g++) free(lfold[g]);
 }
 
+/* Thumbnails (thumb.h): 4 folders of 6 faces, each face its own random
+ * thumbnail. In p0, "recrop.jpg" is 0.3 from img0 by the encoder (beyond
+ * same_photo_dist, within the threshold) with img0's thumbnail plus noise;
+ * in p1, "pose.jpg" is as far from its img0 with a thumbnail of its own. */
+static void check_thumbs(void)
+{
+    enum { G = 4, M = 6, N = G * M + 2 };
+    static fa_file tf[N];
+    static fa_face tfc[N];
+    static float te[N * D], tcen[G][D];
+    static uint8_t th[N * FA_THUMB_LEN];
+    static char *tfold[G];
+    for (int g = 0; g < G; g++) {
+        char name[8];
+        snprintf(name, sizeof name, "p%d", g);
+        tfold[g] = strdup(name);
+        for (int q = 0; q < D; q++) tcen[g][q] = (float)(nrand() / sqrt(2.0 * D));
+    }
+    for (size_t n = 0; n < N; n++) {
+        int g = n < G * M ? (int)(n / M) : (int)(n - G * M);
+        char buf[32];
+        snprintf(buf, sizeof buf, n < G * M ? "p%d/img%zu.jpg" : g == 0 ? "p%d/recrop.jpg" : "p%d/pose.jpg", g, n % M);
+        memset(&tf[n], 0, sizeof tf[n]);
+        tf[n].path = strdup(buf);
+        tf[n].folder = (uint32_t)g; tf[n].status = FA_STATUS_OK; tf[n].reason = (char *)"";
+        tf[n].has_sha256 = 1; tf[n].sha256[0] = 0x33; tf[n].sha256[1] = (uint8_t)n;
+        tf[n].n_faces = 1; tf[n].first_face = (int64_t)n;
+        tf[n].width = tf[n].height = 100;
+        tfc[n].file = (uint32_t)n;
+        for (int q = 0; q < D; q++) te[n * D + q] = tcen[g][q] + (float)(0.3 * nrand() / sqrt(2.0 * D));
+        for (int k = 0; k < FA_THUMB_LEN; k++) th[n * FA_THUMB_LEN + k] = (uint8_t)(40 + (int)(urand() * 170));
+    }
+    for (int t = 0; t < 2; t++) {   /* the planted pair: 0.3 from img0 of p0 / p1 */
+        size_t n = G * M + (size_t)t, src = (size_t)t * M;
+        double s2 = 0;
+        float dir[D];
+        for (int q = 0; q < D; q++) { dir[q] = (float)nrand(); s2 += dir[q] * dir[q]; }
+        for (int q = 0; q < D; q++) te[n * D + q] = te[src * D + q] + (float)(0.3 * dir[q] / sqrt(s2));
+        if (t == 0)
+            for (int k = 0; k < FA_THUMB_LEN; k++)
+                th[n * FA_THUMB_LEN + k] = (uint8_t)(th[src * FA_THUMB_LEN + k] + (int)(urand() * 7) - 3);
+    }
+    tf[G * M].width = tf[G * M].height = 80;   /* the crop is the smaller */
+    fa_cache c;
+    memset(&c, 0, sizeof c);
+    c.dim = D; c.n_files = N; c.n_faces = N; c.n_folders = G;
+    c.files = tf; c.faces = tfc; c.folders = tfold; c.emb = te;
+    for (int with = 0; with < 2; with++) {
+        c.thumb = with ? th : NULL;
+        fa_audit_params p = fa_audit_default_params();
+        p.threads = 2;
+        p.max_distance = 0.6f;
+        fa_audit *a = fa_audit_run(&c, &p);
+        CHECK(a != NULL, "thumbnail set audited: %s", a ? "" : fa_last_error());
+        if (!a) continue;
+        size_t rc = find(a, &c, FA_FIND_DUPLICATE, "p0/recrop.jpg", NULL);
+        size_t rp = find(a, &c, FA_FIND_DUPLICATE, "p1/pose.jpg", NULL);
+        if (with) {
+            const fa_finding *f = rc ? &a->findings[rc - 1] : NULL;
+            CHECK(f && f->review && f->keep == 0 && f->thumb_corr >= 0.98f && f->dist > p.same_photo_dist,
+                  "another crop inside its folder: a duplicate for review by its pixels, keeping the larger "
+                  "(rank %zu, corr %.3f)", rc, f ? (double)f->thumb_corr : NAN);
+            CHECK(rp == 0, "a second photo of the pose at the same distance is no duplicate (rank %zu)", rp);
+        } else
+            CHECK(rc == 0 && rp == 0, "without thumbnails neither is a duplicate (%zu, %zu)", rc, rp);
+        fa_audit_free(a);
+    }
+    CHECK(isnan(fa_thumb_corr(th, NULL)) && isnan(fa_thumb_corr((const uint8_t[FA_THUMB_LEN]){0}, th)) &&
+          fa_thumb_corr(th, th) > 0.9999f, "correlation: NaN without a thumbnail or on a flat one, 1 with itself");
+    for (size_t n = 0; n < N; n++) free(tf[n].path);
+    for (int g = 0; g < G; g++) free(tfold[g]);
+}
+
 /* 1 when kn holds, for every row, the k nearest rows of other groups by a
  * naive loop (naive_knn.h). */
 static int knn_is_naive(const fa_knn *kn, const float *x, const uint32_t *grp, int n, int dk, int kk)
@@ -375,6 +451,7 @@ int main(void)
     check_knn();
     check_fdr();
     check_lookalikes();
+    check_thumbs();
     fa_cache c = build();
     fa_audit_params p = fa_audit_default_params();
     p.threads = 2;

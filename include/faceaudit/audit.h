@@ -132,6 +132,8 @@ typedef struct {
     uint32_t own_size, other_size;       /* audited faces per folder */
     uint32_t own_nearer;        /* misfiled: own folder-mates nearer than `dist` */
     int identical;              /* duplicate: identical bytes */
+    float thumb_corr;           /* duplicate: correlation of the two faces' thumbnails
+                                   (faceaudit.h; >= 0.98: one photo); NaN: not measured */
 } fa_finding;
 
 /* The ranked list (owned by a, valid until fa_audit_free): *n findings, the

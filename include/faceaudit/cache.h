@@ -8,6 +8,8 @@
  *                          and the names of the current generation's files
  *   CACHE/embeddings.G.npy float32 [n_faces][dim], C order, NPY v1.0
  *   CACHE/manifest.G.tsv   one row per face, then one per file without one
+ *   CACHE/facethumbs.G.npy uint8 [n_faces][FA_THUMB_LEN]: each face's thumbnail
+ *                          (faceaudit.h; all zero: none); optional
  *   CACHE/embeddings.npy   symlink to the current generation (for numpy)
  *   CACHE/manifest.tsv     symlink to the current generation
  *   CACHE/journal          work finished since the last commit (index only)
@@ -89,6 +91,9 @@ typedef struct fa_cache {
     fa_face *faces;
     char **folders;                 /* sorted, unique */
     const float *emb;               /* n_faces x dim (memory-mapped) */
+    const uint8_t *thumb;           /* n_faces x FA_THUMB_LEN (memory-mapped), NULL when the
+                                       cache has none (made before them); a face's all-zero
+                                       thumbnail means none */
     fa_model_id models[FA_MODELS_MAX];
     int n_models;
     fa_detect_params detect;
@@ -138,6 +143,7 @@ typedef struct {
     const char *encoder;            /* NULL: "dlib" */
     fa_metric metric;
     uint32_t shard_k, shard_n;      /* recorded in meta.json when shard_n > 0 */
+    const uint8_t *thumb;           /* n_faces x FA_THUMB_LEN, or NULL: no thumbnails file */
 } fa_cache_data;
 
 FA_API int fa_cache_commit(const char *dir, const fa_cache_data *data);

@@ -112,6 +112,14 @@ typedef struct {
     float score;            /* detector confidence */
 } fa_box;
 
+/* A face's thumbnail: the inner face (dlib's alignment without padding),
+ * grey, FA_THUMB_SIDE x FA_THUMB_SIDE bytes, each the mean of a 4x4 block of
+ * a 64 px chip cut from the full-resolution pixels. Two files whose
+ * thumbnails correlate almost perfectly show the same photo, whatever its
+ * crop, size or encoding (the embeddings of two crops differ more). */
+#define FA_THUMB_SIDE 16
+#define FA_THUMB_LEN (FA_THUMB_SIDE * FA_THUMB_SIDE)
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,7 @@
 #include "fdr.h"
 #include "findings.h"
 #include "sha256.h"
+#include "thumb.h"
 
 #define CAND_FOLDERS 3      /* other folders tried per face (from its k-NN) */
 #define OTHER_MAX 256       /* faces of a candidate folder measured per face */
@@ -101,6 +102,19 @@ static float median_between(rctx *r, const uint32_t *P, size_t np, const uint32_
 
 static size_t gsize(const rctx *r, uint32_t g) { return r->off[g + 1] - r->off[g]; }
 
+/* Correlation of two rows' face thumbnails (NaN: none). */
+static float row_thumb_corr(const rctx *r, uint32_t i, uint32_t j)
+{
+    return fa_thumb_corr(fa_thumb_of(r->c, r->a->row_face[i]), fa_thumb_of(r->c, r->a->row_face[j]));
+}
+
+/* Two faces of one person by the encoder that are one photo by the pixels:
+ * another crop, size or encoding of it (thumb.h). */
+static int same_pixels(const rctx *r, uint32_t i, uint32_t j, float dist)
+{
+    return dist <= r->a->threshold && row_thumb_corr(r, i, j) >= FA_THUMB_SAME;
+}
+
 /* Threads for the parallel stages (--threads; 0: OpenMP's default). */
 static int threads_of(const rctx *r) { return r->p->threads > 0 ? r->p->threads : omp_get_max_threads(); }
 
@@ -147,6 +161,7 @@ static fa_finding *new_finding(rctx *r, fa_find_kind kind)
     f->kind = kind;
     f->file = f->folder = f->other_file = f->other_folder = f->keep = FA_NONE;
     f->dist = f->own = f->scale = f->own_margin = f->stranger_margin = f->nearest = f->decoy = NAN;
+    f->thumb_corr = NAN;
     return f;
 }
 
@@ -348,7 +363,7 @@ static int folder_inside(rctx *r, uint32_t g)
             float dd = rdist(r, rows[i], rows[j]);
             D[i * m + j] = D[j * m + i] = dd;
             v[nv++] = dd;
-            if (dd < r->p->same_photo_dist) {
+            if (dd < r->p->same_photo_dist || same_pixels(r, rows[i], rows[j], dd)) {
 #pragma omp critical(fa_review_uf)
                 same_photo(r, r->row_file[rows[i]], r->row_file[rows[j]]);
             }
@@ -401,7 +416,10 @@ static int union_identical(rctx *r)
     free(h);
     for (size_t k = 0; k < r->a->n_matches; k++) {
         const fa_match *mt = &r->a->matches[k];
-        if (mt->kind == FA_MATCH_SAME_PHOTO) same_photo(r, mt->file_a, mt->file_b);
+        uint32_t ra = r->file_row[mt->file_a], rb = r->file_row[mt->file_b];
+        if (mt->kind == FA_MATCH_SAME_PHOTO ||
+            (mt->kind == FA_MATCH_SAME_PERSON && ra != FA_NONE && rb != FA_NONE && same_pixels(r, ra, rb, mt->dist)))
+            same_photo(r, mt->file_a, mt->file_b);
     }
     return 0;
 }
@@ -481,12 +499,19 @@ static int dup_group(rctx *r, const uint32_t *mem, size_t k)
         f->other_size = (uint32_t)gsize(r, f->other_folder);
         f->identical = same_sha(c, mem[q], other);
         uint32_t ra = r->file_row[mem[q]], rb = r->file_row[other];
-        f->dist = f->identical ? 0.0f : (ra != FA_NONE && rb != FA_NONE ? rdist(r, ra, rb) : NAN);
-        f->score = f->identical ? 3.0f : 2.0f + fmaxf(0.0f, 1.0f - f->dist / fmaxf(r->p->same_photo_dist, 1e-6f));
-        if (isnan(f->score)) f->score = 2.0f;
-        /* a copy inside one folder mislabels no one; one that is not the
-         * same bytes may be two photos of a pose: listed, not for review */
-        f->review = !shared && (f->identical || f->folder != f->other_folder);
+        int rows = ra != FA_NONE && rb != FA_NONE;
+        f->dist = f->identical ? 0.0f : (rows ? rdist(r, ra, rb) : NAN);
+        f->thumb_corr = !f->identical && rows ? row_thumb_corr(r, ra, rb) : NAN;
+        /* a fact, then the surer of the two signs of one photo */
+        float by_dist = 1.0f - f->dist / fmaxf(r->p->same_photo_dist, 1e-6f);
+        float by_pixels = (f->thumb_corr - FA_THUMB_SAME) / (1.0f - FA_THUMB_SAME);
+        f->score = f->identical ? 3.0f : 2.0f + fminf(1.0f, fmaxf(0.0f, fmaxf(isnan(by_dist) ? 0 : by_dist,
+                                                                              isnan(by_pixels) ? 0 : by_pixels)));
+        /* a copy inside one folder that is not the same bytes may be two
+         * photos of one pose, unless the pixels say one photo: listed, not
+         * for review */
+        int pixels = f->thumb_corr >= FA_THUMB_SAME;
+        f->review = !shared && (f->identical || f->folder != f->other_folder || pixels);
         if (shared) f->score = 0.0f;
         if (ra != FA_NONE) r->fs[ra].dup = 1;
     }

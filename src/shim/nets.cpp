@@ -169,63 +169,80 @@ dlib::rectangle to_rect(const fa_box &b) {
                            std::lround(b.x + b.w) - 1, std::lround(b.y + b.h) - 1);
 }
 
+// Landmarks of every face, from the full-resolution image.
+std::vector<dlib::full_object_detection> face_shapes(fa_nets *n, const cv::Mat &m,
+                                                     const fa_box *boxes, int n_boxes) {
+    dlib::cv_image<dlib::rgb_pixel> view(m);
+    std::vector<dlib::full_object_detection> shapes;
+    for (int i = 0; i < n_boxes; i++) shapes.push_back(n->landmarks()(view, to_rect(boxes[i])));
+    return shapes;
+}
+
 // Aligned chips of every face, cut from the full-resolution image.
-std::vector<dlib::matrix<dlib::rgb_pixel>> face_chips(fa_nets *n, const fa_image *img,
-                                                      const fa_detect_params *p,
-                                                      const fa_box *boxes, int n_boxes) {
-    cv::Mat m = as_mat(img);
+std::vector<dlib::matrix<dlib::rgb_pixel>> face_chips(const cv::Mat &m, const fa_detect_params *p,
+                                                      const std::vector<dlib::full_object_detection> &shapes) {
     dlib::cv_image<dlib::rgb_pixel> view(m);
     std::vector<dlib::chip_details> details;
-    for (int i = 0; i < n_boxes; i++) {
-        dlib::full_object_detection shape = n->landmarks()(view, to_rect(boxes[i]));
+    for (const auto &shape : shapes)
         details.push_back(dlib::get_face_chip_details(shape, p->chip_size, p->chip_padding));
-    }
     dlib::array<dlib::matrix<dlib::rgb_pixel>> chips;
     dlib::extract_image_chips(view, details, chips);
     return std::vector<dlib::matrix<dlib::rgb_pixel>>(chips.begin(), chips.end());
 }
 
-// The ONNX encoder's path: landmarks from the full-resolution image, then
-// its own alignment and batches (onnx_encoder.cpp).
-int encode_onnx(fa_nets *n, const fa_image *img, const fa_box *boxes, int n_boxes, float *out) {
-    auto t0 = clock_type::now();
-    cv::Mat m = as_mat(img);
+// Thumbnails (faceaudit.h): a 64 px grey chip of the inner face (dlib's
+// chip extraction filters before it shrinks, so a large face does not
+// alias), averaged over 4x4 blocks, which evens out JPEG noise and the
+// pixel or so by which two crops' landmarks differ.
+void face_thumbs(const cv::Mat &m, const std::vector<dlib::full_object_detection> &shapes, uint8_t *out) {
+    const int big = 64, k = big / FA_THUMB_SIDE;
     dlib::cv_image<dlib::rgb_pixel> view(m);
-    std::vector<dlib::full_object_detection> shapes;
-    for (int i = 0; i < n_boxes; i++) shapes.push_back(n->landmarks()(view, to_rect(boxes[i])));
-    n->stats.align_ms += ms_since(t0);
-    t0 = clock_type::now();
-    n->onnx->encode(m, shapes, out);
-    n->stats.encode_ms += ms_since(t0);
-    n->stats.faces_encoded += n_boxes;
+    for (size_t i = 0; i < shapes.size(); i++) {
+        dlib::matrix<unsigned char> g;
+        dlib::extract_image_chip(view, dlib::get_face_chip_details(shapes[i], big, 0.0), g);
+        for (int y = 0; y < FA_THUMB_SIDE; y++)
+            for (int x = 0; x < FA_THUMB_SIDE; x++) {
+                int sum = 0;
+                for (int dy = 0; dy < k; dy++)
+                    for (int dx = 0; dx < k; dx++) sum += g(y * k + dy, x * k + dx);
+                out[i * FA_THUMB_LEN + (size_t)(y * FA_THUMB_SIDE + x)] = (uint8_t)((sum + k * k / 2) / (k * k));
+            }
+    }
+}
+
+int check_boxes(const fa_box *boxes, int n_boxes) {
+    for (int i = 0; i < n_boxes; i++)
+        if (!(boxes[i].w >= 1 && boxes[i].h >= 1)) return fa_error("fa_encode_faces: box %d is empty", i);
     return 0;
 }
 
 int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
-           const fa_box *boxes, int n_boxes, float *out) {
+           const fa_box *boxes, int n_boxes, float *out, uint8_t *thumbs) {
     if (n_boxes <= 0) return 0;
-    if (n->onnx) {
-        for (int i = 0; i < n_boxes; i++)
-            if (!(boxes[i].w >= 1 && boxes[i].h >= 1)) return fa_error("fa_encode_faces: box %d is empty", i);
-        return encode_onnx(n, img, boxes, n_boxes, out);
-    }
-    if (p->chip_size != 150)
+    if (!n->onnx && p->chip_size != 150)
         return fa_error("fa_encode_faces: chip_size must be 150 for this encoder, not %d", p->chip_size);
-    for (int i = 0; i < n_boxes; i++)
-        if (!(boxes[i].w >= 1 && boxes[i].h >= 1))
-            return fa_error("fa_encode_faces: box %d is empty", i);
+    if (check_boxes(boxes, n_boxes)) return -1;
     auto t0 = clock_type::now();
-    std::vector<dlib::matrix<dlib::rgb_pixel>> chips = face_chips(n, img, p, boxes, n_boxes);
-    n->stats.align_ms += ms_since(t0);
-    t0 = clock_type::now();
-    // All faces of one image in one batch; 16 at a time bounds the memory
-    // a crowd photo can take.
-    std::vector<dlib::matrix<float, 0, 1>> emb =
-        n->forward == FA_FORWARD_DLIB ? n->encoder(chips, 16) : (*n->encoder_cv)(n->encoder, chips, 16);
+    cv::Mat m = as_mat(img);
+    std::vector<dlib::full_object_detection> shapes = face_shapes(n, m, boxes, n_boxes);
+    if (thumbs) face_thumbs(m, shapes, thumbs);
+    if (n->onnx) {   // its own alignment and batches (onnx_encoder.cpp)
+        n->stats.align_ms += ms_since(t0);
+        t0 = clock_type::now();
+        n->onnx->encode(m, shapes, out);
+    } else {
+        std::vector<dlib::matrix<dlib::rgb_pixel>> chips = face_chips(m, p, shapes);
+        n->stats.align_ms += ms_since(t0);
+        t0 = clock_type::now();
+        // All faces of one image in one batch; 16 at a time bounds the memory
+        // a crowd photo can take.
+        std::vector<dlib::matrix<float, 0, 1>> emb =
+            n->forward == FA_FORWARD_DLIB ? n->encoder(chips, 16) : (*n->encoder_cv)(n->encoder, chips, 16);
+        for (int i = 0; i < n_boxes; i++)
+            std::copy(emb[i].begin(), emb[i].end(), out + (size_t)i * 128);
+    }
     n->stats.encode_ms += ms_since(t0);
     n->stats.faces_encoded += n_boxes;
-    for (int i = 0; i < n_boxes; i++)
-        std::copy(emb[i].begin(), emb[i].end(), out + (size_t)i * 128);
     return 0;
 }
 
@@ -385,12 +402,12 @@ extern "C" int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxe
     }
 }
 
-extern "C" int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
-                               const fa_box *boxes, int n_boxes, float *out)
+extern "C" int fa_encode_faces_thumbs(fa_nets *n, const fa_image *img, const fa_detect_params *p,
+                                      const fa_box *boxes, int n_boxes, float *out, uint8_t *thumbs)
 {
     if (check_image(img, "fa_encode_faces") != 0) return -1;
     try {
-        return encode(n, img, p, boxes, n_boxes, out);
+        return encode(n, img, p, boxes, n_boxes, out, thumbs);
     } catch (const std::bad_alloc &) {
         return fa_error("fa_encode_faces: out of memory");
     } catch (const std::exception &e) {
@@ -398,6 +415,12 @@ extern "C" int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_
     } catch (...) {
         return fa_error("fa_encode_faces: unknown error");
     }
+}
+
+extern "C" int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
+                               const fa_box *boxes, int n_boxes, float *out)
+{
+    return fa_encode_faces_thumbs(n, img, p, boxes, n_boxes, out, NULL);
 }
 
 extern "C" int fa_landmarks_selftest(const char *path)

@@ -74,6 +74,10 @@ int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxes, int max)
  * fa_nets_dim() floats (L2-normalised for cosine encoders). Returns 0 or -1. */
 int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
                     const fa_box *boxes, int n_boxes, float *out);
+/* The same, and each face's thumbnail (faceaudit.h) into thumbs: n_boxes x
+ * FA_THUMB_LEN bytes (NULL: none). */
+int fa_encode_faces_thumbs(fa_nets *n, const fa_image *img, const fa_detect_params *p,
+                           const fa_box *boxes, int n_boxes, float *out, uint8_t *thumbs);
 
 /* Who runs dlib's detector and ResNet encoder: OpenCV's dnn module on the
  * same weights (the default: same boxes, scores and embeddings up to float

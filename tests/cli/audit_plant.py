@@ -4,7 +4,7 @@ audit tests, and writes what was planted to a JSON file for audit_check.py.
 
 usage: audit_plant.py SRC DST PLAN.json [--link] [--subset N] [--manifest TSV]
                       [--split F] [--move A:B:N] [--copy A:B] [--reencode A:B]
-                      [--within F] [--control F,...] [--rename OLD:NEW]
+                      [--within F] [--recrop F] [--control F,...] [--rename OLD:NEW]
                       [--add FILE:FOLDER/NAME] [--noface FOLDER/NAME] [--broken FOLDER/NAME]
 
   --link       hard-link the tree (cp -al) instead of copying: cheap for big
@@ -18,6 +18,8 @@ usage: audit_plant.py SRC DST PLAN.json [--link] [--subset N] [--manifest TSV]
   --copy A:B   copies one photo of A into B, byte for byte
   --reencode A:B  re-encodes one photo of A as JPEG (quality 90) into B
   --within F   copies one photo of F into F as "<stem> (コピー).<ext>"
+  --recrop F   another crop of one photo of F into F: 5% cut off the left
+               and top, scaled to 90%, JPEG quality 85, as "<stem> (crop).jpg"
   --control    folders left alone: no finding may name them
 Photos are picked deterministically: the middle of the candidates, so that
 every plant uses a different file.
@@ -44,7 +46,7 @@ class Planter:
         self.a, self.dst, self.used = a, a.dst, set()
         self.orig = {}   # planted rel path -> the dataset's rel path (for the manifest)
         self.info = load_manifest(a.manifest) if a.manifest else None
-        self.plan = {"split": [], "moved": [], "copied": [], "reencoded": [], "within": [],
+        self.plan = {"split": [], "moved": [], "copied": [], "reencoded": [], "within": [], "recropped": [],
                      "control": [], "renamed": [], "noface": [], "broken": [], "added": []}
         if self.info:
             count = {}
@@ -94,6 +96,7 @@ class Planter:
         for s in a.copy: self.copy(*s.split(":"))
         for s in a.reencode: self.reencode(*s.split(":"))
         for f in a.within: self.within(f)
+        for f in a.recrop: self.recrop(f)
         for s in a.add: self.add(*s.split(":"))
         for s in a.noface: self.noface(s)
         for s in a.broken: self.broken(s)
@@ -148,6 +151,18 @@ class Planter:
         self.relocate(folder + "/" + f, dst, "copy")
         self.plan["within"].append({"src": folder + "/" + f, "dst": dst})
 
+    def recrop(self, folder):
+        from PIL import Image
+        f = self.pick(folder)[0]
+        dst = folder + "/" + os.path.splitext(f)[0] + " (crop).jpg"
+        im = Image.open(os.path.join(self.dst, folder, f)).convert("RGB")
+        w, h = im.size
+        im = im.crop((w // 20, h // 20, w, h))
+        im = im.resize((im.width * 9 // 10, im.height * 9 // 10), Image.BILINEAR)
+        im.save(os.path.join(self.dst, dst), quality=85)
+        self.used.add(dst)
+        self.plan["recropped"].append({"src": folder + "/" + f, "dst": dst})
+
     def add(self, src, dst_rel):
         os.makedirs(os.path.dirname(os.path.join(self.dst, dst_rel)), exist_ok=True)
         shutil.copyfile(src, os.path.join(self.dst, dst_rel))
@@ -169,7 +184,7 @@ def main():
     p.add_argument("--link", action="store_true")
     p.add_argument("--subset", type=int, default=0)
     p.add_argument("--manifest")
-    for opt in ("split", "move", "copy", "reencode", "within", "control", "rename", "add", "noface", "broken"):
+    for opt in ("split", "move", "copy", "reencode", "within", "recrop", "control", "rename", "add", "noface", "broken"):
         p.add_argument("--" + opt, action="append", default=[])
     Planter(p.parse_args()).build()
 

@@ -10,7 +10,8 @@ usage: findings_check.py FINDINGS.json PLAN.json [--slack N] [--strict-control]
 Each planted error must have its finding in the review part: a split as a
 same_identity of the two folders, a moved photo as a misfiled (or stray /
 mixed_folder) finding on that file, a copy (byte-identical, re-encoded, or
-inside one folder) as a duplicate finding on the copy, one finding per copied
+inside one folder, also another crop of it: told by the face thumbnails) as a
+duplicate finding on the copy, one finding per copied
 file. The planted errors must be ranked at the top: each within the first
 (planted + slack) findings, not counting duplicates of identical bytes the
 dataset already had (they are facts); copies inside one folder mislabel no
@@ -42,6 +43,10 @@ def main():
     # the findings that do (its rank is not held to the top)
     within = [("copy inside its folder %s" % c["dst"], lambda f, c=c: inside(f) and f["path"] == c["dst"])
               for c in plan["within"]]
+    # another crop: the same photo by its pixels (thumbnail correlation)
+    within += [("another crop inside its folder %s" % c["dst"],
+                lambda f, c=c: inside(f) and f["path"] == c["dst"] and (f["evidence"].get("thumb_corr") or 0) >= 0.98)
+               for c in plan.get("recropped", [])]
     hit = lambda f: any(pred(f) for _, pred in planted)
     natural = lambda f: f["kind"] == "duplicate" and f["evidence"].get("identical") and not hit(f)
     n = len(planted)
@@ -60,7 +65,7 @@ def main():
     first_inside = next((i for i, f in enumerate(review) if inside(f)), len(review))
     print("check %d copies inside one folder come after the other findings in review" %
           all(inside(f) for f in review[first_inside:]))
-    for c in plan["copied"] + plan["within"]:
+    for c in plan["copied"] + plan["within"] + plan.get("recropped", []):
         k = sum(1 for f in fl if f["path"] == c["dst"])
         print("check %d one finding for the copied file %s (%d)" % (k == 1, c["dst"], k))
     ctrl = set(plan["control"])

@@ -16,7 +16,7 @@ for d in Chaeyong Jihyo Naeun Irene Seulgi Sana Yeji Dahyun Lisa Umji Yuju Eunha
 done
 cp -r "$FACES/examples/obama" "$FACES/examples/biden" "$T/src/"
 "$PY" "$HERE/audit_plant.py" "$T/src" "$T/tree" "$T/plan.json" --subset 9 --rename 'Lisa:リサ' \
-    --split Chaeyong --move Jihyo:Naeun:2 --copy Irene:Seulgi --reencode Sana:Yeji --within Dahyun \
+    --split Chaeyong --move Jihyo:Naeun:2 --copy Irene:Seulgi --reencode Sana:Yeji --within Dahyun --recrop Seulgi \
     --control 'リサ,Umji,Yuju' --add "$FACES/probes/two_people.jpg:obama/two_people.jpg" \
     --noface Eunha/blank.jpg --broken 'Eunha/broken, "bad".jpg'
 check "planted tree built" test -s "$T/plan.json"

@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16) return 0;
     fa_cache c = {0};
-    char emb[256], man[256];
-    if (fa_cache_parse_meta(&c, "meta.json", (const char *)data, size, emb, man) == 0) {
+    char emb[256], man[256], thumb[256];
+    if (fa_cache_parse_meta(&c, "meta.json", (const char *)data, size, emb, man, thumb) == 0) {
         const fa_detect_params *d = &c.detect;
         ORACLE(c.dim >= 1 && c.dim <= FA_DIM_MAX, "dim %d", c.dim);
         ORACLE(c.n_files <= 1000000000000ULL && c.n_faces <= 1000000000000ULL, "counts");

@@ -17,6 +17,9 @@ def put(h, name, data):
 meta = open(os.path.join(cache, "meta.json"), "rb").read()
 man = open(os.path.join(cache, "manifest.tsv"), "rb").read()
 npy = open(os.path.join(cache, "embeddings.npy"), "rb").read()
+tpath = os.path.join(cache, "facethumbs.npy")   # face thumbnails: 256 bytes a face (zeros: none)
+thumbs = open(tpath, "rb").read() if os.path.exists(tpath) else b""
+thumbs = thumbs[10 + struct.unpack("<H", thumbs[8:10])[0]:] if thumbs else b""
 put("json", "meta.json", meta)
 put("json", "small.json", b'{"a": [1, -2.5e3, true, false, null], "s": "\\u00e9\\ud83d\\ude00\\n\\"", "o": {}}')
 put("meta", "meta.json", meta)
@@ -34,7 +37,7 @@ put("npy", "embeddings.npy", npy[:10 + hlen + 512 * 2])
 # journal: header, then one record per manifest row group, from the cache's rows
 dim = 128
 emb = npy[10 + hlen:]
-j = bytearray(b"FAJOURNAL1\n" + struct.pack("<I", dim) + b"0" * 64)
+j = bytearray(b"FAJOURNAL2\n" + struct.pack("<I", dim) + b"0" * 64)
 status = {b"ok": 0, b"no_face": 1, b"unreadable": 2, b"unsupported": 3, b"too_large": 4, b"no_identity": 5}
 rows = [l.split(b"\t") for l in lines[1:] if l]
 i = 0
@@ -50,6 +53,7 @@ while i < len(rows):
         p += struct.pack("<5f", *[float(x) for x in g[6:11]])
         row = int(g[0])
         p += emb[row * dim * 4:(row + 1) * dim * 4]
+        p += thumbs[row * 256:(row + 1) * 256] or bytes(256)
     j += struct.pack("<III", 0x524a4146, len(p), zlib.crc32(p)) + p
     i += max(n, 1)
 put("journal", "journal", bytes(j[:8192]))

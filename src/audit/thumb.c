@@ -1,0 +1,26 @@
+/*
+ * thumb.c - correlation of face thumbnails (see thumb.h).
+ */
+#include <math.h>
+#include "faceaudit/cache.h"
+#include "thumb.h"
+
+float fa_thumb_corr(const uint8_t *a, const uint8_t *b)
+{
+    if (!a || !b) return NAN;
+    /* integer sums: exact, and the loop vectorises */
+    int64_t sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int k = 0; k < FA_THUMB_LEN; k++) {
+        int x = a[k], y = b[k];
+        sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y;
+    }
+    const double n = FA_THUMB_LEN;
+    double va = (double)saa * n - (double)sa * sa, vb = (double)sbb * n - (double)sb * sb;
+    if (!(va > 0) || !(vb > 0)) return NAN;
+    return (float)(((double)sab * n - (double)sa * sb) / sqrt(va * vb));
+}
+
+const uint8_t *fa_thumb_of(const fa_cache *c, uint32_t face)
+{
+    return c->thumb ? c->thumb + (size_t)face * FA_THUMB_LEN : NULL;
+}
