@@ -8,7 +8,9 @@
 # FLOP ceiling), measured in the same run.
 # NOGI_LIMIT (default 120) images of nogizaka46 (the reference needs ~1 s each),
 # CELEBA_LIMIT (default 300) of celeba_aligned. The crop sets also run with
-# the aligned-crop policy (index --aligned).
+# the aligned-crop policy (index --aligned), and faceaudit once more with
+# FACEAUDIT_NO_DIRECT_CONV=1 (the detector on OpenCV's dnn for every layer,
+# without the direct AVX-512 convolutions: the step before them).
 # FA_BENCH_ENCODER=mobilefacenet measures that encoder instead of dlib's.
 set -euo pipefail
 B=${1:-build}; M=${2:-${FACEAUDIT_MODELS:-$HOME/.local/share/faceaudit/models}}; S=${3:-../shared}
@@ -36,11 +38,18 @@ loads=$(for i in $(seq "$RUNS"); do "$BIN" load "$S/faces/examples" "$M" 0 | fie
 echo "model load (detector, landmarks, encoder, until ready): ${loads} ms, median of $RUNS"
 printf '%-12s %-9s %6s %6s %6s %8s %7s %8s %8s %8s %7s\n' dataset mode files faces w/face seconds img/s \
     decode_ms detect_ms encode_ms rss_MB
-for ds in "kpop_idols 0 1" "celeba_aligned ${CELEBA_LIMIT:-300} 1" "nogizaka46 ${NOGI_LIMIT:-120} 0"; do
+# dataset, limit, crop set (also --aligned), small faces (the reference also
+# with images enlarged 2x: at 1x it finds almost none)
+for ds in "kpop_idols 0 1 0" "celeba_aligned ${CELEBA_LIMIT:-300} 1 1" "nogizaka46 ${NOGI_LIMIT:-120} 0 0"; do
     set -- $ds
     ref=$(run_cell reference "$S/faces/$1" "$2")
+    ref2=""
+    [ "$4" = 1 ] && ref2=$(run_cell reference2x "$S/faces/$1" "$2")
     ours=$(run_cell ours "$S/faces/$1" "$2")
-    lines=("reference|$ref" "faceaudit|$ours")
+    dnn=$(FACEAUDIT_NO_DIRECT_CONV=1 run_cell ours "$S/faces/$1" "$2")
+    lines=("reference|$ref")
+    [ -n "$ref2" ] && lines+=("ref-2x|$ref2")
+    lines+=("faceaudit|$ours" "dnn-only|$dnn")
     if [ "$3" = 1 ]; then
         al=$(run_cell aligned "$S/faces/$1" "$2")
         lines+=("--aligned|$al")
@@ -51,9 +60,14 @@ for ds in "kpop_idols 0 1" "celeba_aligned ${CELEBA_LIMIT:-300} 1" "nogizaka46 $
             "$(field faces <<<"$l")" "$(field with_face <<<"$l")" "$(field seconds <<<"$l")" "$(field ips <<<"$l")" \
             "$(field decode_ms <<<"$l")" "$(field detect_ms <<<"$l")" "$(field encode_ms <<<"$l")" "$(field rss_mb <<<"$l")"
     done
-    printf '%-12s speed-up %.1fx (images/s), faces %s vs %s\n' "$1" \
+    printf '%-12s speed-up %.1fx (images/s), faces %s vs %s; OpenCV dnn only %.1fx\n' "$1" \
         "$(awk -v a="$(field ips <<<"$ours")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')" \
-        "$(field faces <<<"$ours")" "$(field faces <<<"$ref")"
+        "$(field faces <<<"$ours")" "$(field faces <<<"$ref")" \
+        "$(awk -v a="$(field ips <<<"$dnn")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')"
+    if [ -n "$ref2" ]; then printf '%-12s against the 2x reference: faceaudit %.1fx, --aligned %.1fx (images/s), faces %s, %s vs %s\n' "$1" \
+        "$(awk -v a="$(field ips <<<"$ours")" -v b="$(field ips <<<"$ref2")" 'BEGIN { print a / b }')" \
+        "$(awk -v a="$(field ips <<<"$al")" -v b="$(field ips <<<"$ref2")" 'BEGIN { print a / b }')" \
+        "$(field faces <<<"$ours")" "$(field faces <<<"$al")" "$(field faces <<<"$ref2")"; fi
     if [ "$3" = 1 ]; then printf '%-12s --aligned speed-up %.1fx (images/s), faces %s vs %s\n' "$1" \
         "$(awk -v a="$(field ips <<<"$al")" -v b="$(field ips <<<"$ref")" 'BEGIN { print a / b }')" \
         "$(field faces <<<"$al")" "$(field faces <<<"$ref")"; fi

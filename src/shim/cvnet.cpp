@@ -3,8 +3,11 @@
 // tags, skips and add_prev), and runs the detector and the encoder on it.
 // See cvnet.hpp for why.
 #include "cvnet.hpp"
+#include "dconv.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -215,6 +218,9 @@ cv::Mat blob_of(const dlib::tensor &x) {
 // pads it with zeros to keep the size, as BORDER_CONSTANT does.
 struct cv_detector::impl {
     cv::dnn::Net net;              // input to the last layer's input
+    std::unique_ptr<direct_stack> direct;   // the same on AVX-512 kernels (NULL: none)
+    std::vector<float> feat;
+    long min_side = 0;             // a smaller input tensor leaves no detector output
     std::vector<cv::Mat> kernels;  // the last layer: one kernel per input channel
     float bias = 0;
     dlib::resizable_tensor x;
@@ -229,15 +235,23 @@ struct cv_detector::impl {
         return it->second;
     }
 
-    cv::Mat forward(const dlib::tensor &in) {
-        cv::Mat blob = blob_of(in);
-        net.setInput(blob);
-        cv::Mat features = net.forward();
-        int h = features.size[2], w = features.size[3];
+    cv::Mat forward(const dlib::tensor &in, bool use_direct) {
+        cv::Mat blob = blob_of(in), features;
+        const float *planar;
+        int h, w;
+        if (direct && use_direct) {
+            direct->forward(in.host(), (int)in.nr(), (int)in.nc(), feat, h, w);
+            planar = feat.data();
+        } else {
+            net.setInput(blob);
+            features = net.forward();
+            h = features.size[2], w = features.size[3];
+            planar = features.ptr<float>(0, 0);
+        }
         gflop += gflop_of(cv::dnn::shape(blob)) + 2.0 * h * w * kernels.size() * kernels[0].total() / 1e9;
         cv::Mat score(h, w, CV_32F, cv::Scalar(bias)), one;
         for (size_t c = 0; c < kernels.size(); c++) {
-            cv::Mat channel(h, w, CV_32F, features.ptr<float>(0, (int)c));
+            cv::Mat channel(h, w, CV_32F, const_cast<float *>(planar + (size_t)c * h * w));
             cv::filter2D(channel, one, CV_32F, kernels[c], cv::Point(-1, -1), 0, cv::BORDER_CONSTANT);
             score += one;
         }
@@ -256,6 +270,19 @@ cv_detector::cv_detector(const det_net_type &det) : p_(new impl) {
     for (long c = 0; c < channels; c++)
         p_->kernels.push_back(cv::Mat((int)last.nr(), (int)last.nc(), CV_32F, (void *)(w.host() + c * k)).clone());
     p_->bias = w.host()[channels * k];
+    // FACEAUDIT_NO_DIRECT_CONV=1: OpenCV's dnn for every layer (to compare)
+    const char *off = getenv("FACEAUDIT_NO_DIRECT_CONV");
+    try {   // a network the kernels do not cover stays on OpenCV's dnn
+        stack_builder b;
+        b.walk(det.subnet().subnet());
+        long need = 1;   // the smallest input with one output position
+        for (auto s = b.ops.rbegin(); s != b.ops.rend(); ++s) need = (need - 1) * s->S + s->K - 2 * s->P;
+        p_->min_side = need;
+        if (direct_stack::available() && !(off && *off && strcmp(off, "0") != 0) && !b.ops.empty() &&
+            b.ops[0].C == 3 && b.ops.back().N == (int)channels)
+            p_->direct = std::make_unique<direct_stack>(std::move(b.ops));
+    } catch (const std::runtime_error &) {
+    }
 }
 
 cv_detector::~cv_detector() = default;
@@ -266,9 +293,10 @@ double cv_detector::gflop() const { return p_->gflop; }
 // above 0 is a detector window centred on the input point it maps to,
 // strongest first, then non-maximum suppression.
 std::vector<dlib::mmod_rect> cv_detector::operator()(const det_net_type &det,
-                                                     const dlib::matrix<dlib::rgb_pixel> &img) {
+                                                     const dlib::matrix<dlib::rgb_pixel> &img, bool direct) {
     det.to_tensor(&img, &img + 1, p_->x);
-    cv::Mat score = p_->forward(p_->x);
+    if (p_->x.nr() < p_->min_side || p_->x.nc() < p_->min_side) return {};   // too small to hold a face
+    cv::Mat score = p_->forward(p_->x, direct);
     const dlib::mmod_options &opt = det.loss_details().get_options();
     if (opt.detector_windows.size() != 1) throw std::runtime_error("the detector has more than one window");
     const dlib::mmod_options::detector_window_details &window = opt.detector_windows[0];

@@ -19,11 +19,14 @@ namespace fa {
 
 // The detector: det(img) of dlib, i.e. detections with a score above 0 after
 // dlib's non-maximum suppression, with the forward pass on OpenCV.
+// Where the CPU has AVX-512F its convolutions run on dconv.hpp's direct
+// kernels instead (direct = false: OpenCV's dnn for every layer).
 class cv_detector {
 public:
     explicit cv_detector(const det_net_type &det);
     ~cv_detector();
-    std::vector<dlib::mmod_rect> operator()(const det_net_type &det, const dlib::matrix<dlib::rgb_pixel> &img);
+    std::vector<dlib::mmod_rect> operator()(const det_net_type &det, const dlib::matrix<dlib::rgb_pixel> &img,
+                                            bool direct = true);
     double gflop() const;  // arithmetic of the forward passes so far (a multiply-add is 2)
 
 private:

@@ -114,9 +114,21 @@ double inside_fraction(const dlib::rectangle &r, long w, long h) {
 
 // Runs the detector at one scale; boxes come back in original pixels,
 // without the ones mostly outside the image.
+// No face fits an image narrower or lower than the detector's window, and
+// dlib's image pyramid writes out of bounds on such a strip (a 7x3000 PNG
+// corrupted the heap): it is not run on one.
+bool under_window(const fa_nets *n, long rows, long cols) {
+    for (const auto &w : n->detector.loss_details().get_options().detector_windows)
+        if (rows < (long)w.height || cols < (long)w.width) return true;
+    return false;
+}
+
 std::vector<fa_box> detect_at(fa_nets *n, const fa_image *img, double scale, fa_forward how) {
     dlib::matrix<dlib::rgb_pixel> small = scaled_copy(img, scale);
-    std::vector<dlib::mmod_rect> dets = how == FA_FORWARD_DLIB ? n->detector(small) : (*n->detector_cv)(n->detector, small);
+    if (under_window(n, small.nr(), small.nc())) return {};
+    std::vector<dlib::mmod_rect> dets = how == FA_FORWARD_DLIB
+                                            ? n->detector(small)
+                                            : (*n->detector_cv)(n->detector, small, how != FA_FORWARD_OPENCV_DNN);
     n->stats.detect_passes++;
     n->stats.detect_megapixels += small.size() / 1e6;
     std::vector<fa_box> out;
@@ -385,12 +397,12 @@ extern "C" int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params
     }
 }
 
-extern "C" int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxes, int max)
+extern "C" int fa_detect_reference(fa_nets *n, const fa_image *img, int enlarge, fa_box *boxes, int max)
 {
     if (check_image(img, "fa_detect_reference") != 0) return -1;
     try {
         auto t0 = clock_type::now();
-        std::vector<fa_box> found = detect_at(n, img, 1.0, FA_FORWARD_DLIB);
+        std::vector<fa_box> found = detect_at(n, img, enlarge ? 2.0 : 1.0, FA_FORWARD_DLIB);
         n->stats.detect_ms += ms_since(t0);
         return copy_sorted(found, boxes, max);
     } catch (const std::bad_alloc &) {

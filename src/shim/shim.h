@@ -67,8 +67,10 @@ int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,
               fa_box *boxes, int max);
 
 /* The naive reference: one pass at full resolution, no upsampling, dlib's
- * own forward pass (for benchmarks). Same contract as fa_detect. */
-int fa_detect_reference(fa_nets *n, const fa_image *img, fa_box *boxes, int max);
+ * own forward pass (for benchmarks). Same contract as fa_detect. enlarge:
+ * the pass on the image enlarged 2x instead (what a naive program must do
+ * to find faces under the detector's ~80 px window, as in small crops). */
+int fa_detect_reference(fa_nets *n, const fa_image *img, int enlarge, fa_box *boxes, int max);
 
 /* Landmarks, aligned chip and embedding for each box: out is n_boxes x
  * fa_nets_dim() floats (L2-normalised for cosine encoders). Returns 0 or -1. */
@@ -79,11 +81,18 @@ int fa_encode_faces(fa_nets *n, const fa_image *img, const fa_detect_params *p,
 int fa_encode_faces_thumbs(fa_nets *n, const fa_image *img, const fa_detect_params *p,
                            const fa_box *boxes, int n_boxes, float *out, uint8_t *thumbs);
 
-/* Who runs dlib's detector and ResNet encoder: OpenCV's dnn module on the
- * same weights (the default: same boxes, scores and embeddings up to float
- * rounding, 1.3-2.5x faster) or dlib itself (the reference the OpenCV path
- * is tested against). ONNX encoders always run on OpenCV. */
-typedef enum { FA_FORWARD_OPENCV = 0, FA_FORWARD_DLIB = 1 } fa_forward;
+/* Who runs dlib's detector and ResNet encoder: faceaudit on the same
+ * weights (the default: OpenCV's dnn module, the detector's convolutions on
+ * direct AVX-512 kernels where the CPU has them; same boxes, scores and
+ * embeddings up to float rounding, several times faster), the same without
+ * the direct kernels, or dlib itself (the reference both are tested
+ * against). ONNX encoders always run on OpenCV. */
+typedef enum {
+    FA_FORWARD_OPENCV = 0,      /* the default; the detector's convolutions on AVX-512
+                                   kernels where the CPU has them (dconv.hpp) */
+    FA_FORWARD_DLIB = 1,
+    FA_FORWARD_OPENCV_DNN = 2   /* OpenCV's dnn for every layer (the fallback) */
+} fa_forward;
 void fa_nets_set_forward(fa_nets *n, fa_forward how);
 
 /* Tests: 1 if faceaudit's reader of the landmark model at path (faster than
