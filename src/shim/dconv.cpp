@@ -1,13 +1,20 @@
 // dconv.cpp - direct AVX-512 convolutions for the detector (see dconv.hpp).
 //
 // The kernels carry target("avx512f") so the file builds for any x86-64 CPU;
-// direct_stack::available() says whether they may run.
+// direct_stack::available() says whether they may run. They are not
+// instrumented under the sanitizers (KERNEL): a check on each of their
+// broadcast loads made the sanitizer run's indexing tests 2-3x slower
+// (cli_interrupt 24 s -> 77 s). What they read and write lies inside
+// buffers this file sizes, which stay instrumented, and test_shim compares
+// their output with dlib's.
 #include "dconv.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include <immintrin.h>
+
+#define KERNEL __attribute__((target("avx512f"), no_sanitize_address, no_sanitize_undefined))
 
 namespace fa {
 namespace {
@@ -31,7 +38,7 @@ struct sink {
 // constants, so each broadcast reads at a fixed offset (twice the speed of
 // the first layer with them as variables).
 template <int B, int R, int S, int XS>
-__attribute__((target("avx512f"))) inline void tile(const view &in, const float *at, const conv_spec &s,
+KERNEL inline void tile(const view &in, const float *at, const conv_spec &s,
                                                     const float *wp, long wnb, const float *bias, float *out,
                                                     long obs) {
     __m512 acc[B][R];   // in registers only when every loop over B and R is unrolled:
@@ -75,7 +82,7 @@ __attribute__((target("avx512f"))) inline void tile(const view &in, const float 
 
 // Runs of R pixels, then the row's remainder one pixel at a time.
 template <int B, int R, int S, int XS>
-__attribute__((target("avx512f"))) void rows(const view &in, const conv_spec &s, const float *wp, long wnb,
+KERNEL void rows(const view &in, const conv_spec &s, const float *wp, long wnb,
                                              const float *bias, const sink &out, int OH, int OW) {
     for (int oy = 0; oy < OH; oy++) {
         const float *irow = in.base + (long)oy * S * in.ys;
