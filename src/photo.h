@@ -30,8 +30,9 @@ typedef struct {
 
 /* Detects the faces of img (at most FA_PHOTO_MAX_FACES) and encodes each.
  * On FA_STATUS_OK, *boxes (n), *emb (n x dim) and, when thumbs is not NULL,
- * *thumbs (n x FA_THUMB_LEN) are malloc'd for the caller and *n >= 1. Otherwise FA_STATUS_NO_FACE or FA_STATUS_UNREADABLE with a
- * reason in why, and nothing to free. times may be NULL. */
+ * *thumbs (n x FA_THUMB_LEN) are malloc'd for the caller and *n >= 1.
+ * Otherwise FA_STATUS_NO_FACE or FA_STATUS_UNREADABLE with a reason in why,
+ * and nothing to free. times may be NULL. */
 fa_status fa_photo_faces(fa_nets *nets, const fa_image *img, const fa_detect_params *d, int dim,
                          fa_box **boxes, float **emb, uint8_t **thumbs, uint32_t *n, char *why,
                          size_t why_len, fa_photo_times *times);

@@ -502,11 +502,11 @@ static int dup_group(rctx *r, const uint32_t *mem, size_t k)
         int rows = ra != FA_NONE && rb != FA_NONE;
         f->dist = f->identical ? 0.0f : (rows ? rdist(r, ra, rb) : NAN);
         f->thumb_corr = !f->identical && rows ? row_thumb_corr(r, ra, rb) : NAN;
-        /* a fact, then the surer of the two signs of one photo */
+        /* a fact, then the surer of the two signs of one photo (fmaxf skips
+         * a NaN: a sign not measured) */
         float by_dist = 1.0f - f->dist / fmaxf(r->p->same_photo_dist, 1e-6f);
         float by_pixels = (f->thumb_corr - FA_THUMB_SAME) / (1.0f - FA_THUMB_SAME);
-        f->score = f->identical ? 3.0f : 2.0f + fminf(1.0f, fmaxf(0.0f, fmaxf(isnan(by_dist) ? 0 : by_dist,
-                                                                              isnan(by_pixels) ? 0 : by_pixels)));
+        f->score = f->identical ? 3.0f : 2.0f + fminf(1.0f, fmaxf(0.0f, fmaxf(by_dist, by_pixels)));
         /* a copy inside one folder that is not the same bytes may be two
          * photos of one pose, unless the pixels say one photo: listed, not
          * for review */

@@ -220,7 +220,6 @@ struct cv_detector::impl {
     cv::dnn::Net net;              // input to the last layer's input
     std::unique_ptr<direct_stack> direct;   // the same on AVX-512 kernels (NULL: none)
     std::vector<float> feat;
-    long min_side = 0;             // a smaller input tensor leaves no detector output
     std::vector<cv::Mat> kernels;  // the last layer: one kernel per input channel
     float bias = 0;
     dlib::resizable_tensor x;
@@ -275,9 +274,6 @@ cv_detector::cv_detector(const det_net_type &det) : p_(new impl) {
     try {   // a network the kernels do not cover stays on OpenCV's dnn
         stack_builder b;
         b.walk(det.subnet().subnet());
-        long need = 1;   // the smallest input with one output position
-        for (auto s = b.ops.rbegin(); s != b.ops.rend(); ++s) need = (need - 1) * s->S + s->K - 2 * s->P;
-        p_->min_side = need;
         if (direct_stack::available() && !(off && *off && strcmp(off, "0") != 0) && !b.ops.empty() &&
             b.ops[0].C == 3 && b.ops.back().N == (int)channels)
             p_->direct = std::make_unique<direct_stack>(std::move(b.ops));
@@ -295,7 +291,6 @@ double cv_detector::gflop() const { return p_->gflop; }
 std::vector<dlib::mmod_rect> cv_detector::operator()(const det_net_type &det,
                                                      const dlib::matrix<dlib::rgb_pixel> &img, bool direct) {
     det.to_tensor(&img, &img + 1, p_->x);
-    if (p_->x.nr() < p_->min_side || p_->x.nc() < p_->min_side) return {};   // too small to hold a face
     cv::Mat score = p_->forward(p_->x, direct);
     const dlib::mmod_options &opt = det.loss_details().get_options();
     if (opt.detector_windows.size() != 1) throw std::runtime_error("the detector has more than one window");

@@ -112,17 +112,18 @@ double inside_fraction(const dlib::rectangle &r, long w, long h) {
     return r.area() ? (double)in.area() / r.area() : 0;
 }
 
-// Runs the detector at one scale; boxes come back in original pixels,
-// without the ones mostly outside the image.
 // No face fits an image narrower or lower than the detector's window, and
 // dlib's image pyramid writes out of bounds on such a strip (a 7x3000 PNG
-// corrupted the heap): it is not run on one.
+// corrupted the heap).
 bool under_window(const fa_nets *n, long rows, long cols) {
     for (const auto &w : n->detector.loss_details().get_options().detector_windows)
         if (rows < (long)w.height || cols < (long)w.width) return true;
     return false;
 }
 
+// Runs the detector at one scale (not on an image under its window: no
+// face, on every path); boxes come back in original pixels, without the
+// ones mostly outside the image.
 std::vector<fa_box> detect_at(fa_nets *n, const fa_image *img, double scale, fa_forward how) {
     dlib::matrix<dlib::rgb_pixel> small = scaled_copy(img, scale);
     if (under_window(n, small.nr(), small.nc())) return {};
