@@ -46,6 +46,7 @@ static int run_ours(const char *root, const fa_models *m, size_t limit, int alig
     p.detector = m->detector; p.landmarks = m->landmarks; p.encoder = m->encoder;
     if (aligned) fa_detect_aligned_params(&p.detect);
     p.encoder_spec = &m->spec;
+    p.encoder2 = m->spec.fused ? m->encoder2 : NULL;
     fa_index_stats st;
     int rc = fa_index_run(&p, &st);
     fa_index_stats_free(&st);
@@ -65,7 +66,7 @@ static int run_reference(const char *root, const fa_models *m, size_t limit, int
 {
     fa_blas_setup();   /* one thread */
     double t0 = fa_now();
-    fa_model_paths mp = {m->detector, m->landmarks, m->encoder, &m->spec};
+    fa_model_paths mp = {m->detector, m->landmarks, m->encoder, &m->spec, m->encoder2};
     fa_nets *nets = fa_nets_load(&mp);
     fa_scan_list scan;
     if (!nets || fa_scan(root, &scan)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }
@@ -114,7 +115,7 @@ static int run_reference(const char *root, const fa_models *m, size_t limit, int
 
 static int run_load(const fa_models *m)
 {
-    fa_model_paths mp = {m->detector, m->landmarks, m->encoder, &m->spec};
+    fa_model_paths mp = {m->detector, m->landmarks, m->encoder, &m->spec, m->encoder2};
     double t0 = fa_now();
     fa_nets *nets = fa_nets_load(&mp);
     if (!nets || fa_nets_ready(nets)) { fprintf(stderr, "bench_index: %s\n", fa_last_error()); return 1; }

@@ -37,7 +37,7 @@ typedef struct {
 static void *work(void *arg)
 {
     job *j = arg;
-    fa_model_paths mp = {j->m->detector, j->m->landmarks, j->m->encoder, &j->m->spec};
+    fa_model_paths mp = {j->m->detector, j->m->landmarks, j->m->encoder, &j->m->spec, j->m->encoder2};
     fa_nets *nets = fa_nets_load(&mp);
     if (!nets || fa_nets_ready(nets)) goto fail;
     for (size_t i = (size_t)j->worker; i < j->c->n_files; i += (size_t)j->jobs) {
@@ -70,18 +70,23 @@ fail:
     return NULL;
 }
 
+static int model_id(const char *role, const char *path, fa_model_id *e)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->role, sizeof e->role, "%s", role);
+    const char *slash = strrchr(path, '/');
+    snprintf(e->name, sizeof e->name, "%.*s", (int)sizeof e->name - 1, slash ? slash + 1 : path);
+    return fa_model_sha256(path, e->sha256);
+}
+
 static int commit(const fa_cache *c, const char *dst, const fa_models *m, const float *emb, const uint8_t *thumb)
 {
     fa_model_id ids[FA_MODELS_MAX];
     int n = 0;
     for (int i = 0; i < c->n_models; i++)
-        if (strcmp(c->models[i].role, "encoder") != 0) ids[n++] = c->models[i];
-    fa_model_id *e = &ids[n++];
-    memset(e, 0, sizeof *e);
-    snprintf(e->role, sizeof e->role, "encoder");
-    const char *slash = strrchr(m->encoder, '/');
-    snprintf(e->name, sizeof e->name, "%s", slash ? slash + 1 : m->encoder);
-    if (fa_model_sha256(m->encoder, e->sha256)) return -1;
+        if (strncmp(c->models[i].role, "encoder", 7) != 0) ids[n++] = c->models[i];
+    if (model_id("encoder", m->encoder, &ids[n++])) return -1;
+    if (m->spec.fused && model_id("encoder2", m->encoder2, &ids[n++])) return -1;
     fa_cache_data d = {c->root, m->spec.dim, c->n_files, c->n_faces, c->n_folders, c->files, c->faces, emb,
                        c->folders, ids, n, &c->detect, m->spec.name, m->spec.metric, 0, 0, thumb};
     return fa_cache_commit(dst, &d);

@@ -55,9 +55,33 @@ static void arcface_defaults(fa_encoder_spec *s)
     s->same_distance = 1.15f;
 }
 
+#define DLIB_PREFIX "dlib+"
+
+int fa_encoder_spec_fuse(fa_encoder_spec *s)
+{
+    if (!s->onnx || s->fused) return fa_error("%s: only an ONNX encoder joins dlib's", s->name);
+    char name[sizeof s->name];
+    snprintf(name, sizeof name, DLIB_PREFIX "%.58s", s->name);
+    memcpy(s->name, name, sizeof name);
+    s->fused = 1;
+    s->part_dim = s->dim;
+    s->part_metric = s->metric;
+    s->part_same = s->same_distance;
+    s->dim += 128;
+    s->metric = FA_METRIC_EUCLIDEAN;
+    s->same_distance = 1.0f;
+    return 0;
+}
+
 int fa_encoder_spec_named(const char *name, fa_encoder_spec *s)
 {
     if (!name) return 0;
+    if (strncmp(name, DLIB_PREFIX, strlen(DLIB_PREFIX)) == 0) {
+        fa_encoder_spec part;
+        if (!fa_encoder_spec_named(name + strlen(DLIB_PREFIX), &part) || part.fused) return 0;
+        *s = part;
+        return fa_encoder_spec_fuse(s) == 0;
+    }
     if (strcmp(name, "mobilefacenet") == 0) {
         /* lib/fr_feature.js of the npm package: (x - 127) / 128 on RGB. */
         arcface_defaults(s);
@@ -92,6 +116,7 @@ float fa_encoder_same_distance(const char *name, fa_metric metric)
 {
     fa_encoder_spec s;
     if (fa_encoder_spec_named(name, &s)) return s.same_distance;
+    if (name && strncmp(name, DLIB_PREFIX, strlen(DLIB_PREFIX)) == 0) return 1.0f;   /* dlib+onnx:FILE */
     if (metric == FA_METRIC_COSINE) { arcface_defaults(&s); return s.same_distance; }
     return 0.6f;
 }

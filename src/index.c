@@ -142,22 +142,25 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-static int model_ids(const fa_index_params *p, fa_model_id ids[3])
+/* The models' identities: detector, landmarks, encoder, and for a fused
+ * encoder ("dlib+E") dlib's ResNet as "encoder2". Returns how many, or -1. */
+static int model_ids(const fa_index_params *p, fa_model_id ids[FA_MODELS_MAX])
 {
-    const char *roles[3] = {"detector", "landmarks", "encoder"};
-    const char *paths[3] = {p->detector, p->landmarks, p->encoder};
-    for (int i = 0; i < 3; i++) {
+    const char *roles[4] = {"detector", "landmarks", "encoder", "encoder2"};
+    const char *paths[4] = {p->detector, p->landmarks, p->encoder, p->encoder2};
+    int n = p->encoder_spec && p->encoder_spec->fused ? 4 : 3;
+    for (int i = 0; i < n; i++) {
         if (!paths[i]) return fa_error("no %s model given", roles[i]);
         memset(&ids[i], 0, sizeof ids[i]);
         snprintf(ids[i].role, sizeof ids[i].role, "%s", roles[i]);
         snprintf(ids[i].name, sizeof ids[i].name, "%s", base_name(paths[i]));
         if (fa_model_sha256(paths[i], ids[i].sha256)) return -1;
     }
-    return 0;
+    return n;
 }
 
 /* Models and detection policy, hashed: what a journal must match to be replayed. */
-static void fingerprint(const fa_model_id ids[3], const fa_detect_params *d, const fa_encoder_spec *es,
+static void fingerprint(const fa_model_id *ids, int n_ids, const fa_detect_params *d, const fa_encoder_spec *es,
                         char out[65])
 {
     char text[1024];
@@ -165,15 +168,21 @@ static void fingerprint(const fa_model_id ids[3], const fa_detect_params *d, con
                      d->detect_long_side, d->upsample_min_side, d->retry_long_side, (long long)d->max_pixels,
                      d->chip_size, d->chip_padding);
     if (es && es->onnx)   /* the same file under another spec makes other vectors */
-        snprintf(text + n, sizeof text - n, " %s %d %d", es->name, es->dim, (int)es->metric);
+        n += snprintf(text + n, sizeof text - n, " %s %d %d", es->name, es->dim, (int)es->metric);
+    if (n_ids > 3) snprintf(text + n, sizeof text - n, " %s", ids[3].sha256);
     uint8_t h[32];
     fa_sha256_buf(text, strlen(text), h);
     fa_sha256_hex(h, out);
 }
 
-static int same_models(const fa_cache *c, const fa_model_id ids[3], const fa_detect_params *d)
+static int same_models(const fa_cache *c, const fa_model_id *ids, int n_ids, const fa_index_params *p)
 {
-    for (int i = 0; i < 3; i++) {
+    const fa_detect_params *d = &p->detect;
+    const char *enc = p->encoder_spec ? p->encoder_spec->name : "dlib";
+    if (strcmp(c->encoder, enc) != 0 && (p->encoder_spec && p->encoder_spec->onnx))
+        return fa_error("%s was made with the %s encoder, this run uses %s; embeddings of different encoders must "
+                        "not be mixed: use --rebuild, or another cache with -o", c->dir, c->encoder, enc);
+    for (int i = 0; i < n_ids; i++) {
         const fa_model_id *m = fa_cache_model(c, ids[i].role);
         if (!m || strcmp(m->sha256, ids[i].sha256) != 0)
             return fa_error("%s was made with %s model %s (sha256 %.12s...), this run uses %s (%.12s...); "
@@ -193,7 +202,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 /* Builds the cache arrays from per-file results (in scan order) and commits. */
 static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa_result *res, size_t n,
-                          const fa_model_id ids[3], fa_index_stats *st)
+                          const fa_model_id *ids, int n_ids, fa_index_stats *st)
 {
     size_t n_faces = 0, n_folders = 0;
     for (size_t i = 0; i < n; i++) n_faces += res[i].n_faces;
@@ -239,7 +248,7 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
     fa_encoder_spec dlib;
     fa_encoder_spec_dlib(&dlib);
     const fa_encoder_spec *es = p->encoder_spec ? p->encoder_spec : &dlib;
-    fa_cache_data d = {abs_root, (int)dim, n, n_faces, n_folders, files, faces, emb, folders, ids, 3, &p->detect,
+    fa_cache_data d = {abs_root, (int)dim, n, n_faces, n_folders, files, faces, emb, folders, ids, n_ids, &p->detect,
                        es->name, es->metric, p->shard_k, p->shard_n, thumb};
     rc = fa_cache_commit(p->cache_dir, &d);
     st->files = n;
@@ -359,7 +368,7 @@ static int run_pipeline(const fa_index_params *p, prior *pr, fa_result *res, con
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     fa_pipeline_params pp = {
-        .root = p->root, .models = {p->detector, p->landmarks, p->encoder, p->encoder_spec}, .detect = &p->detect,
+        .root = p->root, .models = {p->detector, p->landmarks, p->encoder, p->encoder_spec, p->encoder2}, .detect = &p->detect,
         .jobs = p->jobs > 0 ? p->jobs : (int)(cores > 0 ? cores : 1), .dim = index_dim(p),
         .reuse = reuse_by_sha, .reuse_ud = pr, .cancel = p->cancel};
     pp.readers = pp.jobs >= 6 ? 2 : 1;
@@ -441,7 +450,8 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     if (fa_mkdir_p(p->cache_dir)) return -1;
     int lock = fa_cache_lock(p->cache_dir);
     if (lock < 0) return -1;
-    fa_model_id ids[3];
+    fa_model_id ids[FA_MODELS_MAX];
+    int n_ids;
     prior pr = {0};
     fa_scan_list scan = {0};
     fa_result *res = NULL;
@@ -452,19 +462,19 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     size_t n = 0;
     int rc = -1;
     if (!jpath) { fa_error("out of memory"); goto out; }
-    if (model_ids(p, ids)) goto out;
+    if ((n_ids = model_ids(p, ids)) < 0) goto out;
     if (!p->rebuild && fa_cache_exists(p->cache_dir)) {
         if (!(old = fa_cache_open(p->cache_dir))) {
             fa_error("cannot update the existing cache: %s (use --rebuild to start over)", fa_last_error());
             goto out;
         }
-        if (same_models(old, ids, &p->detect) || same_shard(old, p)) goto out;
+        if (same_models(old, ids, n_ids, p) || same_shard(old, p)) goto out;
     }
     if (p->rebuild) unlink(jpath);
     if (fa_scan(p->root, &scan)) goto out;
     if (p->shard_n) keep_shard(&scan, p->shard_k, p->shard_n);
     n = p->limit && p->limit < scan.n ? p->limit : scan.n;
-    fingerprint(ids, &p->detect, p->encoder_spec, fp);
+    fingerprint(ids, n_ids, &p->detect, p->encoder_spec, fp);
     pr.dim = index_dim(p);
     if (!(jr = fa_journal_open(jpath, fp, pr.dim, &pr.replayed, &pr.n_replayed))) goto out;
     pr.old = old;
@@ -483,7 +493,7 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     st->t_detect = times.detect; st->t_encode = times.encode;
     st->gflop = times.gflop;
     if (prc) goto out;
-    if (commit_results(p, &scan, res, n, ids, st)) goto out;
+    if (commit_results(p, &scan, res, n, ids, n_ids, st)) goto out;
     list_failed(res, n, st);
     unlink(jpath);   /* its results are in the cache now */
     rc = 0;

@@ -165,6 +165,20 @@ static int resolve_onnx(const char *dir, const char *encoder, const char *spec_j
     return 1;
 }
 
+/* "dlib+PART": PART (an ONNX encoder) and dlib's ResNet. */
+static int resolve_fused(const char *dir, const char *part, const char *spec_json, fa_models *m)
+{
+    fa_models d;
+    if (fa_models_resolve_spec(dir, part, spec_json, m)) return -1;
+    if (!m->spec.onnx)
+        return fa_error("--encoder dlib+%s: the second encoder must be an ONNX one (mobilefacenet, buffalo_l, "
+                        "japanese-face-v1 or onnx:FILE)", part);
+    if (fa_models_resolve(dir, "dlib", &d)) return -1;
+    memcpy(m->encoder2, d.encoder, sizeof m->encoder2);
+    m->encoder_kind = "dlib + onnx";
+    return fa_encoder_spec_fuse(&m->spec);
+}
+
 int fa_models_resolve(const char *dir, const char *encoder, fa_models *m)
 {
     return fa_models_resolve_spec(dir, encoder, NULL, m);
@@ -172,6 +186,7 @@ int fa_models_resolve(const char *dir, const char *encoder, fa_models *m)
 
 int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spec_json, fa_models *m)
 {
+    if (encoder && strncmp(encoder, "dlib+", 5) == 0) return resolve_fused(dir, encoder + 5, spec_json, m);
     memset(m, 0, sizeof *m);
     fa_encoder_spec_dlib(&m->spec);
     if (!pick(m->detector, dir, DETECTOR))
@@ -528,25 +543,11 @@ static int fetch_onnx(const fa_fetch_params *p, const fa_encoder_spec *spec)
     return rc ? -1 : verify(p, dst, spec->sha256);
 }
 
-int fa_models_fetch(const fa_fetch_params *p)
+/* The encoder enc into p->dir: dlib's (or a rebuild from face-api's weights),
+ * taguchi's, faceapi's, a named ONNX one, or both parts of "dlib+NAME". */
+static int fetch_encoder(const fa_fetch_params *p, const char *enc)
 {
-    if (fa_mkdir_p(p->dir)) return -1;
-    say(p, "models directory: %s", p->dir);
-    if (fetch_one(p, &specs[0], 1)) return -1;
-    /* Landmarks: dlib's 5-point model if it can be had, else the 68-point one.
-     * Adding an ONNX encoder to a filled directory keeps the landmarks it has. */
-    fa_encoder_spec onnx;
-    int add_onnx = p->encoder && fa_encoder_spec_named(p->encoder, &onnx) &&
-                   (exists_in(p->dir, LANDMARKS5) || exists_in(p->dir, LANDMARKS68));
-    if (add_onnx) return fetch_onnx(p, &onnx);
-    if (fetch_one(p, &specs[2], 0) || !exists_in(p->dir, LANDMARKS5)) {
-        char dst[FA_PATH_MAX];
-        if (!pick(dst, p->dir, LANDMARKS68) && exists(SYSTEM_68)) {
-            if (symlink(SYSTEM_68, dst) < 0 && errno != EEXIST) return fa_error("%s: %s", dst, strerror(errno));
-        }
-        if (fetch_one(p, &specs[1], 1)) return -1;
-    }
-    const char *enc = p->encoder ? p->encoder : "dlib";
+    if (strncmp(enc, "dlib+", 5) == 0) return fetch_encoder(p, "dlib") || fetch_encoder(p, enc + 5) ? -1 : 0;
     if (strcmp(enc, "taguchi") == 0) return fetch_one(p, &specs[4], 1);
     if (strcmp(enc, "faceapi") == 0) return fetch_faceapi(p);
     fa_encoder_spec spec;
@@ -558,4 +559,26 @@ int fa_models_fetch(const fa_fetch_params *p)
     if (fetch_one(p, &specs[3], 0) == 0 && exists_in(p->dir, ENCODER)) return 0;
     say(p, "  %s not available; rebuilding it from face-api's weights", ENCODER);
     return fetch_faceapi(p);
+}
+
+int fa_models_fetch(const fa_fetch_params *p)
+{
+    if (fa_mkdir_p(p->dir)) return -1;
+    say(p, "models directory: %s", p->dir);
+    if (fetch_one(p, &specs[0], 1)) return -1;
+    /* Landmarks: dlib's 5-point model if it can be had, else the 68-point one.
+     * Adding an ONNX encoder to a filled directory keeps the landmarks it has. */
+    fa_encoder_spec onnx;
+    const char *enc = p->encoder ? p->encoder : "dlib";
+    int add_onnx = fa_encoder_spec_named(enc, &onnx) &&
+                   (exists_in(p->dir, LANDMARKS5) || exists_in(p->dir, LANDMARKS68));
+    if (add_onnx) return fetch_encoder(p, enc);
+    if (fetch_one(p, &specs[2], 0) || !exists_in(p->dir, LANDMARKS5)) {
+        char dst[FA_PATH_MAX];
+        if (!pick(dst, p->dir, LANDMARKS68) && exists(SYSTEM_68)) {
+            if (symlink(SYSTEM_68, dst) < 0 && errno != EEXIST) return fa_error("%s: %s", dst, strerror(errno));
+        }
+        if (fetch_one(p, &specs[1], 1)) return -1;
+    }
+    return fetch_encoder(p, enc);
 }

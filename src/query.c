@@ -39,13 +39,14 @@ static int pick_models(const fa_cache *c, const char *dir, const char *encoder, 
     /* Without --encoder, the encoder the cache names (dlib's by default). */
     const char *enc = encoder ? encoder : strcmp(c->encoder, "dlib") ? c->encoder : NULL;
     int resolved = fa_models_resolve(dir, enc, &r) == 0;
-    char (*slot[3])[FA_PATH_MAX] = {&m->detector, &m->landmarks, &m->encoder};
-    char (*fallback[3])[FA_PATH_MAX] = {&r.detector, &r.landmarks, &r.encoder};
-    const char *roles[3] = {"detector", "landmarks", "encoder"};
+    char (*slot[4])[FA_PATH_MAX] = {&m->detector, &m->landmarks, &m->encoder, &m->encoder2};
+    char (*fallback[4])[FA_PATH_MAX] = {&r.detector, &r.landmarks, &r.encoder, &r.encoder2};
+    const char *roles[4] = {"detector", "landmarks", "encoder", "encoder2"};
     memset(m, 0, sizeof *m);
     if (resolved) m->spec = r.spec;
     else fa_encoder_spec_dlib(&m->spec);
-    for (int i = 0; i < 3; i++) {
+    int n = m->spec.fused ? 4 : 3;
+    for (int i = 0; i < n; i++) {
         if (i == 2 && (encoder || r.spec.onnx)) {    /* an explicit --encoder wins */
             if (!resolved) return -1;
             memcpy(*slot[i], *fallback[i], FA_PATH_MAX);
@@ -84,11 +85,11 @@ fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *e
         return NULL;
     }
     if (check_model(c, "detector", m.detector) || check_model(c, "landmarks", m.landmarks) ||
-        check_model(c, "encoder", m.encoder))
+        check_model(c, "encoder", m.encoder) || (m.spec.fused && check_model(c, "encoder2", m.encoder2)))
         return NULL;
     fa_query *q = calloc(1, sizeof *q);
     if (!q) { fa_error("out of memory"); return NULL; }
-    fa_model_paths paths = {m.detector, m.landmarks, m.encoder, &m.spec};
+    fa_model_paths paths = {m.detector, m.landmarks, m.encoder, &m.spec, m.encoder2};
     q->nets = fa_nets_load(&paths);
     if (!q->nets) { free(q); return NULL; }
     q->dim = fa_nets_dim(q->nets);

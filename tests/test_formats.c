@@ -2,7 +2,7 @@
  * test_formats.c - content sniffing and header parsing of image files, the
  * JSON reader and the directory walk, on hostile input: truncated headers,
  * a 100000x100000 PNG header, lying extensions, symlink loops, names that are
- * not UTF-8.
+ * not UTF-8; and the encoders known by name, "dlib+E" among them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "decode.h"
+#include "faceaudit/encoder.h"
 #include "faceaudit/faceaudit.h"
 #include "json.h"
 #include "scan.h"
@@ -141,8 +142,31 @@ static void test_utf8_csv(void)
     }
 }
 
+/* "dlib+E": dlib's 128 then E's vector, Euclidean, same person at 1. */
+static void test_encoder_names(void)
+{
+    fa_encoder_spec s, m;
+    CHECK(fa_encoder_spec_named("mobilefacenet", &m) && m.dim == 512 && m.metric == FA_METRIC_COSINE, "mobilefacenet");
+    CHECK(fa_encoder_spec_named("dlib+mobilefacenet", &s), "dlib+mobilefacenet known");
+    CHECK(s.onnx && s.fused && s.dim == 640 && s.metric == FA_METRIC_EUCLIDEAN && s.same_distance == 1.0f,
+          "fused: dim %d metric %d same %g", s.dim, (int)s.metric, s.same_distance);
+    CHECK(s.part_dim == 512 && s.part_metric == FA_METRIC_COSINE && s.part_same == m.same_distance,
+          "fused part: %d %d %g", s.part_dim, (int)s.part_metric, s.part_same);
+    CHECK(!strcmp(s.name, "dlib+mobilefacenet") && !strcmp(s.file, "fr_feature.onnx") && !strcmp(s.sha256, m.sha256),
+          "fused name and file: %s %s", s.name, s.file);
+    CHECK(!fa_encoder_spec_named("dlib+dlib", &s), "dlib+dlib is no encoder");
+    CHECK(!fa_encoder_spec_named("dlib+dlib+mobilefacenet", &s), "fused twice is no encoder");
+    CHECK(!fa_encoder_spec_named("dlib+", &s), "dlib+ alone is no encoder");
+    fa_encoder_spec_dlib(&s);
+    CHECK(fa_encoder_spec_fuse(&s) == -1, "dlib's own spec does not fuse");
+    CHECK(fa_encoder_same_distance("dlib+mobilefacenet", FA_METRIC_EUCLIDEAN) == 1.0f, "fused same distance");
+    CHECK(fa_encoder_same_distance("dlib+onnx:x.onnx", FA_METRIC_EUCLIDEAN) == 1.0f, "dlib+onnx:FILE same distance");
+    CHECK(fa_encoder_same_distance("dlib", FA_METRIC_EUCLIDEAN) == 0.6f, "dlib same distance");
+}
+
 int main(void)
 {
+    test_encoder_names();
     test_sniff();
     test_json();
     test_scan();

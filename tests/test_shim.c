@@ -335,8 +335,8 @@ static void test_nets(const char *models_dir, const char *encoder)
     char lm[4096];
     snprintf(lm, sizeof lm, "%s", join(models_dir, "shape_predictor_68_face_landmarks.dat"));
     if (!file_exists(lm)) snprintf(lm, sizeof lm, "%s", join(models_dir, "shape_predictor_5_face_landmarks.dat"));
-    fa_model_paths paths = {join(models_dir, "mmod_human_face_detector.dat"), lm, encoder, NULL};
-    fa_model_paths wrong = {paths.detector, lm, paths.detector, NULL};
+    fa_model_paths paths = {join(models_dir, "mmod_human_face_detector.dat"), lm, encoder, NULL, NULL};
+    fa_model_paths wrong = {paths.detector, lm, paths.detector, NULL, NULL};
     CHECK(fa_nets_load(&wrong) == NULL, "detector loaded as encoder");
     int same = fa_landmarks_selftest(lm);
     CHECK(same == 1, "faceaudit's reader of %s: %s", lm, same < 0 ? fa_last_error() : "another model than dlib's");

@@ -14,7 +14,10 @@
  * faceplugin-face-recognition-js@0.0.1, pinned by SHA-256), "buffalo_l" /
  * "w600k_r50" (InsightFace's ArcFace R50, w600k_r50.onnx) and
  * "japanese-face-v1" (FACE01's efficientnetv2_arcface.onnx). Anything else:
- * "onnx:FILE" with a JSON spec (see fa_encoder_spec_load).
+ * "onnx:FILE" with a JSON spec (see fa_encoder_spec_load). "dlib+E" joins
+ * dlib's ResNet and the ONNX encoder E into one vector (fa_encoder_spec_fuse):
+ * it kept dlib's separation of Western faces and most of mobilefacenet's
+ * gain on East-Asian ones (README, "Encoders").
  */
 #ifndef FACEAUDIT_ENCODER_H
 #define FACEAUDIT_ENCODER_H
@@ -49,6 +52,15 @@ typedef struct {
     char sha256[65];        /* pinned file checksum, "" when the user supplies it */
     char file[64];          /* usual file name in the models directory */
     float same_distance;    /* default same-person threshold, Euclidean on stored vectors */
+    /* "dlib+NAME": dlib's ResNet vector followed by the ONNX model's, each
+     * divided by its own same-person distance times sqrt(2), so that
+     * d^2 = ((d_dlib / 0.6)^2 + (d_onnx / t_onnx)^2) / 2 and 1 is the same-person
+     * distance of both. dim, metric (Euclidean) and same_distance (1) are
+     * the fused vector's; the fields above them describe the ONNX part. */
+    int fused;
+    int part_dim;           /* the ONNX part's own dim and metric */
+    fa_metric part_metric;
+    float part_same;        /* the ONNX part's same-person distance */
 } fa_encoder_spec;
 
 /* The spec of dlib's ResNet encoder (128-d, Euclidean, 0.6). */
@@ -58,6 +70,10 @@ FA_API void fa_encoder_spec_dlib(fa_encoder_spec *out);
  * "w600k_r50", "japanese-face-v1"). Returns 1 when the name is known, 0 if
  * not (nothing recorded). */
 FA_API int fa_encoder_spec_named(const char *name, fa_encoder_spec *out);
+
+/* Turns an ONNX encoder's spec into that of "dlib+" its name (see
+ * `fused` above). Returns 0, or -1 when it is already fused or not ONNX. */
+FA_API int fa_encoder_spec_fuse(fa_encoder_spec *s);
 
 /* Reads a JSON spec for an ONNX model:
  *   {"input": [112, 112], "channels": "rgb" | "bgr",

@@ -73,6 +73,7 @@ typedef struct {
     volatile sig_atomic_t *cancel;  /* set to stop early (journal kept) */
     void (*progress)(void *ud, const fa_index_progress *p);
     void *progress_ud;
+    const char *encoder2;           /* encoder_spec->fused: dlib's ResNet file (fa_models.encoder2) */
 } fa_index_params;
 
 /* Sensible defaults (detection policy from the shim, 2 s checkpoints). */

@@ -24,7 +24,8 @@ typedef struct {
     char detector[FA_PATH_MAX];
     char landmarks[FA_PATH_MAX];
     char encoder[FA_PATH_MAX];
-    const char *encoder_kind;   /* "dlib", "dlib (face-api weights)", "taguchi", "custom", "onnx" */
+    char encoder2[FA_PATH_MAX]; /* "dlib+NAME": dlib's ResNet (encoder is NAME's file); else "" */
+    const char *encoder_kind;   /* "dlib", "dlib (face-api weights)", "taguchi", "custom", "onnx", "dlib + onnx" */
     fa_encoder_spec spec;       /* how to run the encoder (dlib's ResNet or an ONNX model) */
 } fa_models;
 
@@ -41,7 +42,8 @@ FA_API int fa_models_resolve(const char *dir, const char *encoder, fa_models *ou
  * "buffalo_l" / "w600k_r50", "japanese-face-v1" (files in dir), and
  * "onnx:FILE" or a FILE ending in .onnx, whose spec is spec_json, else
  * FILE.json or FILE with .onnx replaced by .json (a bare FILE name is also
- * looked for in dir). out->spec says how to run it. */
+ * looked for in dir). out->spec says how to run it. "dlib+E" (E one of
+ * those ONNX encoders) resolves E and dlib's ResNet into out->encoder2. */
 FA_API int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spec_json, fa_models *out);
 
 typedef struct {

@@ -22,7 +22,8 @@ static const char help[] =
     "      --models DIR       model directory (default $FACEAUDIT_MODELS or ~/.local/share/faceaudit/models)\n"
     "      --encoder E        dlib (default; for an existing cache, its encoder), faceapi, taguchi,\n"
     "                         or a .dat file of the same network;\n"
-    "                         mobilefacenet, buffalo_l, japanese-face-v1 or onnx:FILE (ONNX, 512-d cosine)\n"
+    "                         mobilefacenet, buffalo_l, japanese-face-v1 or onnx:FILE (ONNX, 512-d cosine);\n"
+    "                         dlib+E: dlib's vector and E's in one (e.g. dlib+mobilefacenet, 640-d)\n"
     "      --encoder-spec F   JSON spec of an onnx:FILE encoder (default: FILE.json beside it)\n"
     "  -j, --jobs N           inference workers (default: all cores)\n"
     "      --rebuild          ignore the existing cache and start over\n"
@@ -151,6 +152,7 @@ int cmd_index(int argc, char **argv)
     p.landmarks = m.landmarks;
     p.encoder = m.encoder;
     p.encoder_spec = &m.spec;
+    p.encoder2 = m.spec.fused ? m.encoder2 : NULL;
     progress_ctx pc;
     cli_progress_init(&pc.bar, quiet);
     p.progress = on_progress;

@@ -18,7 +18,9 @@ static const char help[] =
     ".dat.bz2 files), else from dlib.net. Without dlib's encoder file it rebuilds\n"
     "the same network from face-api's weights (npm @vladmandic/face-api@1.7.15).\n"
     "  --encoder E   dlib (default), faceapi, taguchi (trained mostly on Japanese\n"
-    "                faces; needs p7zip-full), or a .dat file of the same network\n";
+    "                faces; needs p7zip-full), or a .dat file of the same network;\n"
+    "                mobilefacenet (npm), buffalo_l, japanese-face-v1 (--from: files\n"
+    "                you supply); dlib+mobilefacenet (both)\n";
 
 static void log_line(void *ud, const char *msg)
 {
@@ -59,9 +61,10 @@ int cmd_models(int argc, char **argv)
     }
     fa_models m;
     if (fa_models_resolve(dir, encoder, &m)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
-    const char *roles[3] = {"detector", "landmarks", "encoder"}, *paths[3] = {m.detector, m.landmarks, m.encoder};
+    const char *roles[4] = {"detector", "landmarks", "encoder", "encoder2"};
+    const char *paths[4] = {m.detector, m.landmarks, m.encoder, m.encoder2};
     printf("models in use (%s):\n", dir);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < (m.spec.fused ? 4 : 3); i++) {
         char hex[65];
         if (fa_model_sha256(paths[i], hex)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
         printf("  %-9s %s\n            sha256 %s%s%s\n", roles[i], paths[i], hex, i == 2 ? "  " : "",

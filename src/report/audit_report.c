@@ -17,6 +17,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include "faceaudit/encoder.h"
 #include "faceaudit/report.h"
 #include "audit/findings.h"
 #include "util.h"
@@ -29,6 +30,20 @@ static const char *file_path(const fa_report *o, uint32_t f) { return o->cache->
 static const char *folder_name(const fa_report *o, uint32_t g) { return o->cache->folders[g]; }
 static const char *file_folder(const fa_report *o, uint32_t f) { return folder_name(o, o->cache->files[f].folder); }
 static uint32_t face_no(const fa_report *o, uint32_t face) { return o->cache->faces[face].face; }
+
+/* The encoder's own fixed rule (dlib's 0.6, 1.15 for the ArcFace models, 1
+ * for dlib+E), and the shares of sampled pairs it would flag: what the
+ * calibration is compared with. */
+typedef struct { float t; double cross, within; const char *who; } fixed_rule;
+
+static fixed_rule rule_of(const fa_report *o)
+{
+    const fa_calib *cb = o->audit->calib;
+    fixed_rule r = {fa_encoder_same_distance(o->cache->encoder, o->cache->metric), 0, 0, o->cache->encoder};
+    r.cross = fa_calib_cross_share(cb, r.t);
+    r.within = fa_calib_within_share(cb, r.t);
+    return r;
+}
 
 static const char *mode_name(fa_search_mode m)
 {
@@ -79,10 +94,11 @@ static void summary_calib(FILE *f, const fa_report *o)
     fprintf(f, "\n  calibrated threshold %.4f: cross-folder quantile %.3g -> %.4f, within-folder %.0f%% cap %.4f%s\n",
             cb->threshold, cb->alpha, cb->t_cross, o->params->calib.within_cap_q * 100, cb->t_cap,
             cb->capped ? " (capped)" : "");
+    fixed_rule r = rule_of(o);
     fprintf(f, "  it flags %.4f%% of cross-folder pairs (~%.0f chance matches) and %.1f%% of within-folder pairs;"
-               " dlib's 0.6 would flag %.4f%% and %.1f%%\n",
-            cb->cross_share * 100, cb->cross_expected, cb->within_share * 100, cb->dlib_cross_share * 100,
-            cb->dlib_within_share * 100);
+               " %s's %.3g would flag %.4f%% and %.1f%%\n",
+            cb->cross_share * 100, cb->cross_expected, cb->within_share * 100, r.who, r.t, r.cross * 100,
+            r.within * 100);
 }
 
 static void summary_method(FILE *f, const fa_report *o)
@@ -262,6 +278,10 @@ static void json_calib(fa_buf *b, const fa_report *o)
     frep_jnum(b, "within_share", cb->within_share); fa_buf_putc(b, ',');
     frep_jnum(b, "dlib_0.6_cross_share", cb->dlib_cross_share); fa_buf_putc(b, ',');
     frep_jnum(b, "dlib_0.6_within_share", cb->dlib_within_share); fa_buf_putc(b, ',');
+    fixed_rule r = rule_of(o);
+    frep_jnum(b, "rule_distance", r.t); fa_buf_putc(b, ',');
+    frep_jnum(b, "rule_cross_share", r.cross); fa_buf_putc(b, ',');
+    frep_jnum(b, "rule_within_share", r.within); fa_buf_putc(b, ',');
     frep_jnum(b, "global_spread", cb->global_spread);
     fa_buf_puts(b, "}");
 }
@@ -877,10 +897,12 @@ static void h_calib(fa_buf *b, const fa_report *o)
     for (int q = 0; q < FA_CALIB_NQ; q++) fa_buf_printf(b, "<td class=\"num\">%.3f</td>", cb->cross_q[q]);
     fa_buf_printf(b, "</tr></table>\n<p>Calibrated threshold <b>%.4f</b> (cross-folder quantile %.3g: %.4f; "
                      "within-folder cap %.4f%s). It flags %.4f%% of cross-folder pairs (~%.0f chance matches) "
-                     "and %.1f%% of within-folder pairs; dlib's 0.6 would flag %.4f%% and %.1f%%.</p>\n",
+                     "and %.1f%% of within-folder pairs; ",
                   cb->threshold, cb->alpha, cb->t_cross, cb->t_cap, cb->capped ? ", capped" : "",
-                  cb->cross_share * 100, cb->cross_expected, cb->within_share * 100, cb->dlib_cross_share * 100,
-                  cb->dlib_within_share * 100);
+                  cb->cross_share * 100, cb->cross_expected, cb->within_share * 100);
+    fixed_rule r = rule_of(o);
+    fa_html_escape(b, r.who);
+    fa_buf_printf(b, "'s %.3g would flag %.4f%% and %.1f%%.</p>\n", r.t, r.cross * 100, r.within * 100);
     fa_buf_printf(b, "<p>Used: distance %.4f (%s); %zu of %.0f cross-folder pairs flagged (%.4f%%).</p>"
                      "</section>\n", a->threshold, a->threshold_source, a->n_matches, cb->cross_pairs,
                   a->flagged_share * 100);

@@ -40,6 +40,7 @@ struct fa_nets {
     landmarks_future landmarks_f;
     fa::anet_type encoder;
     std::unique_ptr<fa::onnx_encoder> onnx;    // set: ONNX encoder instead of the ResNet
+    fa_encoder_spec fused{};                   // fused.fused: the ResNet's vector, then onnx's
     // The same two networks' forward passes on OpenCV (cvnet.hpp); dlib's
     // own runs instead when forward is FA_FORWARD_DLIB.
     std::unique_ptr<fa::cv_detector> detector_cv;
@@ -229,32 +230,52 @@ int check_boxes(const fa_box *boxes, int n_boxes) {
     return 0;
 }
 
+// dlib's ResNet on the faces' 150 px chips: 128 floats a face into out,
+// stride floats apart.
+void resnet_encode(fa_nets *n, const cv::Mat &m, const fa_detect_params *p,
+                   const std::vector<dlib::full_object_detection> &shapes, float *out, size_t stride) {
+    auto t0 = clock_type::now();
+    std::vector<dlib::matrix<dlib::rgb_pixel>> chips = face_chips(m, p, shapes);
+    n->stats.align_ms += ms_since(t0);
+    // All faces of one image in one batch; 16 at a time bounds the memory
+    // a crowd photo can take.
+    std::vector<dlib::matrix<float, 0, 1>> emb =
+        n->forward == FA_FORWARD_DLIB ? n->encoder(chips, 16) : (*n->encoder_cv)(n->encoder, chips, 16);
+    for (size_t i = 0; i < emb.size(); i++) std::copy(emb[i].begin(), emb[i].end(), out + i * stride);
+}
+
+// "dlib+E": [resnet / (0.6 sqrt 2), onnx / (t sqrt 2)] a face (encoder.h).
+void fused_encode(fa_nets *n, const cv::Mat &m, const fa_detect_params *p,
+                  const std::vector<dlib::full_object_detection> &shapes, float *out) {
+    const size_t part = (size_t)n->fused.part_dim, dim = 128 + part, k = shapes.size();
+    std::vector<float> tail(k * part);
+    resnet_encode(n, m, p, shapes, out, dim);
+    n->onnx->encode(m, shapes, tail.data());
+    const float a = 1.0f / (0.6f * std::sqrt(2.0f)), b = 1.0f / (n->fused.part_same * std::sqrt(2.0f));
+    for (size_t i = 0; i < k; i++) {
+        float *v = out + i * dim;
+        for (size_t j = 0; j < 128; j++) v[j] *= a;
+        for (size_t j = 0; j < part; j++) v[128 + j] = tail[i * part + j] * b;
+    }
+}
+
 int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
            const fa_box *boxes, int n_boxes, float *out, uint8_t *thumbs) {
     if (n_boxes <= 0) return 0;
-    if (!n->onnx && p->chip_size != 150)
+    if ((!n->onnx || n->fused.fused) && p->chip_size != 150)
         return fa_error("fa_encode_faces: chip_size must be 150 for this encoder, not %d", p->chip_size);
     if (check_boxes(boxes, n_boxes)) return -1;
     auto t0 = clock_type::now();
     cv::Mat m = as_mat(img);
     std::vector<dlib::full_object_detection> shapes = face_shapes(n, m, boxes, n_boxes);
     if (thumbs) face_thumbs(m, shapes, thumbs);
-    if (n->onnx) {   // its own alignment and batches (onnx_encoder.cpp)
-        n->stats.align_ms += ms_since(t0);
-        t0 = clock_type::now();
-        n->onnx->encode(m, shapes, out);
-    } else {
-        std::vector<dlib::matrix<dlib::rgb_pixel>> chips = face_chips(m, p, shapes);
-        n->stats.align_ms += ms_since(t0);
-        t0 = clock_type::now();
-        // All faces of one image in one batch; 16 at a time bounds the memory
-        // a crowd photo can take.
-        std::vector<dlib::matrix<float, 0, 1>> emb =
-            n->forward == FA_FORWARD_DLIB ? n->encoder(chips, 16) : (*n->encoder_cv)(n->encoder, chips, 16);
-        for (int i = 0; i < n_boxes; i++)
-            std::copy(emb[i].begin(), emb[i].end(), out + (size_t)i * 128);
-    }
-    n->stats.encode_ms += ms_since(t0);
+    n->stats.align_ms += ms_since(t0);
+    const double aligned = n->stats.align_ms;
+    t0 = clock_type::now();
+    if (n->fused.fused) fused_encode(n, m, p, shapes, out);
+    else if (n->onnx) n->onnx->encode(m, shapes, out);   // its own alignment and batches (onnx_encoder.cpp)
+    else resnet_encode(n, m, p, shapes, out, 128);
+    n->stats.encode_ms += ms_since(t0) - (n->stats.align_ms - aligned);   // dlib's chips count as alignment
     n->stats.faces_encoded += n_boxes;
     return 0;
 }
@@ -325,11 +346,23 @@ fa_nets *load(const fa_model_paths *paths) {
     n->landmarks_f = shared_landmarks(paths->landmarks);
     auto det = shared_load<fa::det_net_type>(paths->detector, "detector", [](std::string p) {
         return load_net<fa::det_net_type>(p, "detector"); });
+    const bool resnet = !(paths->spec && paths->spec->onnx) || paths->spec->fused;
     if (paths->spec && paths->spec->onnx) {
         if (!paths->encoder) throw std::runtime_error("no encoder model given");
-        n->onnx = std::make_unique<fa::onnx_encoder>(paths->encoder, *paths->spec);
-    } else {
-        auto enc = shared_load<fa::anet_type>(paths->encoder, "encoder", [](std::string p) {
+        fa_encoder_spec part = *paths->spec;   // a fused spec's ONNX part on its own
+        if (part.fused) {
+            n->fused = part;
+            part.fused = 0;
+            part.dim = part.part_dim;
+            part.metric = part.part_metric;
+            part.same_distance = part.part_same;
+        }
+        n->onnx = std::make_unique<fa::onnx_encoder>(paths->encoder, part);
+    }
+    if (resnet) {
+        const char *file = n->fused.fused ? paths->encoder2 : paths->encoder;
+        if (!file) throw std::runtime_error("no dlib encoder model given");
+        auto enc = shared_load<fa::anet_type>(file, "encoder", [](std::string p) {
             return load_net<fa::anet_type>(p, "encoder"); });
         n->encoder = *enc.get();
         n->encoder_cv = std::make_unique<fa::cv_encoder>(n->encoder);
@@ -381,7 +414,10 @@ extern "C" void fa_nets_free(fa_nets *n)
     delete n;
 }
 
-extern "C" int fa_nets_dim(const fa_nets *n) { return !n ? 0 : n->onnx ? n->onnx->dim() : 128; }
+extern "C" int fa_nets_dim(const fa_nets *n)
+{
+    return !n ? 0 : n->fused.fused ? 128 + n->onnx->dim() : n->onnx ? n->onnx->dim() : 128;
+}
 
 extern "C" int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,
                          fa_box *boxes, int max)

@@ -38,6 +38,7 @@ typedef struct {
     const char *landmarks;  /* shape_predictor_{5,68}_face_landmarks.dat */
     const char *encoder;    /* dlib_face_recognition_resnet_model_v1.dat or same net */
     const fa_encoder_spec *spec;    /* NULL or !spec->onnx: dlib's ResNet; else an ONNX model */
+    const char *encoder2;   /* spec->fused: dlib's ResNet, whose vector goes first */
 } fa_model_paths;
 
 typedef struct fa_nets fa_nets;

