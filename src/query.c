@@ -4,6 +4,7 @@
  * embeddings with the same steps and detection policy as the indexer
  * (photo.c), so that a query face and a cached face are comparable.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,36 @@ static int check_model(const fa_cache *c, const char *role, const char *path)
                         "cache's models, or re-index the photos with these",
                         c->dir, role, m->name, m->sha256, path, hex);
     return 0;
+}
+
+/* The number after "key": in the text, or NaN. */
+static double json_number_after(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    if (!p) return NAN;
+    char *end;
+    double v = strtod(p + strlen(key), &end);
+    return end == p + strlen(key) ? NAN : v;
+}
+
+float fa_query_default_distance(const fa_cache *c, int *calibrated)
+{
+    /* findings.json starts with its generation and threshold (the findings
+     * follow): its head is enough, whatever the list's size. */
+    char head[4096] = {0};
+    char *path = fa_path_join(c->dir, "findings.json");
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    if (f) {
+        size_t n = fread(head, 1, sizeof head - 1, f);
+        head[n] = 0;
+        fclose(f);
+    }
+    double gen = json_number_after(head, "\"generation\":"), t = json_number_after(head, "\"threshold\":");
+    int ok = gen == (double)c->generation && t > 0 && t < 1e3 &&
+             strstr(head, "\"threshold_source\":\"calibrated\"") != NULL;
+    if (calibrated) *calibrated = ok;
+    return ok ? (float)t : fa_encoder_same_distance(c->encoder, c->metric);
 }
 
 fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *encoder)

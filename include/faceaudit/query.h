@@ -89,6 +89,13 @@ FA_API int64_t fa_cache_folder_index(const fa_cache *c, const char *name);
  * with fa_search_result_free), or -1 (bad parameters, out of memory). */
 FA_API int fa_search_topk(fa_searcher *s, const float *q, const fa_search_params *p, fa_search_result *out);
 
+/* The default same-person distance for queries of c: the threshold the last
+ * `faceaudit audit` calibrated on this very cache (CACHE/findings.json of the
+ * same generation), else the encoder's fixed rule (0.6 for dlib's, 1.15 for
+ * the ArcFace ones, 1 for dlib+E), which on East-Asian faces takes most
+ * strangers for the same person. *calibrated says which. */
+FA_API float fa_query_default_distance(const fa_cache *c, int *calibrated);
+
 /* ---- query: faces of a photo ------------------------------------------- */
 
 typedef struct fa_query fa_query;

@@ -90,6 +90,8 @@ typedef struct {
     size_t folders_shown;           /* folder rows per face */
     size_t n_written;               /* answers written so far (JSON commas) */
     fa_buf *html;                   /* NULL unless --html */
+    const char *threshold_source;   /* of sp->max_distance: "calibrated" (the last audit),
+                                       "encoder" (its fixed rule) or "option"; NULL: not said */
 } fa_qreport;
 
 FA_API void fa_qreport_begin(fa_qreport *o);

@@ -26,7 +26,8 @@ static const char help[] =
     "detection settings; refuses models other than those the cache was made with.\n"
     "\n"
     "  -k, --top N            nearest faces to list per face (default 10)\n"
-    "      --max-distance D   same-person threshold (default: the encoder's; 0.6 for dlib's)\n"
+    "      --max-distance D   same-person threshold (default: the one the cache's last audit\n"
+    "                         calibrated, else the encoder's rule: 0.6 for dlib's)\n"
     "      --folder NAME      search only this folder\n"
     "      --folders N        best folders to list per face (default 5)\n"
     "      --csv              CSV on stdout (one row per neighbour or folder)\n"
@@ -199,9 +200,15 @@ int cmd_query(int argc, char **argv)
     if (parse(argc, argv, &o)) return FA_EXIT_USAGE;
     session ss = {0};
     if (!(ss.cache = open_cache(o.cache_dir))) return FA_EXIT_FAIL;
-    if (o.sp.max_distance < 0) o.sp.max_distance = fa_encoder_same_distance(ss.cache->encoder, ss.cache->metric);
+    const char *source = "option";
+    if (o.sp.max_distance < 0) {
+        int calibrated;
+        o.sp.max_distance = fa_query_default_distance(ss.cache, &calibrated);
+        source = calibrated ? "calibrated" : "encoder";
+    }
     if (o.folder) o.sp.folder = fa_cache_folder_index(ss.cache, o.folder);
-    ss.out = (fa_qreport){stdout, o.format, ss.cache, &o.sp, o.folder, o.folders_shown, 0, o.html ? &ss.html : NULL};
+    ss.out = (fa_qreport){stdout, o.format, ss.cache, &o.sp, o.folder, o.folders_shown, 0, o.html ? &ss.html : NULL,
+                          source};
     int rc = run(&ss, &o);
     fa_searcher_free(ss.s);
     fa_query_free(ss.q);

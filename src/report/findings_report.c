@@ -285,6 +285,9 @@ int fa_report_findings_json(const fa_report *o, const char *path)
     fa_buf_printf(&b, ",\"generation\":%lld,", (long long)c->generation);
     jstr(&b, "created", now); fa_buf_putc(&b, ',');
     jstr(&b, "encoder", enc ? enc->name : "");
+    /* Before the findings, so that a query reads it from the file's head. */
+    fa_buf_printf(&b, ",\"threshold\":%.6f,", o->audit->threshold);
+    jstr(&b, "threshold_source", o->audit->threshold_source);
     fa_buf_printf(&b, ",\"review\":%zu,\"findings\":", o->audit->n_review);
     frep_json_array(&b, o);
     fa_buf_puts(&b, ",\n");

@@ -277,6 +277,18 @@ static void html_answer(fa_qreport *o, const fa_qanswer *a)
     fa_buf_puts(b, "</section>\n");
 }
 
+/* Where the threshold came from, in words. */
+static const char *source_text(const fa_qreport *o)
+{
+    const char *s = o->threshold_source;
+    if (!s) return NULL;
+    if (!strcmp(s, "calibrated")) return "calibrated on this cache by its last audit";
+    if (!strcmp(s, "encoder"))
+        return "the encoder's fixed rule; `faceaudit audit CACHE` calibrates one for this dataset, which the "
+               "next query uses";
+    return "--max-distance";
+}
+
 int fa_qreport_html_save(fa_qreport *o, const char *path)
 {
     fa_buf page = {0};
@@ -285,6 +297,11 @@ int fa_qreport_html_save(fa_qreport *o, const char *path)
     fa_html_escape(&page, o->cache->dir);
     fa_buf_printf(&page, " (%zu faces, %zu folders); k %zu, max distance %.2f", o->cache->n_faces,
                   o->cache->n_folders, o->sp->k, o->sp->max_distance);
+    if (source_text(o)) {
+        fa_buf_puts(&page, " (");
+        fa_html_escape(&page, source_text(o));
+        fa_buf_puts(&page, ")");
+    }
     if (o->folder) { fa_buf_puts(&page, "; folder "); fa_html_escape(&page, o->folder); }
     fa_buf_puts(&page, "</p>\n");
     fa_buf_append(&page, o->html->data, o->html->len);
@@ -300,13 +317,18 @@ int fa_qreport_html_save(fa_qreport *o, const char *path)
 
 void fa_qreport_begin(fa_qreport *o)
 {
+    if (o->format == FA_QOUT_TABLE && source_text(o))
+        fprintf(o->out, "same person: distance <= %.4f (%s)\n", o->sp->max_distance, source_text(o));
     if (o->format == FA_QOUT_CSV) fputs(CSV_HEADER, o->out);
     if (o->format == FA_QOUT_JSON) {
         fa_buf b = {0};
         fa_buf_puts(&b, "{\"cache\":");
         fa_buf_json_str(&b, o->cache->dir);
-        fa_buf_printf(&b, ",\"faces\":%zu,\"k\":%zu,\"max_distance\":%.4f,\"folder\":", o->cache->n_faces, o->sp->k,
-                      o->sp->max_distance);
+        fa_buf_printf(&b, ",\"faces\":%zu,\"k\":%zu,\"max_distance\":%.4f,\"max_distance_source\":", o->cache->n_faces,
+                      o->sp->k, o->sp->max_distance);
+        if (o->threshold_source) fa_buf_json_str(&b, o->threshold_source);
+        else fa_buf_puts(&b, "null");
+        fa_buf_puts(&b, ",\"folder\":");
         if (o->folder) fa_buf_json_str(&b, o->folder);
         else fa_buf_puts(&b, "null");
         fa_buf_puts(&b, ",\"photos\":[");

@@ -157,5 +157,37 @@ contains "other models: message says why" "$T/models.err" "cannot be compared"
 "$FA" query "$CACHE" > /dev/null 2>&1
 expect_rc "no photo given" 2 $?
 
+# --- the default threshold: the last audit's calibration, else the encoder's rule ---
+"$FA" query "$CACHE" "$FACES/probes/obama-480p.jpg" > "$T/rule.txt"
+contains "not audited: the encoder's rule, and how to calibrate" "$T/rule.txt" "distance <= 0.6000 (the encoder's fixed rule; \`faceaudit audit CACHE\` calibrates"
+cp -r "$CACHE" "$T/cal"
+"$FA" audit "$T/cal" -o "$T/cal.audit" -q --html-limit 0 > /dev/null 2>&1
+expect_rc "audit of the copy" 0 $?
+t=$("$PY" -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["threshold"]["distance"])' "$T/cal.audit/report.json")
+"$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" > "$T/cal.txt"
+contains "audited: the calibrated threshold ($t)" "$T/cal.txt" "distance <= $t (calibrated on this cache by its last audit)"
+contains "...used for the verdict" "$T/cal.txt" "within $(printf %.2f "$t"))"
+"$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" --json > "$T/cal.json"
+json_check "JSON: max_distance and its source" "$T/cal.json" "
+assert d['max_distance_source'] == 'calibrated' and abs(d['max_distance'] - $t) < 1e-4, (d['max_distance'], d['max_distance_source'])"
+"$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" --max-distance 0.5 --json > "$T/opt.json"
+json_check "--max-distance wins" "$T/opt.json" "assert d['max_distance_source'] == 'option' and d['max_distance'] == 0.5, d['max_distance']"
+# Once the cache changes, that calibration is of another set of faces.
+cp -rp "$FACES/examples" "$T/ex2" && cp "$FACES/examples/obama/obama.jpg" "$T/ex2/biden/x.jpg"
+"$FA" index "$T/ex2" -o "$T/cal" -q > /dev/null 2>&1
+"$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" --json > "$T/stale.json"
+json_check "a later generation of the cache: the encoder's rule again" "$T/stale.json" "assert d['max_distance_source'] == 'encoder' and d['max_distance'] == 0.6, d"
+# A damaged findings.json is not read as a threshold.
+"$FA" audit "$T/cal" -o "$T/cal.audit2" -q --html-limit 0 > /dev/null 2>&1
+"$PY" - "$T/cal/findings.json" <<'PYEOF'
+import sys
+p = sys.argv[1]
+s = open(p).read().replace('"threshold":', '"threshold":x', 1)
+open(p, "w").write(s)
+PYEOF
+"$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" --json > "$T/bad.json"
+expect_rc "damaged findings.json: the query still answers" 0 $?
+json_check "damaged findings.json: the encoder's rule" "$T/bad.json" "assert d['max_distance_source'] == 'encoder', d['max_distance_source']"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
