@@ -73,6 +73,16 @@ int fa_encoder_spec_fuse(fa_encoder_spec *s)
     return 0;
 }
 
+void fa_encoder_spec_part(const fa_encoder_spec *s, fa_encoder_spec *out)
+{
+    *out = *s;
+    if (!s->fused) return;
+    out->fused = 0;
+    out->dim = s->part_dim;
+    out->metric = s->part_metric;
+    out->same_distance = s->part_same;
+}
+
 int fa_encoder_spec_named(const char *name, fa_encoder_spec *s)
 {
     if (!name) return 0;

@@ -75,6 +75,10 @@ FA_API int fa_encoder_spec_named(const char *name, fa_encoder_spec *out);
  * `fused` above). Returns 0, or -1 when it is already fused or not ONNX. */
 FA_API int fa_encoder_spec_fuse(fa_encoder_spec *s);
 
+/* The spec of a fused encoder's ONNX part on its own (its name stays the
+ * fused one); of any other spec, a copy. */
+FA_API void fa_encoder_spec_part(const fa_encoder_spec *s, fa_encoder_spec *out);
+
 /* Reads a JSON spec for an ONNX model:
  *   {"input": [112, 112], "channels": "rgb" | "bgr",
  *    "mean": [127.5, 127.5, 127.5], "scale": [0.0078125, ...] (or "std": [...]),

@@ -40,7 +40,10 @@ struct fa_nets {
     landmarks_future landmarks_f;
     fa::anet_type encoder;
     std::unique_ptr<fa::onnx_encoder> onnx;    // set: ONNX encoder instead of the ResNet
-    fa_encoder_spec fused{};                   // fused.fused: the ResNet's vector, then onnx's
+    // "dlib+E": the ResNet's vector times fuse[0], then onnx's times fuse[1]
+    // (each 1 / (its same-person distance x sqrt 2); encoder.h); else 0.
+    float fuse[2] = {0, 0};
+    bool fused() const { return fuse[0] > 0; }
     // The same two networks' forward passes on OpenCV (cvnet.hpp); dlib's
     // own runs instead when forward is FA_FORWARD_DLIB.
     std::unique_ptr<fa::cv_detector> detector_cv;
@@ -247,22 +250,21 @@ void resnet_encode(fa_nets *n, const cv::Mat &m, const fa_detect_params *p,
 // "dlib+E": [resnet / (0.6 sqrt 2), onnx / (t sqrt 2)] a face (encoder.h).
 void fused_encode(fa_nets *n, const cv::Mat &m, const fa_detect_params *p,
                   const std::vector<dlib::full_object_detection> &shapes, float *out) {
-    const size_t part = (size_t)n->fused.part_dim, dim = 128 + part, k = shapes.size();
+    const size_t part = (size_t)n->onnx->dim(), dim = 128 + part, k = shapes.size();
     std::vector<float> tail(k * part);
     resnet_encode(n, m, p, shapes, out, dim);
     n->onnx->encode(m, shapes, tail.data());
-    const float a = 1.0f / (0.6f * std::sqrt(2.0f)), b = 1.0f / (n->fused.part_same * std::sqrt(2.0f));
     for (size_t i = 0; i < k; i++) {
         float *v = out + i * dim;
-        for (size_t j = 0; j < 128; j++) v[j] *= a;
-        for (size_t j = 0; j < part; j++) v[128 + j] = tail[i * part + j] * b;
+        for (size_t j = 0; j < 128; j++) v[j] *= n->fuse[0];
+        for (size_t j = 0; j < part; j++) v[128 + j] = tail[i * part + j] * n->fuse[1];
     }
 }
 
 int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
            const fa_box *boxes, int n_boxes, float *out, uint8_t *thumbs) {
     if (n_boxes <= 0) return 0;
-    if ((!n->onnx || n->fused.fused) && p->chip_size != 150)
+    if ((!n->onnx || n->fused()) && p->chip_size != 150)
         return fa_error("fa_encode_faces: chip_size must be 150 for this encoder, not %d", p->chip_size);
     if (check_boxes(boxes, n_boxes)) return -1;
     auto t0 = clock_type::now();
@@ -272,7 +274,7 @@ int encode(fa_nets *n, const fa_image *img, const fa_detect_params *p,
     n->stats.align_ms += ms_since(t0);
     const double aligned = n->stats.align_ms;
     t0 = clock_type::now();
-    if (n->fused.fused) fused_encode(n, m, p, shapes, out);
+    if (n->fused()) fused_encode(n, m, p, shapes, out);
     else if (n->onnx) n->onnx->encode(m, shapes, out);   // its own alignment and batches (onnx_encoder.cpp)
     else resnet_encode(n, m, p, shapes, out, 128);
     n->stats.encode_ms += ms_since(t0) - (n->stats.align_ms - aligned);   // dlib's chips count as alignment
@@ -349,18 +351,17 @@ fa_nets *load(const fa_model_paths *paths) {
     const bool resnet = !(paths->spec && paths->spec->onnx) || paths->spec->fused;
     if (paths->spec && paths->spec->onnx) {
         if (!paths->encoder) throw std::runtime_error("no encoder model given");
-        fa_encoder_spec part = *paths->spec;   // a fused spec's ONNX part on its own
-        if (part.fused) {
-            n->fused = part;
-            part.fused = 0;
-            part.dim = part.part_dim;
-            part.metric = part.part_metric;
-            part.same_distance = part.part_same;
+        fa_encoder_spec part;
+        fa_encoder_spec_part(paths->spec, &part);
+        if (paths->spec->fused) {
+            const float root2 = std::sqrt(2.0f);
+            n->fuse[0] = 1 / (fa_encoder_same_distance("dlib", FA_METRIC_EUCLIDEAN) * root2);
+            n->fuse[1] = 1 / (part.same_distance * root2);
         }
         n->onnx = std::make_unique<fa::onnx_encoder>(paths->encoder, part);
     }
     if (resnet) {
-        const char *file = n->fused.fused ? paths->encoder2 : paths->encoder;
+        const char *file = n->fused() ? paths->encoder2 : paths->encoder;
         if (!file) throw std::runtime_error("no dlib encoder model given");
         auto enc = shared_load<fa::anet_type>(file, "encoder", [](std::string p) {
             return load_net<fa::anet_type>(p, "encoder"); });
@@ -416,7 +417,7 @@ extern "C" void fa_nets_free(fa_nets *n)
 
 extern "C" int fa_nets_dim(const fa_nets *n)
 {
-    return !n ? 0 : n->fused.fused ? 128 + n->onnx->dim() : n->onnx ? n->onnx->dim() : 128;
+    return !n ? 0 : n->fused() ? 128 + n->onnx->dim() : n->onnx ? n->onnx->dim() : 128;
 }
 
 extern "C" int fa_detect(fa_nets *n, const fa_image *img, const fa_detect_params *p,

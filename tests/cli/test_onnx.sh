@@ -58,11 +58,15 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 print(int(all(abs(float(r["similarity"]) - (1 - float(r["distance"]) ** 2 / 2)) < 1e-3 for r in rows)))' "$T/a/pairs.csv")" 1
 
 # Query: the cache's own encoder by default; Obama's nearest faces are Obama's.
-q=$("$FA" query "$T/c" "$FACES/probes/obama-480p.jpg" --csv 2>&1); rc=$?
-check_eq "query of the 512-d cache exits 0" "$rc" 0
-check_eq "query: the 2 nearest are Obama's" "$(awk -F, '$7 == "neighbour" && $8 <= 2 { print $9 }' <<<"$q" | sort -u)" obama
-check_eq "query: Obama's faces match" "$(awk -F, '$7 == "neighbour" && $9 == "obama" { print $14 }' <<<"$q" | sort -u)" 1
-check_eq "query: Biden not a match" "$(awk -F, '$7 == "neighbour" && $9 == "biden" { print $14 }' <<<"$q" | sort -u)" 0
+check_obama_query() {   # check_obama_query CACHE LABEL N_OBAMA
+    local q rc
+    q=$("$FA" query "$1" "$FACES/probes/obama-480p.jpg" --csv 2>&1); rc=$?
+    check_eq "$2 query exits 0" "$rc" 0
+    check_eq "$2 query: the $3 nearest are Obama's" "$(awk -F, -v n="$3" '$7 == "neighbour" && $8 <= n { print $9 }' <<<"$q" | sort -u)" obama
+    check_eq "$2 query: Obama's faces match" "$(awk -F, '$7 == "neighbour" && $9 == "obama" { print $14 }' <<<"$q" | sort -u)" 1
+    check_eq "$2 query: Biden not a match" "$(awk -F, '$7 == "neighbour" && $9 == "biden" { print $14 }' <<<"$q" | sort -u)" 0
+}
+check_obama_query "$T/c" "512-d" 2
 
 # A query with another encoder is refused.
 err=$("$FA" query "$T/c" "$FACES/probes/obama-480p.jpg" --encoder dlib 2>&1); rc=$?
@@ -103,11 +107,7 @@ for k in f:
 print(int(bool(ok)))
 PY
 )" 1
-q=$("$FA" query "$T/cf" "$FACES/probes/obama-480p.jpg" --csv 2>&1); rc=$?
-check_eq "query of the fused cache exits 0" "$rc" 0
-check_eq "fused query: the 3 nearest are Obama's" "$(awk -F, '$7 == "neighbour" && $8 <= 3 { print $9 }' <<<"$q" | sort -u)" obama
-check_eq "fused query: Obama's faces match (same person below 1)" "$(awk -F, '$7 == "neighbour" && $9 == "obama" { print $14 }' <<<"$q" | sort -u)" 1
-check_eq "fused query: Biden not a match" "$(awk -F, '$7 == "neighbour" && $9 == "biden" { print $14 }' <<<"$q" | sort -u)" 0
+check_obama_query "$T/cf" "fused (same person below 1)" 3
 err=$("$FA" query "$T/cf" "$FACES/probes/obama-480p.jpg" --encoder mobilefacenet 2>&1); rc=$?
 check_eq "query with mobilefacenet alone on the fused cache: exit 1" "$rc" 1
 check_contains "...says the encoders differ" "$err" "made with the dlib+mobilefacenet encoder, this query uses mobilefacenet"
