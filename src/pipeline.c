@@ -148,9 +148,9 @@ static void *worker_main(void *arg)
     fa_nets *nets = fa_nets_load(&pl->p.models);
     if (nets && fa_nets_ready(nets)) { fa_nets_free(nets); nets = NULL; }
     pthread_mutex_lock(&pl->mu);
-    if (!nets) {
+    if (!nets) {   /* the first failure says why; the others add nothing */
+        if (!pl->load_failed) snprintf(pl->load_error, sizeof pl->load_error, "%s", fa_last_error());
         pl->load_failed = 1;
-        snprintf(pl->load_error, sizeof pl->load_error, "%s", fa_last_error());
     }
     pl->loaded++;
     pthread_cond_broadcast(&pl->cv_loaded);
@@ -206,12 +206,13 @@ fa_pipeline *fa_pipeline_start(const fa_pipeline_params *p, fa_result *items, si
     pthread_mutex_lock(&pl->mu);
     while (pl->loaded < pl->n_threads && !pl->load_failed) pthread_cond_wait(&pl->cv_loaded, &pl->mu);
     int failed = pl->load_failed || pl->n_threads < p->jobs;
+    char msg[512];
+    /* copied under the lock: a second worker may still be failing */
+    if (failed) snprintf(msg, sizeof msg, "%s", pl->load_error[0] ? pl->load_error : "cannot start worker threads");
     if (failed) pl->stop = 1;
     pthread_cond_broadcast(&pl->cv_decoded);
     pthread_mutex_unlock(&pl->mu);
     if (failed) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", pl->load_error[0] ? pl->load_error : "cannot start worker threads");
         pl->readers_left = 0;
         fa_pipeline_stop(pl, NULL);
         fa_error("%s", msg);
