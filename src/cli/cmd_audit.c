@@ -265,14 +265,6 @@ static int run(const options *o, fa_cache *c, const char *dir, const fa_mpi *mpi
         printf("decisions: %zu accepted (kept in the review list), %zu rejected (listed apart, at its end), "
                "%zu skipped\n", n.accepted, n.rejected, n.skipped);
     fa_report_summary(stdout, &ao, o->top);
-    fa_audit_summary sum;
-    fa_audit_get_summary(a, &sum);
-    if (sum.encoder_weak)
-        printf("encoder: %.1f%% of cross-folder pairs are as close as the median same-folder pair (%s encoder);\n"
-               "  it separates these faces poorly%s\n", 100 * sum.encoder_overlap, c->encoder,
-               strcmp(c->encoder, "dlib") == 0 ? ": re-index with `faceaudit index ROOT --encoder mobilefacenet -o NEW`"
-                                                 " (East-Asian faces; dlib+mobilefacenet for mixed ones)"
-                                               : " (a look-alike pair may score like a filing mistake)");
     fflush(stdout);
     if (write_staged(&ao, o, dir, &pc)) goto out;
     printf("wrote %s/pairs.csv, findings.csv, report.json, %s/findings.json", dir, o->cache_dir);

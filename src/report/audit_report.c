@@ -45,6 +45,21 @@ static fixed_rule rule_of(const fa_report *o)
     return r;
 }
 
+/* When the calibration says the encoder, not the folders, limits the audit
+ * (fa_audit_summary.encoder_weak): what to do about it, or NULL. The share
+ * of cross-folder pairs as close as the median same-folder pair is in *overlap. */
+static const char *encoder_advice(const fa_report *o, double *overlap)
+{
+    fa_audit_summary sum;
+    fa_audit_get_summary(o->audit, &sum);
+    *overlap = sum.encoder_overlap;
+    if (!sum.encoder_weak) return NULL;
+    if (strcmp(o->cache->encoder, "dlib") == 0)
+        return "re-index with `faceaudit index ROOT --encoder mobilefacenet -o NEW`"
+               " (East-Asian faces; dlib+mobilefacenet for mixed ones)";
+    return "a look-alike pair may score like a filing mistake";
+}
+
 static const char *mode_name(fa_search_mode m)
 {
     return m == FA_SEARCH_EXACT ? "exact" : m == FA_SEARCH_IVF_EXACT ? "ivf_exact" : "ivf_probe";
@@ -99,6 +114,11 @@ static void summary_calib(FILE *f, const fa_report *o)
                " %s's %.3g would flag %.4f%% and %.1f%%\n",
             cb->cross_share * 100, cb->cross_expected, cb->within_share * 100, r.who, r.t, r.cross * 100,
             r.within * 100);
+    double ov;
+    const char *advice = encoder_advice(o, &ov);
+    if (advice)
+        fprintf(f, "encoder: %.1f%% of cross-folder pairs are as close as the median same-folder pair (%s encoder);\n"
+                   "  it separates these faces poorly: %s\n", 100 * ov, o->cache->encoder, advice);
 }
 
 static void summary_method(FILE *f, const fa_report *o)
@@ -282,6 +302,10 @@ static void json_calib(fa_buf *b, const fa_report *o)
     frep_jnum(b, "rule_distance", r.t); fa_buf_putc(b, ',');
     frep_jnum(b, "rule_cross_share", r.cross); fa_buf_putc(b, ',');
     frep_jnum(b, "rule_within_share", r.within); fa_buf_putc(b, ',');
+    double ov;
+    const char *advice = encoder_advice(o, &ov);
+    frep_jnum(b, "encoder_overlap", ov); fa_buf_putc(b, ',');
+    jstr(b, "encoder_advice", advice); fa_buf_putc(b, ',');
     frep_jnum(b, "global_spread", cb->global_spread);
     fa_buf_puts(b, "}");
 }
@@ -600,6 +624,7 @@ static const char audit_css[] =
     ".k-identical_file{color:#a00;font-weight:bold}.k-same_photo{color:#c60;font-weight:bold}"
     ".k-same_person{color:#036}.yes{color:#a00;font-weight:bold}.num{text-align:right;font-variant-numeric:tabular-nums}"
     "nav a{margin-right:1em}.muted{color:#777}.rule{max-width:60em;font-size:90%}"
+    ".advice{max-width:60em;background:#fff4d6;border-left:4px solid #e0a000;padding:.4em .8em}"
     ".card{border:1px solid #bbb;border-radius:6px;margin:.6em 0;padding:.4em .6em;background:#fff}"
     ".card.below{opacity:.55}.card .head{margin-bottom:.3em}.card .rank{color:#555;font-weight:bold}"
     ".card .score{background:#eef;border-radius:3px;padding:0 .3em;font-variant-numeric:tabular-nums}"
@@ -903,6 +928,16 @@ static void h_calib(fa_buf *b, const fa_report *o)
     fixed_rule r = rule_of(o);
     fa_html_escape(b, r.who);
     fa_buf_printf(b, "'s %.3g would flag %.4f%% and %.1f%%.</p>\n", r.t, r.cross * 100, r.within * 100);
+    double ov;
+    const char *advice = encoder_advice(o, &ov);
+    if (advice) {
+        fa_buf_printf(b, "<p class=\"advice\"><b>The encoder limits this audit:</b> %.1f%% of cross-folder pairs are "
+                         "as close as the median same-folder pair (", 100 * ov);
+        fa_html_escape(b, o->cache->encoder);
+        fa_buf_puts(b, " encoder); it separates these faces poorly: ");
+        fa_html_escape(b, advice);
+        fa_buf_puts(b, ".</p>\n");
+    }
     fa_buf_printf(b, "<p>Used: distance %.4f (%s); %zu of %.0f cross-folder pairs flagged (%.4f%%).</p>"
                      "</section>\n", a->threshold, a->threshold_source, a->n_matches, cb->cross_pairs,
                   a->flagged_share * 100);

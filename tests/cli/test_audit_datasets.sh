@@ -52,6 +52,11 @@ check_eq "kpop_idols audit exits 0" "$rc" 0
 check_contains "kpop_idols (dlib): the audit says the encoder limits it, and which to use" "$out" \
     "separates these faces poorly: re-index with .*--encoder mobilefacenet"
 check_contains "kpop_idols (dlib): dlib's own 0.6 rule flags most cross-folder pairs" "$out" "dlib's 0.6 would flag 9[0-9]\."
+check_contains "kpop_idols (dlib): report.json carries the same advice" \
+    "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["calibration"]["encoder_advice"])' "$T/kpop.audit/report.json")" \
+    "--encoder mobilefacenet"
+check_contains "kpop_idols (dlib): so does the HTML report's calibration section" "$(cat "$T/kpop.audit/report.html")" \
+    "The encoder limits this audit:</b> [0-9.]*% of cross-folder pairs"
 echo "$out" | sed -n '1,10p' | sed 's/^/  /'
 check_eq "kpop_idols: its 11 duplicate pairs found, within folders" \
     "$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))["duplicates"]; print(len(d), sum(g["cross_folder"] for g in d))' "$T/kpop.audit/report.json")" "11 0"

@@ -52,6 +52,9 @@ check_eq "audit of the 512-d cache exits 0" "$?" 0
 check_contains "the calibration is compared with this encoder's own rule, not dlib's 0.6" "$out" "mobilefacenet's 1.15 would flag"
 check_eq "report.json: rule_distance 1.15" "$("$PY" -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["calibration"]["rule_distance"], 3))' "$T/a/report.json")" 1.15
 check "audit wrote report.json" test -s "$T/a/report.json"
+check_eq "report.json: no encoder advice where folders separate (examples, mobilefacenet)" \
+    "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["calibration"]["encoder_advice"])' "$T/a/report.json")" None
+check_eq "the summary gives no encoder advice either" "$(grep -c 'separates these faces poorly' <<<"$out")" 0
 check_eq "pairs.csv similarity is the cosine" "$("$PY" -c '
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
