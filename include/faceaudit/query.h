@@ -90,10 +90,12 @@ FA_API int64_t fa_cache_folder_index(const fa_cache *c, const char *name);
 FA_API int fa_search_topk(fa_searcher *s, const float *q, const fa_search_params *p, fa_search_result *out);
 
 /* The default same-person distance for queries of c: the threshold the last
- * `faceaudit audit` calibrated on this very cache (CACHE/findings.json of the
- * same generation), else the encoder's fixed rule (0.6 for dlib's, 1.15 for
- * the ArcFace ones, 1 for dlib+E), which on East-Asian faces takes most
- * strangers for the same person. *calibrated says which. */
+ * `faceaudit audit` calibrated on this cache (CACHE/findings.json, of the
+ * cache's encoder model), else the encoder's fixed rule (0.6 for dlib's, 1.15
+ * for the ArcFace ones, 1 for dlib+E), which on East-Asian faces takes most
+ * strangers for the same person. *calibrated says which: 1 the audit of this
+ * generation, 2 an audit before the cache was last indexed (still this
+ * dataset's scale, far nearer than the rule), 0 the rule. */
 FA_API float fa_query_default_distance(const fa_cache *c, int *calibrated);
 
 /* ---- query: faces of a photo ------------------------------------------- */

@@ -91,6 +91,7 @@ typedef struct {
     size_t n_written;               /* answers written so far (JSON commas) */
     fa_buf *html;                   /* NULL unless --html */
     const char *threshold_source;   /* of sp->max_distance: "calibrated" (the last audit),
+                                       "calibrated_earlier" (an audit before the last index),
                                        "encoder" (its fixed rule) or "option"; NULL: not said */
 } fa_qreport;
 

@@ -283,6 +283,9 @@ static const char *source_text(const fa_qreport *o)
     const char *s = o->threshold_source;
     if (!s) return NULL;
     if (!strcmp(s, "calibrated")) return "calibrated on this cache by its last audit";
+    if (!strcmp(s, "calibrated_earlier"))
+        return "calibrated by an audit of this cache before it was last indexed; `faceaudit audit CACHE` "
+               "recalibrates it for the faces added since";
     if (!strcmp(s, "encoder"))
         return "the encoder's fixed rule; `faceaudit audit CACHE` calibrates one for this dataset, which the "
                "next query uses";

@@ -172,11 +172,19 @@ json_check "JSON: max_distance and its source" "$T/cal.json" "
 assert d['max_distance_source'] == 'calibrated' and abs(d['max_distance'] - $t) < 1e-4, (d['max_distance'], d['max_distance_source'])"
 "$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" --max-distance 0.5 --json > "$T/opt.json"
 json_check "--max-distance wins" "$T/opt.json" "assert d['max_distance_source'] == 'option' and d['max_distance'] == 0.5, d['max_distance']"
-# Once the cache changes, that calibration is of another set of faces.
+# Once the cache is re-indexed, that calibration is of an earlier set of faces:
+# still this dataset's scale (the rule is far looser), used and said so.
 cp -rp "$FACES/examples" "$T/ex2" && cp "$FACES/examples/obama/obama.jpg" "$T/ex2/biden/x.jpg"
 "$FA" index "$T/ex2" -o "$T/cal" -q > /dev/null 2>&1
 "$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" --json > "$T/stale.json"
-json_check "a later generation of the cache: the encoder's rule again" "$T/stale.json" "assert d['max_distance_source'] == 'encoder' and d['max_distance'] == 0.6, d"
+json_check "a later generation of the cache: the earlier calibration, said so" "$T/stale.json" \
+    "assert d['max_distance_source'] == 'calibrated_earlier' and abs(d['max_distance'] - $t) < 1e-4, d"
+"$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" > "$T/stale.txt"
+contains "...and the table says to re-audit" "$T/stale.txt" "distance <= $t (calibrated by an audit of this cache before it was last indexed; \`faceaudit audit CACHE\` recalibrates"
+# An audit of another encoder model's vectors is no threshold for this one.
+sed -i 's/"encoder":"[^"]*"/"encoder":"other_model.onnx"/' "$T/cal/findings.json"
+"$FA" query "$T/cal" "$FACES/probes/obama-480p.jpg" --json > "$T/other.json"
+json_check "findings.json of another encoder: the encoder's rule" "$T/other.json" "assert d['max_distance_source'] == 'encoder' and d['max_distance'] == 0.6, d"
 # A damaged findings.json is not read as a threshold.
 "$FA" audit "$T/cal" -o "$T/cal.audit2" -q --html-limit 0 > /dev/null 2>&1
 "$PY" - "$T/cal/findings.json" <<'PYEOF'
