@@ -557,7 +557,8 @@ static int fetch_encoder(const fa_fetch_params *p, const char *enc)
         return verify(p, enc, NULL);
     }
     if (fetch_one(p, &specs[3], 0) == 0 && exists_in(p->dir, ENCODER)) return 0;
-    say(p, "  %s not available; rebuilding it from face-api's weights", ENCODER);
+    say(p, exists_in(p->dir, ENCODER_FACEAPI) ? "  %s not available; using the rebuild from face-api's weights"
+                                              : "  %s not available; rebuilding it from face-api's weights", ENCODER);
     return fetch_faceapi(p);
 }
 

@@ -29,6 +29,8 @@ check "no partial downloads left" test -z "$(ls "$T/m" | grep -E '\.part$|\.bz2$
 # A second fetch verifies what is there and downloads nothing.
 out=$("$FA" models fetch --models "$T/m" --from "$T/from" 2>&1)
 check_eq "second fetch downloads nothing" "$(grep -c "downloading http://127.0.0.1:$port/mmod" <<<"$out")" 0
+check_contains "second fetch: the face-api rebuild is used, not rebuilt" "$out" "not available; using the rebuild from face-api's weights"
+check_eq "second fetch: no conversion" "$(grep -c "converting face-api weights" <<<"$out")" 0
 
 # A tampered download is refused and removed.
 head -c 100000 /dev/urandom | bzip2 -c >"$T/srv/mmod_human_face_detector.dat.bz2"
