@@ -979,13 +979,16 @@ static int finding_id(rctx *r, fa_finding *f)
     return 0;
 }
 
-/* The list's parts: the review part's findings that mislabel someone first,
- * then its copies inside one folder (they mislabel no one: a training set
- * only counts that photo twice), then the rest. */
+/* The list's parts, surest and most harmful first: in the review part, the
+ * copies across folders and the findings that mislabel someone with a full
+ * gap of evidence; then the copies inside one folder (sure, told by bytes or
+ * pixels, but they mislabel no one: a training set counts that photo twice);
+ * then the findings with less evidence (look-alikes among them); then the rest. */
 static int tier(const fa_finding *f)
 {
-    if (!f->review) return 2;
-    return f->kind == FA_FIND_DUPLICATE && f->folder == f->other_folder ? 1 : 0;
+    if (!f->review) return 3;
+    if (f->kind == FA_FIND_DUPLICATE) return f->folder == f->other_folder ? 1 : 0;
+    return f->score >= 2 * REVIEW_MIN ? 0 : 2;
 }
 
 static int finding_cmp(const void *x, const void *y)

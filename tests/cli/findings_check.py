@@ -14,8 +14,9 @@ inside one folder, also another crop of it: told by the face thumbnails) as a
 duplicate finding on the copy, one finding per copied
 file. The planted errors must be ranked at the top: each within the first
 (planted + slack) findings, not counting duplicates of identical bytes the
-dataset already had (they are facts); copies inside one folder mislabel no
-one and come after the other findings in review.
+dataset already had (they are facts). In review, copies inside one folder
+(sure, but they mislabel no one) come after the copies across folders and the
+findings with a full gap of evidence (score >= 1), before the weaker ones.
 """
 import argparse, json
 
@@ -61,10 +62,13 @@ def main():
         if (label, pred) in within:
             continue
         print("check %d %s ranked within the top %d" % (r is not None and pos[r] <= n + a.slack, label, n + a.slack))
-    review = [f for f in fl if f["review"]]
-    first_inside = next((i for i, f in enumerate(review) if inside(f)), len(review))
-    print("check %d copies inside one folder come after the other findings in review" %
-          all(inside(f) for f in review[first_inside:]))
+    # the review part's order: copies across folders and findings with a full
+    # gap of evidence (score >= 1), then copies inside one folder, then the
+    # findings with less evidence
+    part = lambda f: 1 if inside(f) else 0 if f["kind"] == "duplicate" or f["score"] >= 1 else 2
+    parts = [part(f) for f in fl if f["review"]]
+    print("check %d review part ordered: strong findings, copies inside one folder, weaker findings (%s)" %
+          (parts == sorted(parts), "".join(map(str, parts))))
     for c in plan["copied"] + plan["within"] + plan.get("recropped", []):
         k = sum(1 for f in fl if f["path"] == c["dst"])
         print("check %d one finding for the copied file %s (%d)" % (k == 1, c["dst"], k))
