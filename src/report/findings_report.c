@@ -419,8 +419,10 @@ void frep_html(fa_buf *b, const fa_report *o, const uint32_t *ff, frep_put_fn pu
     size_t n = a->n_findings < o->html_limit ? a->n_findings : o->html_limit;
     fa_buf_printf(b, "<section id=\"findings\"><h2>Findings to review (%zu of %zu listed)</h2>\n<p class=\"rule\">"
                      "Read from the top and stop when the cards stop being mistakes. Each card is one decision; "
-                     "the score is the evidence (see the README, \"How findings are ranked\"); cards below the "
-                     "review cut-off are shown greyed.</p>\n", a->n_review, a->n_findings);
+                     "the score is the evidence (see the README, \"How findings are ranked\"). The sure ones "
+                     "come first: copies across folders and findings with a full gap of evidence (score 1 or "
+                     "more), then copies inside one folder, then findings with less evidence, each part by "
+                     "score; cards below the review cut-off are shown greyed.</p>\n", a->n_review, a->n_findings);
     fa_buf s = {0};
     for (size_t k = 0; k < n; k++) {
         const fa_finding *f = &a->findings[k];
