@@ -92,10 +92,9 @@ static int mkcache(char **argv)
         memcpy(emb + i * d, x + (size_t)r * d, d * sizeof *emb);
     }
     fa_model_id models[3];
-    const char *roles[3] = {"detector", "landmarks", "encoder"};
     for (int m = 0; m < 3; m++) {
         memset(&models[m], 0, sizeof models[m]);
-        snprintf(models[m].role, sizeof models[m].role, "%s", roles[m]);
+        snprintf(models[m].role, sizeof models[m].role, "%s", fa_model_role(m));
         snprintf(models[m].name, sizeof models[m].name, "%s", argv[3 + 2 * m]);
         snprintf(models[m].sha256, sizeof models[m].sha256, "%s", argv[4 + 2 * m]);
     }

@@ -85,8 +85,9 @@ static int commit(const fa_cache *c, const char *dst, const fa_models *m, const 
     int n = 0;
     for (int i = 0; i < c->n_models; i++)
         if (strncmp(c->models[i].role, "encoder", 7) != 0) ids[n++] = c->models[i];
-    if (model_id("encoder", m->encoder, &ids[n++])) return -1;
-    if (m->spec.fused && model_id("encoder2", m->encoder2, &ids[n++])) return -1;
+    if (model_id(fa_model_role(FA_ROLE_ENCODER), m->encoder, &ids[n++])) return -1;
+    if (fa_model_roles(&m->spec) > FA_ROLE_ENCODER2 && model_id(fa_model_role(FA_ROLE_ENCODER2), m->encoder2, &ids[n++]))
+        return -1;
     fa_cache_data d = {c->root, m->spec.dim, c->n_files, c->n_faces, c->n_folders, c->files, c->faces, emb,
                        c->folders, ids, n, &c->detect, m->spec.name, m->spec.metric, 0, 0, thumb};
     return fa_cache_commit(dst, &d);

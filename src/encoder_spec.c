@@ -1,6 +1,7 @@
 /*
  * encoder_spec.c - the encoders faceaudit knows by name, and JSON specs for
- * other ONNX models (see faceaudit/encoder.h).
+ * other ONNX models (see faceaudit/encoder.h); the model roles they fill
+ * (faceaudit/models.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include "faceaudit/encoder.h"
 #include "faceaudit/faceaudit.h"
+#include "faceaudit/models.h"
 #include "json.h"
 #include "util.h"
 
@@ -239,4 +241,20 @@ int fa_encoder_spec_load(const char *path, fa_encoder_spec *s)
     else rc = read_fields(j, path, s);
     fa_json_free(j);
     return rc;
+}
+
+/* ---- model roles (models.h) ---------------------------------------------------- */
+
+const char *fa_model_role(int k)
+{
+    static const char *const roles[FA_ROLES] = {"detector", "landmarks", "encoder", "encoder2"};
+    return k >= 0 && k < FA_ROLES ? roles[k] : NULL;
+}
+
+int fa_model_roles(const fa_encoder_spec *spec) { return spec && spec->fused ? 4 : 3; }
+
+char *fa_models_path(fa_models *m, int k)
+{
+    char *slots[FA_ROLES] = {m->detector, m->landmarks, m->encoder, m->encoder2};
+    return k >= 0 && k < FA_ROLES ? slots[k] : NULL;
 }

@@ -146,13 +146,12 @@ static const char *base_name(const char *p)
  * encoder ("dlib+E") dlib's ResNet as "encoder2". Returns how many, or -1. */
 static int model_ids(const fa_index_params *p, fa_model_id ids[FA_MODELS_MAX])
 {
-    const char *roles[4] = {"detector", "landmarks", "encoder", "encoder2"};
-    const char *paths[4] = {p->detector, p->landmarks, p->encoder, p->encoder2};
-    int n = p->encoder_spec && p->encoder_spec->fused ? 4 : 3;
+    const char *paths[FA_ROLES] = {p->detector, p->landmarks, p->encoder, p->encoder2};
+    int n = fa_model_roles(p->encoder_spec);
     for (int i = 0; i < n; i++) {
-        if (!paths[i]) return fa_error("no %s model given", roles[i]);
+        if (!paths[i]) return fa_error("no %s model given", fa_model_role(i));
         memset(&ids[i], 0, sizeof ids[i]);
-        snprintf(ids[i].role, sizeof ids[i].role, "%s", roles[i]);
+        snprintf(ids[i].role, sizeof ids[i].role, "%s", fa_model_role(i));
         snprintf(ids[i].name, sizeof ids[i].name, "%s", base_name(paths[i]));
         if (fa_model_sha256(paths[i], ids[i].sha256)) return -1;
     }

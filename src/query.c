@@ -40,20 +40,16 @@ static int pick_models(const fa_cache *c, const char *dir, const char *encoder, 
     /* Without --encoder, the encoder the cache names (dlib's by default). */
     const char *enc = encoder ? encoder : strcmp(c->encoder, "dlib") ? c->encoder : NULL;
     int resolved = fa_models_resolve(dir, enc, &r) == 0;
-    char (*slot[4])[FA_PATH_MAX] = {&m->detector, &m->landmarks, &m->encoder, &m->encoder2};
-    char (*fallback[4])[FA_PATH_MAX] = {&r.detector, &r.landmarks, &r.encoder, &r.encoder2};
-    const char *roles[4] = {"detector", "landmarks", "encoder", "encoder2"};
     memset(m, 0, sizeof *m);
     if (resolved) m->spec = r.spec;
     else fa_encoder_spec_dlib(&m->spec);
-    int n = m->spec.fused ? 4 : 3;
-    for (int i = 0; i < n; i++) {
-        if (i == 2 && (encoder || r.spec.onnx)) {    /* an explicit --encoder wins */
+    for (int i = 0; i < fa_model_roles(&m->spec); i++) {
+        if (i == FA_ROLE_ENCODER && (encoder || r.spec.onnx)) {    /* an explicit --encoder wins */
             if (!resolved) return -1;
-            memcpy(*slot[i], *fallback[i], FA_PATH_MAX);
-        } else if (!recorded_file(c, roles[i], dir, *slot[i])) {
+            memcpy(fa_models_path(m, i), fa_models_path(&r, i), FA_PATH_MAX);
+        } else if (!recorded_file(c, fa_model_role(i), dir, fa_models_path(m, i))) {
             if (!resolved) return -1;   /* message from fa_models_resolve */
-            memcpy(*slot[i], *fallback[i], FA_PATH_MAX);
+            memcpy(fa_models_path(m, i), fa_models_path(&r, i), FA_PATH_MAX);
         }
     }
     return 0;
@@ -122,9 +118,8 @@ fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *e
                  c->dir, c->encoder, m.spec.name);
         return NULL;
     }
-    if (check_model(c, "detector", m.detector) || check_model(c, "landmarks", m.landmarks) ||
-        check_model(c, "encoder", m.encoder) || (m.spec.fused && check_model(c, "encoder2", m.encoder2)))
-        return NULL;
+    for (int i = 0; i < fa_model_roles(&m.spec); i++)
+        if (check_model(c, fa_model_role(i), fa_models_path(&m, i))) return NULL;
     fa_query *q = calloc(1, sizeof *q);
     if (!q) { fa_error("out of memory"); return NULL; }
     fa_model_paths paths = {m.detector, m.landmarks, m.encoder, &m.spec, m.encoder2};

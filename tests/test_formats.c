@@ -12,6 +12,7 @@
 #include "decode.h"
 #include "faceaudit/encoder.h"
 #include "faceaudit/faceaudit.h"
+#include "faceaudit/models.h"
 #include "json.h"
 #include "scan.h"
 #include "util.h"
@@ -164,9 +165,25 @@ static void test_encoder_names(void)
     CHECK(fa_encoder_same_distance("dlib", FA_METRIC_EUCLIDEAN) == 0.6f, "dlib same distance");
 }
 
+/* The model roles: one table for the cache, the index, query and `models list`. */
+static void test_model_roles(void)
+{
+    fa_encoder_spec s;
+    fa_models m;
+    CHECK(!strcmp(fa_model_role(FA_ROLE_DETECTOR), "detector") && !strcmp(fa_model_role(FA_ROLE_ENCODER2), "encoder2"),
+          "role names");
+    CHECK(fa_model_role(-1) == NULL && fa_model_role(FA_ROLES) == NULL, "no role out of range");
+    fa_encoder_spec_dlib(&s);
+    CHECK(fa_model_roles(&s) == 3 && fa_model_roles(NULL) == 3, "dlib: three roles");
+    CHECK(fa_encoder_spec_named("dlib+mobilefacenet", &s) && fa_model_roles(&s) == 4, "fused: four roles");
+    CHECK(fa_models_path(&m, FA_ROLE_LANDMARKS) == m.landmarks && fa_models_path(&m, FA_ROLE_ENCODER2) == m.encoder2 &&
+          fa_models_path(&m, FA_ROLES) == NULL, "path slots");
+}
+
 int main(void)
 {
     test_encoder_names();
+    test_model_roles();
     test_sniff();
     test_json();
     test_scan();

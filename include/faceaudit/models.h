@@ -56,6 +56,20 @@ typedef struct {
     void *log_ud;
 } fa_fetch_params;
 
+/* The roles of a set of model files, in the order every list of them keeps
+ * (a cache's meta.json, `models list`): the detector, the landmarks, the
+ * encoder, and for "dlib+E" dlib's ResNet as "encoder2" (E is the encoder). */
+enum { FA_ROLE_DETECTOR, FA_ROLE_LANDMARKS, FA_ROLE_ENCODER, FA_ROLE_ENCODER2, FA_ROLES };
+
+/* The name of role k ("detector", ...; NULL out of range). */
+FA_API const char *fa_model_role(int k);
+
+/* How many roles models run by spec fill: 4 for a fused encoder, else 3. */
+FA_API int fa_model_roles(const fa_encoder_spec *spec);
+
+/* The path of role k in m (its slot, FA_PATH_MAX bytes). */
+FA_API char *fa_models_path(fa_models *m, int k);
+
 /* SHA-256 of a model file, cached next to it in NAME.sha256 (keyed by size
  * and mtime) so that repeated runs do not re-hash 100 MB. Returns 0, or -1
  * with a message naming the file. */

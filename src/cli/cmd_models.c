@@ -61,14 +61,13 @@ int cmd_models(int argc, char **argv)
     }
     fa_models m;
     if (fa_models_resolve(dir, encoder, &m)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
-    const char *roles[4] = {"detector", "landmarks", "encoder", "encoder2"};
-    const char *paths[4] = {m.detector, m.landmarks, m.encoder, m.encoder2};
     printf("models in use (%s):\n", dir);
-    for (int i = 0; i < (m.spec.fused ? 4 : 3); i++) {
+    for (int i = 0; i < fa_model_roles(&m.spec); i++) {
         char hex[65];
-        if (fa_model_sha256(paths[i], hex)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
-        printf("  %-9s %s\n            sha256 %s%s%s\n", roles[i], paths[i], hex, i == 2 ? "  " : "",
-               i == 2 ? m.encoder_kind : "");
+        const char *path = fa_models_path(&m, i);
+        if (fa_model_sha256(path, hex)) { cli_error("%s", fa_last_error()); return FA_EXIT_FAIL; }
+        printf("  %-9s %s\n            sha256 %s%s%s\n", fa_model_role(i), path, hex,
+               i == FA_ROLE_ENCODER ? "  " : "", i == FA_ROLE_ENCODER ? m.encoder_kind : "");
     }
     return FA_EXIT_OK;
 }
