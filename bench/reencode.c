@@ -70,23 +70,15 @@ fail:
     return NULL;
 }
 
-static int model_id(const char *role, const char *path, fa_model_id *e)
-{
-    memset(e, 0, sizeof *e);
-    snprintf(e->role, sizeof e->role, "%s", role);
-    const char *slash = strrchr(path, '/');
-    snprintf(e->name, sizeof e->name, "%.*s", (int)sizeof e->name - 1, slash ? slash + 1 : path);
-    return fa_model_sha256(path, e->sha256);
-}
-
 static int commit(const fa_cache *c, const char *dst, const fa_models *m, const float *emb, const uint8_t *thumb)
 {
     fa_model_id ids[FA_MODELS_MAX];
     int n = 0;
     for (int i = 0; i < c->n_models; i++)
         if (strncmp(c->models[i].role, "encoder", 7) != 0) ids[n++] = c->models[i];
-    if (model_id(fa_model_role(FA_ROLE_ENCODER), m->encoder, &ids[n++])) return -1;
-    if (fa_model_roles(&m->spec) > FA_ROLE_ENCODER2 && model_id(fa_model_role(FA_ROLE_ENCODER2), m->encoder2, &ids[n++]))
+    if (fa_model_id_of(fa_model_role(FA_ROLE_ENCODER), m->encoder, &ids[n++])) return -1;
+    if (fa_model_roles(&m->spec) > FA_ROLE_ENCODER2 &&
+        fa_model_id_of(fa_model_role(FA_ROLE_ENCODER2), m->encoder2, &ids[n++]))
         return -1;
     fa_cache_data d = {c->root, m->spec.dim, c->n_files, c->n_faces, c->n_folders, c->files, c->faces, emb,
                        c->folders, ids, n, &c->detect, m->spec.name, m->spec.metric, 0, 0, thumb};

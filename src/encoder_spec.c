@@ -59,6 +59,11 @@ static void arcface_defaults(fa_encoder_spec *s)
 
 #define DLIB_PREFIX "dlib+"
 
+const char *fa_encoder_fused_part(const char *name)
+{
+    return name && strncmp(name, DLIB_PREFIX, strlen(DLIB_PREFIX)) == 0 ? name + strlen(DLIB_PREFIX) : NULL;
+}
+
 int fa_encoder_spec_fuse(fa_encoder_spec *s)
 {
     if (!s->onnx || s->fused) return fa_error("%s: only an ONNX encoder joins dlib's", s->name);
@@ -88,9 +93,9 @@ void fa_encoder_spec_part(const fa_encoder_spec *s, fa_encoder_spec *out)
 int fa_encoder_spec_named(const char *name, fa_encoder_spec *s)
 {
     if (!name) return 0;
-    if (strncmp(name, DLIB_PREFIX, strlen(DLIB_PREFIX)) == 0) {
+    if (fa_encoder_fused_part(name)) {
         fa_encoder_spec part;
-        if (!fa_encoder_spec_named(name + strlen(DLIB_PREFIX), &part) || part.fused) return 0;
+        if (!fa_encoder_spec_named(fa_encoder_fused_part(name), &part) || part.fused) return 0;
         *s = part;
         return fa_encoder_spec_fuse(s) == 0;
     }
@@ -128,7 +133,7 @@ float fa_encoder_same_distance(const char *name, fa_metric metric)
 {
     fa_encoder_spec s;
     if (fa_encoder_spec_named(name, &s)) return s.same_distance;
-    if (name && strncmp(name, DLIB_PREFIX, strlen(DLIB_PREFIX)) == 0) return 1.0f;   /* dlib+onnx:FILE */
+    if (fa_encoder_fused_part(name)) return 1.0f;   /* dlib+onnx:FILE */
     if (metric == FA_METRIC_COSINE) { arcface_defaults(&s); return s.same_distance; }
     return 0.6f;
 }

@@ -136,12 +136,6 @@ static int reuse_by_sha(void *ud, const uint8_t sha[32], fa_result *r)
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 /* The models' identities: detector, landmarks, encoder, and for a fused
  * encoder ("dlib+E") dlib's ResNet as "encoder2". Returns how many, or -1. */
 static int model_ids(const fa_index_params *p, fa_model_id ids[FA_MODELS_MAX])
@@ -150,10 +144,7 @@ static int model_ids(const fa_index_params *p, fa_model_id ids[FA_MODELS_MAX])
     int n = fa_model_roles(p->encoder_spec);
     for (int i = 0; i < n; i++) {
         if (!paths[i]) return fa_error("no %s model given", fa_model_role(i));
-        memset(&ids[i], 0, sizeof ids[i]);
-        snprintf(ids[i].role, sizeof ids[i].role, "%s", fa_model_role(i));
-        snprintf(ids[i].name, sizeof ids[i].name, "%s", base_name(paths[i]));
-        if (fa_model_sha256(paths[i], ids[i].sha256)) return -1;
+        if (fa_model_id_of(fa_model_role(i), paths[i], &ids[i])) return -1;
     }
     return n;
 }
@@ -168,7 +159,7 @@ static void fingerprint(const fa_model_id *ids, int n_ids, const fa_detect_param
                      d->chip_size, d->chip_padding);
     if (es && es->onnx)   /* the same file under another spec makes other vectors */
         n += snprintf(text + n, sizeof text - n, " %s %d %d", es->name, es->dim, (int)es->metric);
-    if (n_ids > 3) snprintf(text + n, sizeof text - n, " %s", ids[3].sha256);
+    if (n_ids > FA_ROLE_ENCODER2) snprintf(text + n, sizeof text - n, " %s", ids[FA_ROLE_ENCODER2].sha256);
     uint8_t h[32];
     fa_sha256_buf(text, strlen(text), h);
     fa_sha256_hex(h, out);

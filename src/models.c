@@ -186,7 +186,7 @@ int fa_models_resolve(const char *dir, const char *encoder, fa_models *m)
 
 int fa_models_resolve_spec(const char *dir, const char *encoder, const char *spec_json, fa_models *m)
 {
-    if (encoder && strncmp(encoder, "dlib+", 5) == 0) return resolve_fused(dir, encoder + 5, spec_json, m);
+    if (fa_encoder_fused_part(encoder)) return resolve_fused(dir, fa_encoder_fused_part(encoder), spec_json, m);
     memset(m, 0, sizeof *m);
     fa_encoder_spec_dlib(&m->spec);
     if (!pick(m->detector, dir, DETECTOR))
@@ -285,6 +285,15 @@ int fa_model_sha256(const char *path, char hex[65])
     snprintf(out, sizeof out, "%s%s", hex, line);
     fa_write_file_atomic(side, out, strlen(out));   /* a read-only models dir is fine */
     return 0;
+}
+
+int fa_model_id_of(const char *role, const char *path, fa_model_id *e)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->role, sizeof e->role, "%s", role);
+    const char *slash = strrchr(path, '/');
+    snprintf(e->name, sizeof e->name, "%.*s", (int)sizeof e->name - 1, slash ? slash + 1 : path);
+    return fa_model_sha256(path, e->sha256);
 }
 
 /* Checks dst against a pinned sum; removes it on mismatch. */
@@ -547,7 +556,8 @@ static int fetch_onnx(const fa_fetch_params *p, const fa_encoder_spec *spec)
  * taguchi's, faceapi's, a named ONNX one, or both parts of "dlib+NAME". */
 static int fetch_encoder(const fa_fetch_params *p, const char *enc)
 {
-    if (strncmp(enc, "dlib+", 5) == 0) return fetch_encoder(p, "dlib") || fetch_encoder(p, enc + 5) ? -1 : 0;
+    if (fa_encoder_fused_part(enc))
+        return fetch_encoder(p, "dlib") || fetch_encoder(p, fa_encoder_fused_part(enc)) ? -1 : 0;
     if (strcmp(enc, "taguchi") == 0) return fetch_one(p, &specs[4], 1);
     if (strcmp(enc, "faceapi") == 0) return fetch_faceapi(p);
     fa_encoder_spec spec;

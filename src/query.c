@@ -80,7 +80,7 @@ static double json_number_after(const char *text, const char *key)
     return end == p + strlen(key) ? NAN : v;
 }
 
-float fa_query_default_distance(const fa_cache *c, int *calibrated)
+float fa_query_default_distance(const fa_cache *c, const char **source)
 {
     /* findings.json starts with its generation and threshold (the findings
      * follow): its head is enough, whatever the list's size. */
@@ -95,16 +95,15 @@ float fa_query_default_distance(const fa_cache *c, int *calibrated)
     }
     double gen = json_number_after(head, "\"generation\":"), t = json_number_after(head, "\"threshold\":");
     /* the audit's encoder as findings.json names it: its model file */
-    const fa_model_id *em = fa_cache_model(c, "encoder");
+    const fa_model_id *em = fa_cache_model(c, fa_model_role(FA_ROLE_ENCODER));
     char enc[160];
     snprintf(enc, sizeof enc, "\"encoder\":\"%s\"", em ? em->name : "");
     int ok = t > 0 && t < 1e3 && strstr(head, "\"threshold_source\":\"calibrated\"") != NULL &&
              strstr(head, enc) != NULL;
     /* an earlier generation (re-indexed since) of the same encoder: still this
      * dataset's scale, far nearer than the fixed rule; the caller says so */
-    int kind = !ok ? 0 : gen == (double)c->generation ? 1 : 2;
-    if (calibrated) *calibrated = kind;
-    return kind ? (float)t : fa_encoder_same_distance(c->encoder, c->metric);
+    if (source) *source = !ok ? "encoder" : gen == (double)c->generation ? "calibrated" : "calibrated_earlier";
+    return ok ? (float)t : fa_encoder_same_distance(c->encoder, c->metric);
 }
 
 fa_query *fa_query_open(const fa_cache *c, const char *models_dir, const char *encoder)

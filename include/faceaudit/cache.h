@@ -73,7 +73,7 @@ typedef struct {
 
 /* A model that contributed to the cache. */
 typedef struct {
-    char role[16];          /* "detector", "landmarks", "encoder" */
+    char role[16];          /* fa_model_role (models.h): "detector", "landmarks", "encoder", "encoder2" */
     char name[128];         /* file name */
     char sha256[65];        /* hex */
 } fa_model_id;

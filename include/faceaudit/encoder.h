@@ -71,6 +71,10 @@ FA_API void fa_encoder_spec_dlib(fa_encoder_spec *out);
  * not (nothing recorded). */
 FA_API int fa_encoder_spec_named(const char *name, fa_encoder_spec *out);
 
+/* The part E of a fused encoder's name "dlib+E", or NULL when name is not
+ * one (or NULL). */
+FA_API const char *fa_encoder_fused_part(const char *name);
+
 /* Turns an ONNX encoder's spec into that of "dlib+" its name (see
  * `fused` above). Returns 0, or -1 when it is already fused or not ONNX. */
 FA_API int fa_encoder_spec_fuse(fa_encoder_spec *s);

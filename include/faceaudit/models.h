@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include "faceaudit.h"
 #include "encoder.h"
+#include "cache.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,10 @@ FA_API int fa_model_roles(const fa_encoder_spec *spec);
 
 /* The path of role k in m (its slot, FA_PATH_MAX bytes). */
 FA_API char *fa_models_path(fa_models *m, int k);
+
+/* The identity a cache records for the model file at path in role (its file
+ * name and SHA-256). Returns 0, or -1 with a message naming the file. */
+FA_API int fa_model_id_of(const char *role, const char *path, fa_model_id *out);
 
 /* SHA-256 of a model file, cached next to it in NAME.sha256 (keyed by size
  * and mtime) so that repeated runs do not re-hash 100 MB. Returns 0, or -1

@@ -93,10 +93,11 @@ FA_API int fa_search_topk(fa_searcher *s, const float *q, const fa_search_params
  * `faceaudit audit` calibrated on this cache (CACHE/findings.json, of the
  * cache's encoder model), else the encoder's fixed rule (0.6 for dlib's, 1.15
  * for the ArcFace ones, 1 for dlib+E), which on East-Asian faces takes most
- * strangers for the same person. *calibrated says which: 1 the audit of this
- * generation, 2 an audit before the cache was last indexed (still this
- * dataset's scale, far nearer than the rule), 0 the rule. */
-FA_API float fa_query_default_distance(const fa_cache *c, int *calibrated);
+ * strangers for the same person. *source (fa_qreport.threshold_source) says
+ * which: "calibrated" (the audit of this generation), "calibrated_earlier"
+ * (an audit before the cache was last indexed: still this dataset's scale,
+ * far nearer than the rule) or "encoder" (the rule). */
+FA_API float fa_query_default_distance(const fa_cache *c, const char **source);
 
 /* ---- query: faces of a photo ------------------------------------------- */
 

@@ -201,11 +201,7 @@ int cmd_query(int argc, char **argv)
     session ss = {0};
     if (!(ss.cache = open_cache(o.cache_dir))) return FA_EXIT_FAIL;
     const char *source = "option";
-    if (o.sp.max_distance < 0) {
-        int calibrated;
-        o.sp.max_distance = fa_query_default_distance(ss.cache, &calibrated);
-        source = calibrated == 1 ? "calibrated" : calibrated == 2 ? "calibrated_earlier" : "encoder";
-    }
+    if (o.sp.max_distance < 0) o.sp.max_distance = fa_query_default_distance(ss.cache, &source);
     if (o.folder) o.sp.folder = fa_cache_folder_index(ss.cache, o.folder);
     ss.out = (fa_qreport){stdout, o.format, ss.cache, &o.sp, o.folder, o.folders_shown, 0, o.html ? &ss.html : NULL,
                           source};
