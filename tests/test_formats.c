@@ -158,6 +158,8 @@ static void test_encoder_names(void)
     CHECK(!fa_encoder_spec_named("dlib+dlib", &s), "dlib+dlib is no encoder");
     CHECK(!fa_encoder_spec_named("dlib+dlib+mobilefacenet", &s), "fused twice is no encoder");
     CHECK(!fa_encoder_spec_named("dlib+", &s), "dlib+ alone is no encoder");
+    CHECK(!strcmp(fa_encoder_fused_part("dlib+onnx:x.onnx"), "onnx:x.onnx") && !fa_encoder_fused_part("dlib") &&
+          !fa_encoder_fused_part("mobilefacenet") && !fa_encoder_fused_part(NULL), "the part of a fused name");
     fa_encoder_spec_dlib(&s);
     CHECK(fa_encoder_spec_fuse(&s) == -1, "dlib's own spec does not fuse");
     CHECK(fa_encoder_same_distance("dlib+mobilefacenet", FA_METRIC_EUCLIDEAN) == 1.0f, "fused same distance");
