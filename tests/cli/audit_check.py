@@ -26,7 +26,7 @@ class Checker:
         self.n_images = rep["files"]
         self.split = [(s["folder"], s["new"]) for s in plan["split"]]
         self.moved = {m["path"]: m for m in plan["moved"]}
-        self.copies = {c["dst"]: c["src"] for c in plan["copied"] + plan["reencoded"]}
+        self.copies = {c["dst"]: c["src"] for c in plan["copied"] + plan["reencoded"] + plan.get("resized", [])}
         self.control = set(plan["control"])
         # files of the dataset's own duplicate groups: findings about them are "known"
         planted = {c["dst"] for c in plan["copied"] + plan["within"]}

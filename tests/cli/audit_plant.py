@@ -3,7 +3,7 @@
 audit tests, and writes what was planted to a JSON file for audit_check.py.
 
 usage: audit_plant.py SRC DST PLAN.json [--link] [--subset N] [--manifest TSV]
-                      [--split F] [--move A:B:N] [--copy A:B] [--reencode A:B]
+                      [--split F] [--move A:B:N] [--copy A:B] [--reencode A:B] [--resize A:B]
                       [--within F] [--recrop F] [--control F,...] [--rename OLD:NEW]
                       [--add FILE:FOLDER/NAME] [--noface FOLDER/NAME] [--broken FOLDER/NAME]
 
@@ -17,6 +17,10 @@ usage: audit_plant.py SRC DST PLAN.json [--link] [--subset N] [--manifest TSV]
   --move A:B:N moves N photos of A into B (renamed '<stem>, moved.<ext>')
   --copy A:B   copies one photo of A into B, byte for byte
   --reencode A:B  re-encodes one photo of A as JPEG (quality 90) into B
+  --resize A:B    one photo of A (or the photo A = FOLDER/FILE) scaled to 80%,
+               JPEG quality 75, into B as
+               "<stem> (small).jpg" (the detector's box then sits elsewhere
+               on the face: the same photo must still be told by its pixels)
   --within F   copies one photo of F into F as "<stem> (コピー).<ext>"
   --recrop F   another crop of one photo of F into F: 5% cut off the left
                and top, scaled to 90%, JPEG quality 85, as "<stem> (crop).jpg"
@@ -46,7 +50,7 @@ class Planter:
         self.a, self.dst, self.used = a, a.dst, set()
         self.orig = {}   # planted rel path -> the dataset's rel path (for the manifest)
         self.info = load_manifest(a.manifest) if a.manifest else None
-        self.plan = {"split": [], "moved": [], "copied": [], "reencoded": [], "within": [], "recropped": [],
+        self.plan = {"split": [], "moved": [], "copied": [], "reencoded": [], "resized": [], "within": [], "recropped": [],
                      "control": [], "renamed": [], "noface": [], "broken": [], "added": []}
         if self.info:
             count = {}
@@ -95,6 +99,7 @@ class Planter:
         for s in a.move: self.move(*s.split(":"))
         for s in a.copy: self.copy(*s.split(":"))
         for s in a.reencode: self.reencode(*s.split(":"))
+        for s in a.resize: self.resize(*s.split(":"))
         for f in a.within: self.within(f)
         for f in a.recrop: self.recrop(f)
         for s in a.add: self.add(*s.split(":"))
@@ -144,6 +149,20 @@ class Planter:
         self.used.add(dst)
         self.plan["reencoded"].append({"src": a + "/" + f, "dst": dst})
 
+    def resize(self, a, b):
+        from PIL import Image
+        if "/" in a:                      # a given photo: FOLDER/FILE
+            a, f = a.split("/", 1)
+            self.used.add(a + "/" + f)
+        else:
+            f = self.pick(a)[0]
+        dst = b + "/" + os.path.splitext(f)[0] + " (small).jpg"
+        im = Image.open(os.path.join(self.dst, a, f)).convert("RGB")
+        im = im.resize((im.width * 4 // 5, im.height * 4 // 5), Image.LANCZOS)
+        im.save(os.path.join(self.dst, dst), quality=75)
+        self.used.add(dst)
+        self.plan["resized"].append({"src": a + "/" + f, "dst": dst})
+
     def within(self, folder):
         f = self.pick(folder)[0]
         stem, ext = os.path.splitext(f)
@@ -184,7 +203,7 @@ def main():
     p.add_argument("--link", action="store_true")
     p.add_argument("--subset", type=int, default=0)
     p.add_argument("--manifest")
-    for opt in ("split", "move", "copy", "reencode", "within", "recrop", "control", "rename", "add", "noface", "broken"):
+    for opt in ("split", "move", "copy", "reencode", "resize", "within", "recrop", "control", "rename", "add", "noface", "broken"):
         p.add_argument("--" + opt, action="append", default=[])
     Planter(p.parse_args()).build()
 

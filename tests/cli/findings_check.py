@@ -39,6 +39,12 @@ def main():
                         or f["kind"] == "mixed_folder" and any(m["path"] in c["paths"] for c in f["clusters"][1:])))
     for c in plan["copied"] + plan["reencoded"]:
         planted.append(("copy %s" % c["dst"], lambda f, c=c: f["kind"] == "duplicate" and f["path"] == c["dst"]))
+    # a smaller copy: the same photo told by its face pixels, kept against
+    # its source (not another photo of the person)
+    for c in plan.get("resized", []):
+        planted.append(("smaller copy %s" % c["dst"], lambda f, c=c: f["kind"] == "duplicate" and
+                        f["path"] == c["dst"] and f["other_path"] == c["src"] and
+                        (f["evidence"].get("thumb_corr") or 0) >= 0.98))
     inside = lambda f: f["kind"] == "duplicate" and f["folder"] == f["other_folder"]
     # a copy inside one folder mislabels no one: it is in review, after
     # the findings that do (its rank is not held to the top)
@@ -69,7 +75,7 @@ def main():
     parts = [part(f) for f in fl if f["review"]]
     print("check %d review part ordered: strong findings, copies inside one folder, weaker findings (%s)" %
           (parts == sorted(parts), "".join(map(str, parts))))
-    for c in plan["copied"] + plan["within"] + plan.get("recropped", []):
+    for c in plan["copied"] + plan["within"] + plan.get("recropped", []) + plan.get("resized", []):
         k = sum(1 for f in fl if f["path"] == c["dst"])
         print("check %d one finding for the copied file %s (%d)" % (k == 1, c["dst"], k))
     ctrl = set(plan["control"])

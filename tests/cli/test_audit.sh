@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_audit.sh - `faceaudit audit` on a planted-error tree built from
 # kpop_idols (9 photos of 12 people) and examples: a folder split in two, two
-# photos moved into the wrong folder, a photo copied and one re-encoded into a
-# second folder, a duplicate inside a folder, a blank and a broken file, a
-# two-face photo, and control folders left alone. Every planted error must be
+# photos moved into the wrong folder, a photo copied, one re-encoded and one
+# scaled to 80% into a second folder, a duplicate inside a folder, a blank and
+# a broken file, a two-face photo, and control folders left alone. Every planted error must be
 # reported in its section, near the top, and no finding may be about a control
 # folder. Then the three outputs (CSV quoting, JSON, HTML escaping), the match
 # rules and search modes, and command-line errors.
@@ -16,7 +16,8 @@ for d in Chaeyong Jihyo Naeun Irene Seulgi Sana Yeji Dahyun Lisa Umji Yuju Eunha
 done
 cp -r "$FACES/examples/obama" "$FACES/examples/biden" "$T/src/"
 "$PY" "$HERE/audit_plant.py" "$T/src" "$T/tree" "$T/plan.json" --subset 9 --rename 'Lisa:リサ' \
-    --split Chaeyong --move Jihyo:Naeun:2 --copy Irene:Seulgi --reencode Sana:Yeji --within Dahyun --recrop Seulgi \
+    --split Chaeyong --move Jihyo:Naeun:2 --copy Irene:Seulgi --reencode Sana:Yeji --resize Naeun:Dahyun \
+    --within Dahyun --recrop Seulgi \
     --control 'リサ,Umji,Yuju' --add "$FACES/probes/two_people.jpg:obama/two_people.jpg" \
     --noface Eunha/blank.jpg --broken 'Eunha/broken, "bad".jpg'
 check "planted tree built" test -s "$T/plan.json"

@@ -4,11 +4,12 @@
 #
 # The planted trees are hard-linked copies of the datasets (cp -al) with a
 # folder split in two, photos moved into another person's folder, a photo
-# copied and one re-encoded into another folder, and a duplicate inside a
-# folder. They are indexed starting from a copy of the dataset's cache, so
-# that only the re-encoded file is encoded again: the index finds the others
-# by content. Every planted error must be reported in its section, near the
-# top, and the findings nobody planted must stay few.
+# copied, one re-encoded and one scaled to 80% into another folder, and a
+# duplicate inside a folder. They are indexed starting from a copy of the
+# dataset's cache, so that only the re-encoded and scaled files are encoded
+# again: the index finds the others by content. Every planted error must be
+# reported in its section, near the top, and the findings nobody planted must
+# stay few.
 #
 # The datasets' caches come from $FA_TEST_CACHE_DIR/{kpop_idols,nogizaka46}
 # when they are there (tests/cli/test_datasets.sh builds them); otherwise they
@@ -39,7 +40,9 @@ plant() {
     rm -rf "$T/$name.pcache/audit"
     local out; out=$("$FA" index "$T/$name.tree" -o "$T/$name.pcache" -q 2>&1)
     echo "$out" | sed 's/^/  /'
-    check_eq "$name planted: only the re-encoded photo is encoded again" "$(summary_field "$out" encoded)" 1
+    check_eq "$name planted: only the re-encoded and resized photos are encoded again" "$(summary_field "$out" encoded)" \
+        "$("$PY" -c 'import json,sys; p=json.load(open(sys.argv[1])); print(len(p["reencoded"]) + len(p["resized"]))' \
+           "$T/$name.plan.json")"
     check "$name planted: moved photos found by content" test "$(summary_field "$out" moved)" -gt 0
     "$FA" audit "$T/$name.pcache" -o "$T/$name.paudit" -q --html-limit 100 >"$T/$name.psummary"
     check_eq "$name planted audit exits 0" "$?" 0
@@ -61,8 +64,10 @@ echo "$out" | sed -n '1,10p' | sed 's/^/  /'
 check_eq "kpop_idols: its 11 duplicate pairs found, within folders" \
     "$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1]))["duplicates"]; print(len(d), sum(g["cross_folder"] for g in d))' "$T/kpop.audit/report.json")" "11 0"
 
+# the 80% copy: its detector box sits 10% off the original's on the face
+# (before thumbnails were aligned on settled landmarks they correlated 0.75)
 plant kpop_idols --split Naeun --move Jihyo:Chaeyong:3 --copy Irene:Seulgi --reencode Sana:Yeji \
-    --within Dahyun --control Lisa,Umji
+    --resize Chorong/B4QaLQv.jpg:Eunha --within Dahyun --control Lisa,Umji
 sed -n '1,20p' "$T/kpop_idols.psummary" | sed 's/^/  /'
 run_checker "$T/kpop_idols.paudit/report.json" "$T/kpop_idols.plan.json" --top-slack 2 --max-unplanted-per-100 5
 # the review list: every planted error in review, within the top (planted + 4)
@@ -105,7 +110,7 @@ check "nogizaka46: any face pair of them is labelled identical_file" test "$kind
 echo "  nogizaka46: $ncross cross-folder duplicate groups; kinds of their face pairs: $kinds"
 
 plant nogizaka46 --split 堀未央奈 --move 生田絵梨花:西野七瀬:3 --copy 齋藤飛鳥:堀未央奈 \
-    --reencode 生駒里奈:白石麻衣 --within 白石麻衣 --control 秋元康
+    --reencode 生駒里奈:白石麻衣 --resize 生田絵梨花/ikutax22.jpg:白石麻衣 --within 白石麻衣 --control 秋元康
 sed -n '1,20p' "$T/nogizaka46.psummary" | sed 's/^/  /'
 # nogizaka46 has more of its own oddities (group photos, its producer's folder): a looser bound.
 run_checker "$T/nogizaka46.paudit/report.json" "$T/nogizaka46.plan.json" --top-slack 2 --max-unplanted-per-100 10
