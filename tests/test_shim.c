@@ -340,6 +340,8 @@ static void test_nets(const char *models_dir, const char *encoder)
     CHECK(fa_nets_load(&wrong) == NULL, "detector loaded as encoder");
     int same = fa_landmarks_selftest(lm);
     CHECK(same == 1, "faceaudit's reader of %s: %s", lm, same < 0 ? fa_last_error() : "another model than dlib's");
+    same = fa_landmarks_eval_selftest(lm);
+    CHECK(same == 1, "faceaudit's evaluation of %s: %s", lm, same < 0 ? fa_last_error() : "other landmarks than dlib's");
     test_truncated_landmarks(&paths);
     fa_nets *n = fa_nets_load(&paths);
     CHECK(n != NULL, "%s", fa_last_error());

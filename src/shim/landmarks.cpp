@@ -6,7 +6,12 @@
 // byte-identical models.
 #include "landmarks.hpp"
 
+#include <dlib/opencv.h>
+#include <opencv2/core.hpp>
+
 #include <cmath>
+#include <cstring>
+#include <random>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -185,6 +190,96 @@ bool same_as_dlib(const std::string &path) {
     dlib::serialize(theirs, a);
     dlib::serialize(*read_shape_predictor(path), b);
     return a.str() == b.str();
+}
+
+landmark_model::landmark_model(dlib::shape_predictor &&sp) {
+    initial_ = sp.*member(initial_tag());
+    anchors_ = std::move(sp.*member(anchor_tag()));
+    deltas_ = std::move(sp.*member(deltas_tag()));
+    forests_t forests = std::move(sp.*member(forests_tag()));
+    const size_t dim = (size_t)initial_.size();
+    size_t n_splits = 0, n_leaves = 0;
+    for (const auto &forest : forests)
+        for (const auto &t : forest) n_splits += t.splits.size(), n_leaves += t.leaf_values.size();
+    splits_.reserve(n_splits);
+    leaves_.reserve(n_leaves * dim);
+    for (auto &forest : forests) {
+        std::vector<tree> trees;
+        for (auto &t : forest) {
+            trees.push_back({splits_.size(), t.splits.size(), leaves_.size()});
+            for (const auto &s : t.splits) splits_.push_back({s.idx1, s.idx2, s.thresh});
+            for (const auto &leaf : t.leaf_values) leaves_.insert(leaves_.end(), leaf.begin(), leaf.begin() + dim);
+        }
+        cascades_.push_back(std::move(trees));
+        forest.clear();
+        forest.shrink_to_fit();   // one copy of the trees at a time: 99 MB
+    }
+}
+
+namespace {
+typedef float float4 __attribute__((vector_size(16)));
+
+// shape[0..n) += leaf[0..n): per element the same one addition as dlib's.
+inline void add_leaf(float *shape, const float *leaf, size_t n) {
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        float4 a, b;
+        std::memcpy(&a, shape + j, sizeof a);
+        std::memcpy(&b, leaf + j, sizeof b);
+        a += b;
+        std::memcpy(shape + j, &a, sizeof a);
+    }
+    for (; j < n; j++) shape[j] += leaf[j];
+}
+}  // namespace
+
+template <typename image_type>
+dlib::full_object_detection landmark_model::operator()(const image_type &img, const dlib::rectangle &rect) const {
+    using namespace dlib::impl;
+    const size_t dim = (size_t)initial_.size();
+    dlib::matrix<float, 0, 1> shape = initial_;
+    std::vector<float> pixels;
+    for (size_t c = 0; c < cascades_.size(); c++) {
+        extract_feature_pixel_values(img, rect, shape, initial_, anchors_[c], deltas_[c], pixels);
+        for (const tree &t : cascades_[c]) {
+            const split *s = &splits_[t.first_split];
+            size_t i = 0;
+            while (i < t.n_splits) i = pixels[s[i].idx1] - pixels[s[i].idx2] > s[i].thresh ? 2 * i + 1 : 2 * i + 2;
+            add_leaf(&shape(0), &leaves_[t.first_leaf + (i - t.n_splits) * dim], dim);
+        }
+    }
+    const dlib::point_transform_affine to_image = unnormalizing_tform(rect);
+    std::vector<dlib::point> parts(dim / 2);
+    for (size_t i = 0; i < parts.size(); i++) parts[i] = to_image(location(shape, i));
+    return dlib::full_object_detection(rect, parts);
+}
+
+template dlib::full_object_detection landmark_model::operator()(const dlib::cv_image<dlib::rgb_pixel> &,
+                                                                const dlib::rectangle &) const;
+template dlib::full_object_detection landmark_model::operator()(const dlib::cv_image<unsigned char> &,
+                                                                const dlib::rectangle &) const;
+
+bool landmark_model_matches_dlib(const std::string &path) {
+    dlib::shape_predictor theirs;
+    dlib::deserialize(path) >> theirs;
+    landmark_model ours(std::move(*read_shape_predictor(path)));
+    cv::Mat colour(240, 320, CV_8UC3), grey(240, 320, CV_8UC1);
+    std::mt19937 rng(7);
+    for (int y = 0; y < colour.rows; y++)
+        for (int x = 0; x < colour.cols; x++) {   // gradients and noise: every tree path gets exercised
+            cv::Vec3b &p = colour.at<cv::Vec3b>(y, x);
+            for (int k = 0; k < 3; k++) p[k] = (unsigned char)((x * (k + 1) + y * (3 - k) + rng() % 64) & 255);
+            grey.at<unsigned char>(y, x) = (unsigned char)((x + 2 * y + rng() % 96) & 255);
+        }
+    dlib::cv_image<dlib::rgb_pixel> c(colour);
+    dlib::cv_image<unsigned char> g(grey);
+    for (int k = 0; k < 12; k++) {
+        dlib::rectangle r(10 + 17 * k, 5 + 9 * k, 10 + 17 * k + 60 + 7 * k, 5 + 9 * k + 60 + 7 * k);
+        dlib::full_object_detection a = theirs(c, r), b = ours(c, r), ag = theirs(g, r), bg = ours(g, r);
+        for (unsigned long i = 0; i < a.num_parts(); i++)
+            if (a.part(i) != b.part(i) || ag.part(i) != bg.part(i)) return false;
+    }
+    return true;
 }
 
 }  // namespace fa

@@ -100,6 +100,11 @@ void fa_nets_set_forward(fa_nets *n, fa_forward how);
  * dlib's) gives a byte-identical model, 0 if not, -1 on error. */
 int fa_landmarks_selftest(const char *path);
 
+/* Tests: 1 if faceaudit's evaluation of the landmark model at path (faster
+ * than dlib's) gives dlib's landmarks exactly, on a noise image in grey and
+ * colour; 0 if not, -1 on error. */
+int fa_landmarks_eval_selftest(const char *path);
+
 /* Output dimension of the loaded encoder (128 for dlib's, 512 for ArcFace-style ones). */
 int fa_nets_dim(const fa_nets *n);
 
