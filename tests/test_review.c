@@ -7,7 +7,9 @@
  * findings first, in the review part, and nothing in review about the
  * untouched folders. The decoy cut (fdr.h) on its own, and on a crowd of
  * look-alike one-photo folders: none of their merges in review, a true split
- * among them still is. Thumbnails: another crop of a photo inside its folder,
+ * among them still is, and a two-photo split among them whose merge fails
+ * that cut but one of whose faces passes as misfiled is one merge for review
+ * (a two-photo folder of two people is not). Thumbnails: another crop of a photo inside its folder,
  * too far by the encoder to be taken for a copy, is a duplicate for review by
  * its pixels; a second photo of the pose at the same distance is not.
  */
@@ -238,25 +240,34 @@ static void check_fdr(void)
  * every look-alike has a runner-up as near as its best match, so the decoys
  * keep their merges out of review; the split, whose runner-up is a
  * stranger, stays in. */
-static void check_lookalikes(void)
+/* A crowd of look-alikes: P people of 8 faces, FAM families of PERF
+ * one-photo folders whose people look alike, "zsplit" (3 faces of p00),
+ * and with pair != 0: "zpair", 2 faces of p01, one typical, one far off (an
+ * odd photo), the shape of a two-photo folder split off under a new name;
+ * "zthree", 3 faces of a new person; "ztwo", one face of zthree's person and
+ * one of someone between p23 and that person, nearer p23 (two people). */
+enum { LP = 24, FAM = 10, PERF = 4, LNF = LP + FAM * PERF + 4, LNMAX = LP * PER + FAM * PERF + 10 };
+static fa_file lf[LNMAX];
+static fa_face lfc[LNMAX];
+static float le[LNMAX * D], lc[LP + FAM + 1][D];
+#define TWO_MIX 0.58f   /* eligible for a merge with zthree, yet nearer p23 */
+static char *lfold[LNF];
+
+static fa_cache crowd(int pair)
 {
-    enum { P = 24, FAM = 10, PERF = 4, NFOLD = P + FAM * PERF + 1, NMAX = P * PER + FAM * PERF + 3 };
-    static fa_file lf[NMAX];
-    static fa_face lfc[NMAX];
-    static float le[NMAX * D], lc[P + FAM][D];
-    static char *lfold[NFOLD];
     size_t n = 0;
-    for (int i = 0; i < P + FAM; i++)
+    int nfold = pair ? LNF : LNF - 3, zsplit = LP + FAM * PERF, zpair = zsplit + 1, zthree = zsplit + 2, ztwo = zsplit + 3;
+    for (int i = 0; i < LP + FAM + 1; i++)
         for (int q = 0; q < D; q++) lc[i][q] = (float)(nrand() / sqrt(2.0 * D));
-    for (int g = 0; g < NFOLD; g++) {
+    for (int g = 0; g < nfold; g++) {
         char name[32];
-        if (g < P) snprintf(name, sizeof name, "p%02d", g);
-        else if (g < NFOLD - 1) snprintf(name, sizeof name, "q%02d", g - P);
-        else snprintf(name, sizeof name, "zsplit");
+        if (g < LP) snprintf(name, sizeof name, "p%02d", g);
+        else if (g < zsplit) snprintf(name, sizeof name, "q%02d", g - LP);
+        else snprintf(name, sizeof name, g == zsplit ? "zsplit" : g == zpair ? "zpair" : g == zthree ? "zthree" : "ztwo");
         lfold[g] = strdup(name);
     }
-    for (int g = 0; g < NFOLD; g++) {
-        int m = g < P ? PER : g == NFOLD - 1 ? 3 : 1;
+    for (int g = 0; g < nfold; g++) {
+        int m = g < LP ? PER : g == zsplit || g == zthree ? 3 : g == zpair || g == ztwo ? 2 : 1;
         for (int r = 0; r < m; r++, n++) {
             char buf[64];
             snprintf(buf, sizeof buf, "%s/%d.jpg", lfold[g], r);
@@ -271,16 +282,32 @@ static void check_lookalikes(void)
             lf[n].first_face = (int64_t)n;
             lfc[n].file = (uint32_t)n;
             lfc[n].face = 0;
-            const float *cen_g = g < P ? lc[g] : g < NFOLD - 1 ? lc[P + (g - P) / PERF] : lc[0];
-            double spread = g < P || g == NFOLD - 1 ? 0.0 : 0.2;   /* a look-alike: its own centre near the family's */
+            const float *cen_g = g < LP ? lc[g] : g < zsplit ? lc[LP + (g - LP) / PERF] :
+                                 g == zthree ? lc[LP + FAM] : g == ztwo ? lc[r ? LP - 1 : LP + FAM] : lc[g - zsplit];
+            double spread = g < LP || g == zsplit || g >= zthree ? 0.0 : g == zpair ? (r ? 0.6 : 0.0) : 0.2;   /* a look-alike: its own centre near the family's */
             for (int q = 0; q < D; q++)
                 le[n * D + q] = cen_g[q] + (float)((0.3 * nrand() + spread * nrand()) / sqrt(2.0 * D));
+            if (g == ztwo && r)   /* someone between p23 and zthree's person, nearer p23 */
+                for (int q = 0; q < D; q++) le[n * D + q] = TWO_MIX * le[n * D + q] + (1 - TWO_MIX) * lc[LP + FAM][q];
         }
     }
     fa_cache c;
     memset(&c, 0, sizeof c);
-    c.dim = D; c.n_files = n; c.n_faces = n; c.n_folders = NFOLD;
+    c.dim = D; c.n_files = n; c.n_faces = n; c.n_folders = (size_t)nfold;
     c.files = lf; c.faces = lfc; c.folders = lfold; c.emb = le;
+    return c;
+}
+
+static void crowd_free(const fa_cache *c)
+{
+    for (size_t k = 0; k < c->n_files; k++) free(lf[k].path);
+    for (size_t g = 0; g < c->n_folders; g++) free(lfold[g]);
+}
+
+static void check_lookalikes(void)
+{
+    fa_cache c = crowd(0);
+    const uint32_t zsplit = LP + FAM * PERF;
     size_t family_merges = 0, family_review[2] = { 0, 0 }, split_review[2] = { 0, 0 };
     for (int run = 0; run < 2; run++) {   /* run 0: no decoy cut (q = 1); run 1: the default */
         fa_audit_params p = fa_audit_default_params();
@@ -292,11 +319,11 @@ static void check_lookalikes(void)
         for (size_t k = 0; a && k < a->n_findings; k++) {
             const fa_finding *f = &a->findings[k];
             if (f->kind != FA_FIND_SAME_IDENTITY) continue;
-            int fam = f->folder >= P && f->folder < NFOLD - 1 && f->other_folder >= P && f->other_folder < NFOLD - 1;
+            int fam = f->folder >= LP && f->folder < zsplit && f->other_folder >= LP && f->other_folder < zsplit;
             family_merges += fam;
             family_review[run] += fam && f->review;
-            split_review[run] += f->review && ((f->folder == NFOLD - 1 && f->other_folder == 0) ||
-                                               (f->folder == 0 && f->other_folder == NFOLD - 1));
+            split_review[run] += f->review && ((f->folder == zsplit && f->other_folder == 0) ||
+                                               (f->folder == 0 && f->other_folder == zsplit));
         }
         printf("  look-alikes (q %.1f): %zu merges among them, %zu in review; cut %.3f\n", (double)p.review_fdr,
                family_merges, family_review[run], a ? (double)a->review_cut_merge : NAN);
@@ -305,8 +332,58 @@ static void check_lookalikes(void)
     CHECK(family_review[0] >= FAM, "without the decoy cut the look-alikes fill the review part (%zu)", family_review[0]);
     CHECK(family_review[1] <= FAM * PERF / 20, "with it, at most 1 in 20 of them is left (%zu)", family_review[1]);
     CHECK(split_review[0] == 1 && split_review[1] == 1, "the true split is in review either way");
-    for (size_t k = 0; k < n; k++) free(lf[k].path);
-    for (int g = 0; g < NFOLD; g++) free(lfold[g]);
+    crowd_free(&c);
+}
+
+/* zpair among the look-alikes: its typical face is misfiled into p01 with
+ * evidence for review, the merge of the two folders scores more but below
+ * the merges' decoy cut. One decision, the merge, in review and ranked by
+ * the face's evidence; no misfiled finding between the two folders.
+ * ztwo holds two people: one face of zthree's person (misfiled for review),
+ * one nearer p23. Its merge with zthree scores as much as that face, but
+ * its other face goes elsewhere: the face stays misfiled, no merge. */
+static void check_promoted_merge(void)
+{
+    fa_cache c = crowd(1);
+    const uint32_t zpair = LP + FAM * PERF + 1;
+    fa_audit_params p = fa_audit_default_params();
+    p.threads = 2;
+    fa_audit *a = fa_audit_run(&c, &p);
+    CHECK(a != NULL, "crowd with a split pair audited: %s", a ? "" : fa_last_error());
+    const uint32_t zthree = zpair + 1, ztwo = zpair + 2;
+    const fa_finding *merge = NULL, *two_merge = NULL, *two_face = NULL;
+    size_t misfiled = 0;
+    for (size_t k = 0; a && k < a->n_findings; k++) {
+        const fa_finding *f = &a->findings[k];
+        int two = (f->folder == ztwo && f->other_folder == zthree) || (f->folder == zthree && f->other_folder == ztwo);
+        if (two && f->kind == FA_FIND_SAME_IDENTITY) two_merge = f;
+        if (two && f->kind == FA_FIND_MISFILED && f->folder == ztwo) two_face = f;
+        int pair = (f->folder == zpair && f->other_folder == 1) || (f->folder == 1 && f->other_folder == zpair);
+        if (pair && f->kind == FA_FIND_SAME_IDENTITY) merge = f;
+        misfiled += pair && f->kind == FA_FIND_MISFILED;
+        if (getenv("FA_TEST_VERBOSE") && (f->folder >= zpair || (f->other_folder >= zpair && f->other_folder != FA_NONE)))
+            printf("    %s %s -> %s %.3f review %d decoy %.3f\n", fa_find_kind_name(f->kind), lf[f->file].path,
+                   lfold[f->other_folder], (double)f->score, f->review, (double)f->decoy);
+    }
+    printf("  split pair: merge %s, score %.3f (own %.3f + stranger %.3f), cut %.3f; misfiled cut %.3f\n",
+           merge && merge->review ? "in review" : "not in review", merge ? (double)merge->score : NAN,
+           merge ? (double)merge->own_margin : NAN, merge ? (double)merge->stranger_margin : NAN,
+           a ? (double)a->review_cut_merge : NAN, a ? (double)a->review_cut_misfiled : NAN);
+    CHECK(a && a->n_merge_promoted >= 1, "a merge came into review with a misfiled face's evidence");
+    CHECK(merge && merge->review, "zpair and p01 are one decision for review, the merge");
+    CHECK(merge && merge->score < a->review_cut_merge, "below the merges' own cut: the face brought it");
+    CHECK(merge && merge->score >= a->review_cut_misfiled, "ranked by the face's evidence, which passed its cut");
+    CHECK(misfiled == 0, "no misfiled finding between the merged folders (%zu)", misfiled);
+    CHECK(merge && merge->other_folder == zpair && merge->other_file != FA_NONE &&
+          strcmp(lf[merge->other_file].path, "zpair/0.jpg") == 0 && lf[merge->file].folder == 1,
+          "zpair moves into p01, its example the face that brought it (%s) and its nearest in p01",
+          merge && merge->other_file != FA_NONE ? lf[merge->other_file].path : "");
+    CHECK(two_face && two_face->review && two_merge && two_merge->score >= two_face->score,
+          "ztwo/0 is misfiled into zthree for review, their merge scores as much (%.3f, %.3f)",
+          two_face ? (double)two_face->score : NAN, two_merge ? (double)two_merge->score : NAN);
+    CHECK(two_merge && !two_merge->review, "but ztwo's other face goes to p23: no merge for review");
+    fa_audit_free(a);
+    crowd_free(&c);
 }
 
 /* Thumbnails (thumb.h): 4 folders of 6 faces, each face its own random
@@ -451,6 +528,7 @@ int main(void)
     check_knn();
     check_fdr();
     check_lookalikes();
+    check_promoted_merge();
     check_thumbs();
     fa_cache c = build();
     fa_audit_params p = fa_audit_default_params();

@@ -69,6 +69,8 @@ typedef struct {
     size_t n_out, cap_out;
     uint64_t *merged;       /* folder-pair keys of same_identity in review, sorted */
     size_t n_merged;
+    uint64_t *eligible;     /* same_identity before the decoy cut: key, then index in out */
+    size_t n_eligible;
     float *scratch;         /* n floats */
     float W, X, M, G;       /* typical same-person and different-person distances
                                (calibration medians), their midpoint and gap */
@@ -147,6 +149,11 @@ static void uf_union(uint32_t *uf, uint32_t a, uint32_t b)
 }
 
 /* ---- findings storage -------------------------------------------------------- */
+
+static void finding_free(fa_finding *f)
+{
+    free(f->files); free(f->cluster_end); free(f->cluster_like);
+}
 
 static fa_finding *new_finding(rctx *r, fa_find_kind kind)
 {
@@ -622,6 +629,18 @@ static float merge_decoy(rctx *r, uint32_t ga, uint32_t gb)
     return best;
 }
 
+/* A merge's files: those that move, every file of its other folder. */
+static int merge_files(rctx *r, fa_finding *f)
+{
+    uint32_t gb = f->other_folder;
+    free(f->files);
+    f->n_files = 0;
+    f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
+    if (!f->files) return -1;
+    for (size_t q = r->off[gb]; q < r->off[gb + 1]; q++) f->files[f->n_files++] = r->row_file[r->idx[q]];
+    return 0;
+}
+
 /* One same_identity finding for a folder pair (m: its statistics). */
 static int merge_finding(rctx *r, const fa_merge *m)
 {
@@ -651,11 +670,7 @@ static int merge_finding(rctx *r, const fa_merge *m)
     int mix_ok = m->size_a >= 2 && m->size_b >= 2 && m->across <= r->p->merge_max_mix * inside;
     f->review = m->pairs > 0 && ((m->across < Ml && own_m + str_m >= REVIEW_MIN) || (mix_ok && score >= REVIEW_MIN));
     f->decoy = merge_decoy(r, ga, gb);
-    /* the files that move: every file of the other folder */
-    f->files = malloc((gsize(r, gb) ? gsize(r, gb) : 1) * sizeof *f->files);
-    if (!f->files) return -1;
-    for (size_t q = r->off[gb]; q < r->off[gb + 1]; q++) f->files[f->n_files++] = r->row_file[r->idx[q]];
-    return 0;
+    return merge_files(r, f);
 }
 
 /* A one-photo folder whose face has no pair within the threshold with its
@@ -704,6 +719,30 @@ static int decoy_cut(rctx *r, fa_find_kind kind, float *cut)
     return 0;
 }
 
+static uint64_t pair_key(uint32_t ga, uint32_t gb)
+{
+    return (uint64_t)(ga < gb ? ga : gb) << 32 | (ga < gb ? gb : ga);
+}
+
+/* The same_identity findings eligible for review before the decoy cut, as
+ * (folder-pair key, index in out) sorted by key: a misfiled face can bring
+ * its folder's merge into review (promote_merges). */
+static int note_eligible(rctx *r)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < r->n_out; k++) m += r->out[k].kind == FA_FIND_SAME_IDENTITY && r->out[k].review;
+    r->eligible = malloc((m ? m : 1) * 2 * sizeof *r->eligible);
+    if (!r->eligible) return -1;
+    for (size_t k = 0; k < r->n_out; k++) {
+        const fa_finding *f = &r->out[k];
+        if (f->kind != FA_FIND_SAME_IDENTITY || !f->review) continue;
+        r->eligible[2 * r->n_eligible] = pair_key(f->folder, f->other_folder);
+        r->eligible[2 * r->n_eligible++ + 1] = k;
+    }
+    qsort(r->eligible, r->n_eligible, 2 * sizeof *r->eligible, u64cmp);
+    return 0;
+}
+
 static int same_identity(rctx *r)
 {
     const fa_audit *a = r->a;
@@ -718,13 +757,11 @@ static int same_identity(rctx *r)
     qsort(keys, n, sizeof *keys, u64cmp);
     int rc = lone_merges(r, keys, n);
     free(keys);
-    if (rc || decoy_cut(r, FA_FIND_SAME_IDENTITY, &r->a->review_cut_merge)) return -1;
+    if (rc || note_eligible(r) || decoy_cut(r, FA_FIND_SAME_IDENTITY, &r->a->review_cut_merge)) return -1;
     for (size_t k = 0; k < r->n_out; k++) {
         const fa_finding *f = &r->out[k];
         if (f->kind != FA_FIND_SAME_IDENTITY || !f->review) continue;
-        uint32_t ga = f->folder < f->other_folder ? f->folder : f->other_folder;
-        uint32_t gb = f->folder < f->other_folder ? f->other_folder : f->folder;
-        r->merged[r->n_merged++] = (uint64_t)ga << 32 | gb;
+        r->merged[r->n_merged++] = pair_key(f->folder, f->other_folder);
     }
     qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
     return 0;
@@ -732,7 +769,7 @@ static int same_identity(rctx *r)
 
 static int is_merged(const rctx *r, uint32_t ga, uint32_t gb)
 {
-    uint64_t key = (uint64_t)(ga < gb ? ga : gb) << 32 | (ga < gb ? gb : ga);
+    uint64_t key = pair_key(ga, gb);
     return r->n_merged && bsearch(&key, r->merged, r->n_merged, sizeof key, u64cmp) != NULL;
 }
 
@@ -929,6 +966,91 @@ out:
     return rc;
 }
 
+/* The file of folder g whose face is nearest row i's. */
+static uint32_t nearest_file(const rctx *r, uint32_t i, uint32_t g)
+{
+    uint32_t best = r->idx[r->off[g]];
+    float bd = INFINITY;
+    for (size_t q = r->off[g]; q < r->off[g + 1]; q++) {
+        float d = rdist(r, i, r->idx[q]);
+        if (d < bd) { bd = d; best = r->idx[q]; }
+    }
+    return r->row_file[best];
+}
+
+/* Every face of folder ga has gb as its best other folder, with a positive
+ * score: the whole folder would go there, not one photo of it. */
+static int folder_goes(const rctx *r, uint32_t ga, uint32_t gb)
+{
+    for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++) {
+        const face_state *s = &r->fs[r->idx[q]];
+        if (s->best != gb || !(s->score > 0)) return 0;
+    }
+    return 1;
+}
+
+/* A misfiled face whose whole folder would go to the other folder too
+ * (folder_goes), with an eligible merge of the two scoring no less, is one
+ * decision, the merge: a folder split off under a second name whose photos
+ * are not all as near the original (celeba_aligned: one of two split-off
+ * photos passes the misfiled cut; the merge scores more but among look-alike
+ * merges of its own kind). Not a two-photo folder of two people with one
+ * misfiled: its merge can score as high (the median across halfway between
+ * them), but its other face goes elsewhere. The face's evidence brings the
+ * merge into review and ranks it (its own score failed the merges' decoy
+ * cut); the misfiled findings between the two folders go (each face reported
+ * once, as for merges in review from the start). */
+static int promote_merges(rctx *r)
+{
+    float *by = malloc((r->n_eligible ? r->n_eligible : 1) * sizeof *by);
+    uint32_t *face = malloc((r->n_eligible ? r->n_eligible : 1) * sizeof *face);
+    if (!by || !face) { free(by); free(face); return -1; }
+    for (size_t e = 0; e < r->n_eligible; e++) by[e] = NAN;
+    for (size_t k = 0; k < r->n_out; k++) {
+        const fa_finding *f = &r->out[k];
+        if (f->kind != FA_FIND_MISFILED || !f->review) continue;
+        uint64_t key = pair_key(f->folder, f->other_folder);
+        const uint64_t *e = r->n_eligible ? bsearch(&key, r->eligible, r->n_eligible, 2 * sizeof *e, u64cmp) : NULL;
+        const fa_finding *m = e ? &r->out[e[1]] : NULL;
+        if (!m || m->review || !(m->score >= f->score) || !folder_goes(r, f->folder, f->other_folder)) continue;
+        size_t q = (size_t)(e - r->eligible) / 2;
+        if (!(by[q] >= f->score)) { by[q] = f->score; face[q] = f->file; }
+    }
+    size_t before = r->n_merged;
+    for (size_t e = 0; e < r->n_eligible; e++) {
+        if (isnan(by[e])) continue;
+        fa_finding *m = &r->out[r->eligible[2 * e + 1]];
+        m->review = 1;
+        m->score = by[e];
+        /* the face's folder is the one that moves, as the face would have;
+         * the example pair: the face (the report names it) and its nearest
+         * face of the other folder */
+        if (r->c->files[face[e]].folder != m->other_folder) {
+            uint32_t t = m->folder; m->folder = m->other_folder; m->other_folder = t;
+            t = m->own_size; m->own_size = m->other_size; m->other_size = t;
+            if (merge_files(r, m)) { free(by); free(face); return -1; }
+        }
+        m->other_file = face[e];
+        m->file = nearest_file(r, r->file_row[face[e]], m->folder);
+        r->merged[r->n_merged++] = r->eligible[2 * e];
+        r->a->n_merge_promoted++;
+    }
+    free(by); free(face);
+    if (r->n_merged == before) return 0;
+    qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
+    size_t w = 0;
+    for (size_t k = 0; k < r->n_out; k++) {
+        fa_finding *f = &r->out[k];
+        if (f->kind == FA_FIND_MISFILED && is_merged(r, f->folder, f->other_folder)) {
+            finding_free(f);
+            continue;
+        }
+        r->out[w++] = *f;
+    }
+    r->n_out = w;
+    return 0;
+}
+
 /* ---- stage 6: ids and ranking ------------------------------------------------------ */
 
 static int hexcmp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
@@ -1003,7 +1125,7 @@ static int finding_cmp(const void *x, const void *y)
 
 void fa_findings_free(fa_finding *v, size_t n)
 {
-    for (size_t k = 0; k < n; k++) { free(v[k].files); free(v[k].cluster_end); free(v[k].cluster_like); }
+    for (size_t k = 0; k < n; k++) finding_free(&v[k]);
     free(v);
 }
 
@@ -1039,7 +1161,7 @@ static int rctx_init(rctx *r)
 static void rctx_free(rctx *r)
 {
     free(r->off); free(r->idx); free(r->file_row); free(r->R); free(r->fw); free(r->fs);
-    free(r->uf); free(r->scratch); free(r->cand); free(r->merged); free(r->centre);
+    free(r->uf); free(r->scratch); free(r->cand); free(r->merged); free(r->eligible); free(r->centre);
     fa_findings_free(r->out, r->n_out);
 }
 
@@ -1097,7 +1219,7 @@ static int review_stages(rctx *r)
     for (uint32_t g = 0; g < r->ng; g++)
         if (folder_faces(r, g, near)) { free(near); return -1; }
     free(near);
-    if (decoy_cut(r, FA_FIND_MISFILED, &r->a->review_cut_misfiled)) return -1;
+    if (decoy_cut(r, FA_FIND_MISFILED, &r->a->review_cut_misfiled) || promote_merges(r)) return -1;
     for (size_t k = 0; k < r->n_out; k++) if (finding_id(r, &r->out[k])) return -1;
     if (r->n_out) qsort(r->out, r->n_out, sizeof *r->out, finding_cmp);   /* out is NULL when empty */
     return unique_ids(r);

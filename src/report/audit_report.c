@@ -210,6 +210,7 @@ void fa_report_summary(FILE *f, const fa_report *o, size_t top)
     print_cut(f, a->review_cut_misfiled);
     fprintf(f, ", same identity from ");
     print_cut(f, a->review_cut_merge);
+    if (a->n_merge_promoted) fprintf(f, " (and %zu with a misfiled face's evidence)", a->n_merge_promoted);
     fprintf(f, "\n");
     if (top) frep_text(f, o, top);
     if (top) summary_top(f, o, top);

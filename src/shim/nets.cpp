@@ -225,6 +225,7 @@ std::vector<dlib::matrix<dlib::rgb_pixel>> face_chips(const cv::Mat &m, const fa
 // existing caches stay what they were. Cost: one or two landmark passes a
 // face, about 1 ms each with fa::landmark_model (5 ms with dlib's own).
 constexpr double THUMB_BOX = 250, BOX_PER_INNER = 1.2, SETTLED = 0.01;
+constexpr int THUMB_CHIP = 64;   // the aligned grey chip the thumbnail averages (px)
 
 dlib::drectangle box_from(const dlib::full_object_detection &shape) {
     dlib::drectangle inner = dlib::get_face_chip_details(shape, 150, 0.0).rect;
@@ -262,7 +263,7 @@ cv::Mat grey_at_thumb_scale(const cv::Mat &m, const dlib::drectangle &box) {
     return out;
 }
 
-// The face's 64 px grey chip (dlib's chip extraction filters before it
+// The face's THUMB_CHIP px grey chip (dlib's chip extraction filters before it
 // shrinks, so a large face does not alias).
 dlib::matrix<unsigned char> thumb_chip(fa_nets *n, const cv::Mat &m, const dlib::full_object_detection &first) {
     cv::Mat face = grey_at_thumb_scale(m, box_from(first));
@@ -274,7 +275,7 @@ dlib::matrix<unsigned char> thumb_chip(fa_nets *n, const cv::Mat &m, const dlib:
         std::fabs(next.width() - box.width()) > SETTLED * THUMB_BOX)
         shape = n->landmarks()(view, whole(next));
     dlib::matrix<unsigned char> g;
-    dlib::extract_image_chip(view, dlib::get_face_chip_details(shape, 64, 0.0), g);
+    dlib::extract_image_chip(view, dlib::get_face_chip_details(shape, THUMB_CHIP, 0.0), g);
     return g;
 }
 
@@ -282,7 +283,8 @@ dlib::matrix<unsigned char> thumb_chip(fa_nets *n, const cv::Mat &m, const dlib:
 // the pixel or so by which two crops' landmarks still differ.
 void face_thumbs(fa_nets *n, const cv::Mat &m, const std::vector<dlib::full_object_detection> &shapes,
                  uint8_t *out) {
-    const int k = 64 / FA_THUMB_SIDE;
+    static_assert(THUMB_CHIP % FA_THUMB_SIDE == 0, "whole blocks");
+    const int k = THUMB_CHIP / FA_THUMB_SIDE;
     for (size_t i = 0; i < shapes.size(); i++) {
         dlib::matrix<unsigned char> g = thumb_chip(n, m, shapes[i]);
         for (int y = 0; y < FA_THUMB_SIDE; y++)
