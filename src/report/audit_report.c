@@ -327,6 +327,7 @@ static void json_method(fa_buf *b, const fa_report *o)
     frep_jnum(b, "review_fdr", o->params->review_fdr); fa_buf_putc(b, ',');
     frep_jnum(b, "review_cut_misfiled", a->review_cut_misfiled); fa_buf_putc(b, ',');
     frep_jnum(b, "review_cut_same_identity", a->review_cut_merge);
+    fa_buf_printf(b, ",\"same_identity_by_face\":%zu", a->n_merge_promoted);
     fa_buf_puts(b, "},\"threshold\":{");
     frep_jnum(b, "distance", a->threshold); fa_buf_putc(b, ',');
     jstr(b, "source", a->threshold_source); fa_buf_putc(b, ',');
