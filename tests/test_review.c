@@ -369,7 +369,8 @@ static void check_promoted_merge(void)
            merge && merge->review ? "in review" : "not in review", merge ? (double)merge->score : NAN,
            merge ? (double)merge->own_margin : NAN, merge ? (double)merge->stranger_margin : NAN,
            a ? (double)a->review_cut_merge : NAN, a ? (double)a->review_cut_misfiled : NAN);
-    CHECK(a && a->n_merge_promoted >= 1, "a merge came into review with a misfiled face's evidence");
+    CHECK(merge && merge->by_face != FA_NONE && merge->by_face == merge->other_file,
+          "a merge came into review with a misfiled face's evidence, and names the face");
     CHECK(merge && merge->review, "zpair and p01 are one decision for review, the merge");
     CHECK(merge && merge->score < a->review_cut_merge, "below the merges' own cut: the face brought it");
     CHECK(merge && merge->score >= a->review_cut_misfiled, "ranked by the face's evidence, which passed its cut");

@@ -134,6 +134,9 @@ typedef struct {
     int identical;              /* duplicate: identical bytes */
     float thumb_corr;           /* duplicate: correlation of the two faces' thumbnails
                                    (faceaudit.h; >= 0.98: one photo); NaN: not measured */
+    uint32_t by_face;           /* same_identity brought into review by a misfiled face's
+                                   evidence (README, "How findings are ranked"): that
+                                   face's file; else FA_NONE */
 } fa_finding;
 
 /* The ranked list (owned by a, valid until fa_audit_free): *n findings, the

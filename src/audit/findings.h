@@ -148,7 +148,6 @@ struct fa_audit {
     /* the review list (review.h), ranked by score; n_review of them are in review */
     fa_finding *findings;    size_t n_findings, n_review;
     float review_cut_misfiled, review_cut_merge;   /* their lowest score in review (fdr.h) */
-    size_t n_merge_promoted;        /* merges in review below their cut: a misfiled face's folder (review.c) */
     float *row_scale;               /* per audited row: r_i (see review.h) */
     double review_seconds;
 };

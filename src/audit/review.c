@@ -166,7 +166,7 @@ static fa_finding *new_finding(rctx *r, fa_find_kind kind)
     fa_finding *f = &r->out[r->n_out++];
     memset(f, 0, sizeof *f);
     f->kind = kind;
-    f->file = f->folder = f->other_file = f->other_folder = f->keep = FA_NONE;
+    f->file = f->folder = f->other_file = f->other_folder = f->keep = f->by_face = FA_NONE;
     f->dist = f->own = f->scale = f->own_margin = f->stranger_margin = f->nearest = f->decoy = NAN;
     f->thumb_corr = NAN;
     return f;
@@ -554,6 +554,12 @@ static int u64cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The sort key of a folder pair, either way round. */
+static uint64_t pair_key(uint32_t ga, uint32_t gb)
+{
+    return (uint64_t)(ga < gb ? ga : gb) << 32 | (ga < gb ? gb : ga);
+}
+
 /* Example files of a merge: the files of its nearest matching pair. */
 static void merge_example(const rctx *r, uint32_t ga, uint32_t gb, uint32_t *fa_out, uint32_t *fb_out)
 {
@@ -682,7 +688,7 @@ static int lone_merges(rctx *r, const uint64_t *keys, size_t nk)
         if (gsize(r, g) != 1) continue;
         uint32_t i = r->idx[r->off[g]], gb = r->cand[(size_t)i * CAND_FOLDERS];
         if (gb == FA_NONE) continue;
-        uint64_t key = (uint64_t)(g < gb ? g : gb) << 32 | (g < gb ? gb : g);
+        uint64_t key = pair_key(g, gb);
         if (nk && bsearch(&key, keys, nk, sizeof key, u64cmp)) continue;
         size_t nb = gsize(r, gb), m = nb < OTHER_MAX ? nb : OTHER_MAX;
         float nearest = INFINITY;
@@ -719,11 +725,6 @@ static int decoy_cut(rctx *r, fa_find_kind kind, float *cut)
     return 0;
 }
 
-static uint64_t pair_key(uint32_t ga, uint32_t gb)
-{
-    return (uint64_t)(ga < gb ? ga : gb) << 32 | (ga < gb ? gb : ga);
-}
-
 /* The same_identity findings eligible for review before the decoy cut, as
  * (folder-pair key, index in out) sorted by key: a misfiled face can bring
  * its folder's merge into review (promote_merges). */
@@ -751,7 +752,7 @@ static int same_identity(rctx *r)
     uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
     if (!r->merged || !keys) { free(keys); return -1; }
     for (size_t k = 0; k < n; k++) {
-        keys[k] = (uint64_t)a->merges[k].folder_a << 32 | a->merges[k].folder_b;
+        keys[k] = pair_key(a->merges[k].folder_a, a->merges[k].folder_b);
         if (merge_finding(r, &a->merges[k])) { free(keys); return -1; }
     }
     qsort(keys, n, sizeof *keys, u64cmp);
@@ -1030,10 +1031,9 @@ static int promote_merges(rctx *r)
             t = m->own_size; m->own_size = m->other_size; m->other_size = t;
             if (merge_files(r, m)) { free(by); free(face); return -1; }
         }
-        m->other_file = face[e];
+        m->other_file = m->by_face = face[e];
         m->file = nearest_file(r, r->file_row[face[e]], m->folder);
         r->merged[r->n_merged++] = r->eligible[2 * e];
-        r->a->n_merge_promoted++;
     }
     free(by); free(face);
     if (r->n_merged == before) return 0;

@@ -173,6 +173,14 @@ static void summary_top(FILE *f, const fa_report *o, size_t top)
     }
 }
 
+/* Merges a misfiled face brought into review (review.c). */
+static size_t by_face_count(const fa_audit *a)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < a->n_findings; k++) n += a->findings[k].by_face != FA_NONE;
+    return n;
+}
+
 /* A review cut: its score, or "none" when no finding of the kind reached it. */
 static void print_cut(FILE *f, float cut)
 {
@@ -210,7 +218,8 @@ void fa_report_summary(FILE *f, const fa_report *o, size_t top)
     print_cut(f, a->review_cut_misfiled);
     fprintf(f, ", same identity from ");
     print_cut(f, a->review_cut_merge);
-    if (a->n_merge_promoted) fprintf(f, " (and %zu with a misfiled face's evidence)", a->n_merge_promoted);
+    size_t by_face = by_face_count(a);
+    if (by_face) fprintf(f, " (and %zu with a misfiled face's evidence)", by_face);
     fprintf(f, "\n");
     if (top) frep_text(f, o, top);
     if (top) summary_top(f, o, top);
@@ -327,7 +336,7 @@ static void json_method(fa_buf *b, const fa_report *o)
     frep_jnum(b, "review_fdr", o->params->review_fdr); fa_buf_putc(b, ',');
     frep_jnum(b, "review_cut_misfiled", a->review_cut_misfiled); fa_buf_putc(b, ',');
     frep_jnum(b, "review_cut_same_identity", a->review_cut_merge);
-    fa_buf_printf(b, ",\"same_identity_by_face\":%zu", a->n_merge_promoted);
+    fa_buf_printf(b, ",\"same_identity_by_face\":%zu", by_face_count(a));
     fa_buf_puts(b, "},\"threshold\":{");
     frep_jnum(b, "distance", a->threshold); fa_buf_putc(b, ',');
     jstr(b, "source", a->threshold_source); fa_buf_putc(b, ',');

@@ -73,9 +73,8 @@ void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
                          "inside %.3f; %u pairs within the threshold, nearest %.3f)",
                       fname(o, f->folder), f->own_size, fname(o, f->other_folder), f->other_size, f->dist, f->own,
                       f->matches, f->nearest);
-        /* below the merges' own cut, in review by a face's evidence (review.c) */
-        if (f->review && f->score < o->audit->review_cut_merge)
-            fa_buf_printf(b, "; for review because %s passed as misfiled into %s", fpath(o, f->other_file),
+        if (f->by_face != FA_NONE)
+            fa_buf_printf(b, "; for review because %s passed as misfiled into %s", fpath(o, f->by_face),
                           fname(o, f->folder));
         break;
     case FA_FIND_DUPLICATE:

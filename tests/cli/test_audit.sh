@@ -119,6 +119,16 @@ out=$("$FA" audit "$T/c" -o "$T/np" -q --nprobe 1 --ivf=8 --html-limit 0)
 check_contains "--nprobe prints recall against exact" "$out" "nprobe 1, recall [0-9.]* against exact"
 check_eq "--nprobe recall in report.json" "$("$PY" -c 'import json,sys; m=json.load(open(sys.argv[1]))["method"]; print(m["search"], 0 <= m["recall"] <= 1)' "$T/np/report.json")" "ivf_probe True"
 
+# An accepted merge below the review cut joins the review part; it was not
+# brought there by a misfiled face, and its summary must not say so. (Last:
+# the audit writes the decision into CACHE/findings.json.)
+merge_id=$("$PY" -c 'import json,sys; print(next((x["id"] for x in json.load(open(sys.argv[1]))["findings"] if x["kind"] == "same_identity" and not x["review"] and "for review because" not in x["summary"]), ""))' "$T/c/findings.json")
+check "a merge below the review cut to accept" test -n "$merge_id"
+printf '%s\t\taccept\t2026-11-29T00:00:00Z\t\n' "$merge_id" >"$T/accept.tsv"
+"$FA" audit "$T/c" -o "$T/acc" -q --html-limit 0 --decisions "$T/accept.tsv" >/dev/null
+check_eq "the accepted merge is in review, its summary not claiming a misfiled face's evidence" \
+    "$("$PY" -c 'import json,sys; x=[f for f in json.load(open(sys.argv[1]))["findings"] if f["id"] == sys.argv[2]]; print(len(x) == 1 and x[0]["review"] and "for review because" not in x[0]["summary"])' "$T/acc/report.json" "$merge_id")" True
+
 # Command-line errors.
 err=$("$FA" audit 2>&1); rc=$?
 check_eq "audit without CACHE exits 2" "$rc" 2
