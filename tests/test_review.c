@@ -1,5 +1,5 @@
 /*
- * test_review.c - the review list (src/audit/review.c) on an in-memory cache
+ * test_review.c - the review list (src/audit/review*.c) on an in-memory cache
  * with planted mistakes: a misfiled face, a photo copied byte for byte into
  * two folders and one re-encoded into a third (one finding per copied file),
  * a one-photo folder split off a big one, two one-photo folders of one person,
@@ -157,7 +157,7 @@ static int is_planted(const fa_cache *c, const fa_finding *f)
            (f->folder != FA_NONE && f->folder >= K) || (f->other_folder != FA_NONE && f->other_folder >= K);
 }
 
-/* The list's parts, as review.c orders them. */
+/* The list's parts, as review_rank.c orders them. */
 static int tier(const fa_finding *f)
 {
     if (!f->review) return 2;

@@ -38,7 +38,7 @@
  *   duplicate      a fact, not a statistic: 3 for identical bytes, 2..3 for the
  *                  same photo (distance below --same-photo)
  * Review cut-off: the part of the list a person is asked to read. Evidence
- * of at least REVIEW_MIN = 1/2 gap (review.c), and: misfiled: d_iB < M', one
+ * of at least REVIEW_MIN = 1/2 gap (review_ctx.h), and: misfiled: d_iB < M', one
  * of B's faces within the calibrated threshold, and o_i > M' or a full gap
  * of evidence; same_identity: a pair within the threshold, and across < M'
  * with the unweighted margins >= 1/2, or (both folders of 2+ faces) across

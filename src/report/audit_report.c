@@ -173,7 +173,7 @@ static void summary_top(FILE *f, const fa_report *o, size_t top)
     }
 }
 
-/* Merges a misfiled face brought into review (review.c). */
+/* Merges a misfiled face brought into review (review_merge.c). */
 static size_t by_face_count(const fa_audit *a)
 {
     size_t n = 0;

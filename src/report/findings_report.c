@@ -84,7 +84,7 @@ void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
         if (!isnan(f->thumb_corr)) fa_buf_printf(b, ", face pixels correlate %.3f", f->thumb_corr);
         /* why a copy is not for review: identical bytes are then a group photo
          * filed under each of its people; otherwise a copy inside one folder,
-         * which may be two photos of one pose (review.c) */
+         * which may be two photos of one pose (review_dup.c) */
         fa_buf_puts(b, f->review ? ")" : f->identical ? "; a group photo filed under each of its people)"
                                                       : "; inside one folder: perhaps two photos of one pose)");
         break;
