@@ -1,7 +1,7 @@
 /*
  * findings_report.c - the review list as findings.csv, JSON, text and HTML
  * cards (see findings_report.h and report.h). Paths are relative to ROOT.
- * JSON is printed straight into a buffer, for the reasons in audit_report.c.
+ * JSON is printed straight into a buffer, for the reasons in audit_data.c.
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L

@@ -1,7 +1,7 @@
 /*
  * findings_report.h - private to src/report: the review list (review.h) as
  * findings.csv, as the JSON `findings` array (report.json, CACHE/findings.json),
- * as text lines and as HTML cards. audit_report.c owns the thumbnails; the
+ * as text lines and as HTML cards. audit_html.c owns the thumbnails; the
  * cards ask for them through the two callbacks.
  */
 #ifndef FA_FINDINGS_REPORT_H
