@@ -1,5 +1,5 @@
 /*
- * fuzz_manifest.c - the manifest reader (cache.c). The counts meta.json
+ * fuzz_manifest.c - the manifest reader (cache_manifest.c). The counts meta.json
  * would claim are taken from the rows as a writer would produce them (face
  * rows; files = rows whose face is -1 or 0), plus a mismatch chosen by the
  * first byte (the manifest follows it), so both the structure checks and the

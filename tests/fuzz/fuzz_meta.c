@@ -1,5 +1,5 @@
 /*
- * fuzz_meta.c - the meta.json reader (cache.c). Oracle: what is accepted is
+ * fuzz_meta.c - the meta.json reader (cache_meta.c). Oracle: what is accepted is
  * in range (the numbers are cast to int) and names plain files inside the
  * cache directory; a refusal names the file.
  */

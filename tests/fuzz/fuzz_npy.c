@@ -1,5 +1,5 @@
 /*
- * fuzz_npy.c - the NPY header reader (cache.c). Oracle: an accepted header
+ * fuzz_npy.c - the NPY header reader (cache_npy.c). Oracle: an accepted header
  * lies inside the input and gives a shape the cache can hold.
  */
 #include <string.h>
