@@ -361,6 +361,132 @@ static void probe_chunk(worker *w, const fa_ivf *v, const fa_rowset *S, size_t a
     }
 }
 
+/* The lists' numbers, biggest list first (threads then finish together). */
+static void lists_by_size(const fa_ivf *v, size_t *order)
+{
+    size_t k = v->nlist;
+    for (size_t l = 0; l < k; l++) order[l] = l;
+    for (size_t l = 1; l < k; l++) {
+        size_t o = order[l], q = l;
+        size_t sz = v->offset[o + 1] - v->offset[o];
+        while (q > 0 && v->offset[order[q - 1] + 1] - v->offset[order[q - 1]] < sz) {
+            order[q] = order[q - 1];
+            q--;
+        }
+        order[q] = o;
+    }
+}
+
+/* The list-pair bound of list a, once per pair (b > a): kl[b] = 1 when a
+ * row of a and a row of b can lie within t. Returns the pairs pruned. */
+static size_t list_pairs_kept(const fa_ivf *v, size_t a, unsigned char *kl, double t)
+{
+    size_t pruned = 0, k = v->nlist;
+    int d = v->d;
+    for (size_t b = a + 1; b < k; b++) {
+        double cd = sqrt(fa_l2sq_exact(v->centroids + a * d, v->centroids + b * d, d));
+        int empty = v->offset[b] == v->offset[b + 1] || v->offset[a] == v->offset[a + 1];
+        kl[b] = !empty && cd - v->radius[a] - v->radius[b] <= t * (1 + 1e-9) + 1e-9;
+        pruned += !kl[b];
+    }
+    return pruned;
+}
+
+/* What the threads of one range join share. */
+typedef struct {
+    const fa_ivf *v;
+    fa_rowset S;
+    const float *cn2;       /* the centroids' squared norms */
+    const size_t *order;    /* lists, biggest first */
+    unsigned char *keep;    /* per thread: nlist list-pair flags */
+    int nprobe;
+    size_t R, max_pairs;
+    double t, t2;
+} ivf_plan;
+
+/* The rows of list a, R at a time, against the lists they may meet. */
+static void list_join(const ivf_plan *ip, worker *wk, size_t a, unsigned char *kl)
+{
+    const fa_ivf *v = ip->v;
+    int d = v->d;
+    for (size_t r0 = v->offset[a]; r0 < v->offset[a + 1]; r0 += ip->R) {
+        size_t mm = v->offset[a + 1] - r0 < ip->R ? v->offset[a + 1] - r0 : ip->R;
+        dist_to_centroids(v->x + r0 * d, v->norm2 + r0, mm, d, v->centroids, ip->cn2, v->nlist, wk->d2);
+        if (ip->nprobe == 0) exact_chunk(wk, v, &ip->S, a, r0, mm, kl, ip->cn2, ip->t, ip->t2);
+        else probe_chunk(wk, v, &ip->S, a, r0, mm, ip->nprobe, ip->t2);
+    }
+}
+
+/* Every list on nt threads (w[t] each). Returns 1 when more than
+ * max_pairs pairs were found (the rest skipped); *lp_pruned: list pairs
+ * the bound pruned. */
+static int ivf_run(const ivf_plan *ip, worker *w, int nt, size_t *lp_pruned)
+{
+    size_t k = ip->v->nlist, found = 0, pruned = 0;
+    int over = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : pruned)
+    {
+        int me = omp_get_thread_num();
+        worker *wk = &w[me];
+        unsigned char *kl = ip->keep + (size_t)me * k;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t oi = 0; oi < k; oi++) {
+            int stop;
+#pragma omp atomic read
+            stop = over;
+            if (stop || wk->jc.failed) continue;
+            size_t a = ip->order[oi];
+            if (ip->nprobe == 0) pruned += list_pairs_kept(ip->v, a, kl, ip->t);
+            size_t before = wk->jc.out.n;
+            list_join(ip, wk, a, kl);
+            size_t total;
+#pragma omp atomic capture
+            total = found += wk->jc.out.n - before;
+            if (ip->max_pairs && total > ip->max_pairs) {
+#pragma omp atomic write
+                over = 1;
+            }
+        }
+    }
+    *lp_pruned = pruned;
+    return over;
+}
+
+/* The threads' pairs into out (sorted, unique when probing), or the error
+ * that stopped the join. */
+static int ivf_collect(worker *w, int nt, int failed, int over, const fa_ivf_params *p, float max_dist,
+                       fa_pairvec *out)
+{
+    for (int q = 0; w && q < nt; q++) failed |= w[q].jc.failed;
+    if (failed) return fa_error("fa_ivf_range_join: out of memory");
+    if (over) return fa_error("fa_ivf_range_join: more than %zu pairs within distance %g; "
+                              "lower the threshold", p->max_pairs, (double)max_dist);
+    fa_join_ctx *jc = malloc(nt * sizeof *jc);
+    if (!jc) return fa_error("fa_ivf_range_join: out of memory");
+    for (int q = 0; q < nt; q++) jc[q] = w[q].jc;
+    int rc = fa_join_merge(jc, nt, out);
+    free(jc);
+    if (rc == 0 && p->nprobe) fa_pairvec_sort_unique(out);
+    return rc;
+}
+
+static void ivf_stats(fa_ivf_stats *st, const worker *w, int nt, size_t k, int nprobe, size_t lp_pruned,
+                      double t0)
+{
+    memset(st, 0, sizeof *st);
+    st->nlist = k;
+    st->recall = -1;
+    st->list_pairs_total = k * (k - 1) / 2;
+    st->list_pairs_pruned = nprobe ? 0 : lp_pruned;
+    for (int q = 0; w && q < nt; q++) {
+        st->rows_considered += w[q].considered;
+        st->rows_pruned += w[q].pruned;
+        st->gemm_flops += w[q].jc.flops;
+        st->candidates += w[q].jc.candidates;
+    }
+    st->join_seconds = now_s() - t0;
+}
+
 int fa_ivf_range_join(const fa_ivf *v, float max_dist, const fa_ivf_params *params,
                       fa_pairvec *out, fa_ivf_stats *st)
 {
@@ -372,102 +498,26 @@ int fa_ivf_range_join(const fa_ivf *v, float max_dist, const fa_ivf_params *para
     if (fa_join_check_args("fa_ivf_range_join", v->n, v->d, max_dist, &jp) < 0) return -1;
     if (p.nprobe < 0) return fa_error("fa_ivf_range_join: bad nprobe %d", p.nprobe);
     int nt = p.threads ? p.threads : omp_get_max_threads();
-    size_t k = v->nlist, R = jp.tile_rows;
-    int d = v->d;
-    double t = max_dist, t2 = t * t;
-    fa_rowset S = { v->x, v->norm2, v->group, v->id, v->n, 1 };
-
+    size_t k = v->nlist;
     float *cn2 = malloc(k * sizeof *cn2);
     size_t *order = malloc(k * sizeof *order);
     unsigned char *keep = malloc((size_t)nt * k);
     worker *w = calloc(nt, sizeof *w);
     int failed = !cn2 || !order || !keep || !w, over = 0;
-    size_t found = 0, lp_pruned = 0;
+    size_t lp_pruned = 0;
     for (int q = 0; !failed && q < nt; q++)
         if (worker_init(&w[q], v, jp.tile_rows, jp.tile_cols, p.nprobe) < 0) failed = 1;
     if (!failed) {
-        fa_norms2(v->centroids, k, d, cn2);
-        /* biggest lists first, for balance */
-        for (size_t l = 0; l < k; l++) order[l] = l;
-        for (size_t l = 1; l < k; l++) {
-            size_t o = order[l], q = l;
-            size_t sz = v->offset[o + 1] - v->offset[o];
-            while (q > 0 && v->offset[order[q - 1] + 1] - v->offset[order[q - 1]] < sz) {
-                order[q] = order[q - 1];
-                q--;
-            }
-            order[q] = o;
-        }
+        fa_norms2(v->centroids, k, v->d, cn2);
+        lists_by_size(v, order);
     }
+    ivf_plan ip = { v, { v->x, v->norm2, v->group, v->id, v->n, 1 }, cn2, order, keep, p.nprobe,
+                    jp.tile_rows, p.max_pairs, max_dist, (double)max_dist * max_dist };
     int blas_old = fa_blas_single_begin();
-    if (!failed) {
-#pragma omp parallel num_threads(nt) reduction(+ : lp_pruned)
-        {
-            int me = omp_get_thread_num();
-            worker *wk = &w[me];
-            unsigned char *kl = keep + (size_t)me * k;
-#pragma omp for schedule(dynamic, 1)
-            for (size_t oi = 0; oi < k; oi++) {
-                int stop;
-#pragma omp atomic read
-                stop = over;
-                if (stop || wk->jc.failed) continue;
-                size_t a = order[oi];
-                if (p.nprobe == 0)   /* list-pair bound, once per pair */
-                    for (size_t b = a + 1; b < k; b++) {
-                        double cd = sqrt(fa_l2sq_exact(v->centroids + a * d, v->centroids + b * d, d));
-                        int empty = v->offset[b] == v->offset[b + 1] || v->offset[a] == v->offset[a + 1];
-                        kl[b] = !empty && cd - v->radius[a] - v->radius[b] <= t * (1 + 1e-9) + 1e-9;
-                        lp_pruned += !kl[b];
-                    }
-                size_t before = wk->jc.out.n;
-                for (size_t r0 = v->offset[a]; r0 < v->offset[a + 1]; r0 += R) {
-                    size_t mm = v->offset[a + 1] - r0 < R ? v->offset[a + 1] - r0 : R;
-                    dist_to_centroids(v->x + r0 * d, v->norm2 + r0, mm, d, v->centroids,
-                                      cn2, k, wk->d2);
-                    if (p.nprobe == 0) exact_chunk(wk, v, &S, a, r0, mm, kl, cn2, t, t2);
-                    else probe_chunk(wk, v, &S, a, r0, mm, p.nprobe, t2);
-                }
-                size_t total;
-#pragma omp atomic capture
-                total = found += wk->jc.out.n - before;
-                if (p.max_pairs && total > p.max_pairs) {
-#pragma omp atomic write
-                    over = 1;
-                }
-            }
-        }
-    }
+    if (!failed) over = ivf_run(&ip, w, nt, &lp_pruned);
     fa_blas_single_end(blas_old);
-    for (int q = 0; w && q < nt; q++) failed |= w[q].jc.failed;
-    int rc;
-    if (failed) rc = fa_error("fa_ivf_range_join: out of memory");
-    else if (over) rc = fa_error("fa_ivf_range_join: more than %zu pairs within distance %g; "
-                                 "lower the threshold", p.max_pairs, (double)max_dist);
-    else {
-        fa_join_ctx *jc = malloc(nt * sizeof *jc);
-        if (!jc) rc = fa_error("fa_ivf_range_join: out of memory");
-        else {
-            for (int q = 0; q < nt; q++) jc[q] = w[q].jc;
-            rc = fa_join_merge(jc, nt, out);
-            free(jc);
-            if (rc == 0 && p.nprobe) fa_pairvec_sort_unique(out);
-        }
-    }
-    if (st) {
-        memset(st, 0, sizeof *st);
-        st->nlist = k;
-        st->recall = -1;
-        st->list_pairs_total = k * (k - 1) / 2;
-        st->list_pairs_pruned = p.nprobe ? 0 : lp_pruned;
-        for (int q = 0; w && q < nt; q++) {
-            st->rows_considered += w[q].considered;
-            st->rows_pruned += w[q].pruned;
-            st->gemm_flops += w[q].jc.flops;
-            st->candidates += w[q].jc.candidates;
-        }
-        st->join_seconds = now_s() - t0;
-    }
+    int rc = ivf_collect(w, nt, failed, over, &p, max_dist, out);
+    if (st) ivf_stats(st, w, nt, k, p.nprobe, lp_pruned, t0);
     for (int q = 0; w && q < nt; q++) worker_free(&w[q]);
     free(w); free(keep); free(order); free(cn2);
     return rc;

@@ -473,6 +473,108 @@ static int seed_lists(fa_knn_lists *L, int nt, const fa_sorted_rows *s, size_t n
     return 0;
 }
 
+/* The work of one exact join over sorted rows: what every task needs. */
+typedef struct {
+    fa_rowset S;            /* the rows, sorted by group */
+    const fa_q8set *q;      /* their int8 copy (NULL: the fp32 kernel) */
+    size_t n, R, C;         /* rows; rows of an A tile, columns of a block */
+    int d;
+    double t2;              /* squared threshold (-1: no pairs, top-k only) */
+    size_t max_pairs;       /* 0: no limit */
+} join_plan;
+
+/* Tasks: an A tile of R rows against a block of C columns, starting after
+ * the first row's group (earlier columns are never j > i of another group
+ * for any row of the tile). The int8 kernel works on 64-column superblocks:
+ * its blocks start on one (the columns added before the first row's group
+ * end pair with nothing). Each task is (first row << 32 | first column).
+ * 0, or -1 out of memory. */
+static int join_tasks(const join_plan *jp, const fa_sorted_rows *s, uint64_t **task_out, size_t *ntask)
+{
+    size_t cap = 0;
+    uint64_t *task = NULL;
+    *ntask = 0;
+    for (size_t ai = 0; ai < jp->n; ai += jp->R)
+        for (size_t bj = jp->q ? s->gend[ai] / 64 * 64 : s->gend[ai]; bj < jp->n; bj += jp->C) {
+            if (*ntask == cap) {
+                cap = cap ? cap * 2 : 1024;
+                uint64_t *t = realloc(task, cap * sizeof *t);
+                if (!t) { free(task); return -1; }
+                task = t;
+            }
+            task[(*ntask)++] = (uint64_t)ai << 32 | bj;
+        }
+    *task_out = task;
+    return 0;
+}
+
+/* Runs the tasks on nt threads, each into its own ctx[t]. Returns 1 when
+ * more than jp->max_pairs pairs were found (the rest skipped), else 0. */
+static int join_run(const join_plan *jp, fa_join_ctx *ctx, int nt, const uint64_t *task, size_t ntask)
+{
+    int over = 0;
+    size_t found = 0, n = jp->n, R = jp->R, C = jp->C;
+#pragma omp parallel num_threads(nt)
+    {
+        fa_join_ctx *c = &ctx[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+        for (size_t k = 0; k < ntask; k++) {
+            int stop;
+#pragma omp atomic read
+            stop = over;
+            if (stop || c->failed) continue;
+            size_t ai = task[k] >> 32, bj = (uint32_t)task[k];
+            size_t before = c->out.n;
+            if (jp->q)
+                fa_join_rect_q8(c, &jp->S, jp->q, ai, ai + R < n ? ai + R : n, &jp->S, jp->q, bj,
+                                bj + C < n ? bj + C : n, 1, jp->d, jp->t2);
+            else
+                fa_join_rect(c, &jp->S, ai, ai + R < n ? ai + R : n, &jp->S, bj,
+                             bj + C < n ? bj + C : n, 1, jp->d, jp->t2);
+            size_t total;
+#pragma omp atomic capture
+            total = found += c->out.n - before;
+            if (jp->max_pairs && total > jp->max_pairs) {
+#pragma omp atomic write
+                over = 1;
+            }
+        }
+    }
+    return over;
+}
+
+/* The join's statistics, summed over the threads' contexts. */
+static void join_stats(fa_join_stats *stats, const fa_join_ctx *ctx, int nt, int int8, double t0)
+{
+    memset(stats, 0, sizeof *stats);
+    for (int t = 0; ctx && t < nt; t++) {
+        stats->gemm_flops += ctx[t].flops;
+        stats->tiles += ctx[t].tiles;
+        stats->candidates += ctx[t].candidates;
+    }
+    stats->int8 = int8;
+    stats->seconds = now_s() - t0;
+}
+
+/* The pairs (and the top-k lists) from the threads' contexts, or the error
+ * that stopped the join. */
+static int join_collect(fa_join_ctx *ctx, int nt, int failed, int over, const fa_join_params *p,
+                        float max_dist, fa_pairvec *out, fa_knn_lists *L, size_t n, int k, fa_knn **knn)
+{
+    for (int t = 0; ctx && t < nt; t++) failed |= ctx[t].failed;
+    int rc;
+    if (failed) rc = fa_error("fa_join_exact: out of memory");
+    else if (over) rc = fa_error("fa_join_exact: more than %zu pairs within distance %g; "
+                                 "lower the threshold", p->max_pairs, (double)max_dist);
+    else rc = fa_join_merge(ctx, nt, out);
+    if (rc == 0 && L) {
+        *knn = fa_knn_alloc(n, k);
+        if (*knn) fa_knn_lists_merge(L, nt, *knn);
+        else rc = fa_error("fa_join_exact: out of memory for the top-k lists");
+    }
+    return rc;
+}
+
 int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
                       float max_dist, const fa_join_params *params,
                       fa_pairvec *out, fa_join_stats *stats, int k, fa_knn **knn)
@@ -486,13 +588,11 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
     if (!p.tile_rows) p.tile_rows = TILE_ROWS_DEFAULT;
     if (!p.tile_cols) p.tile_cols = TILE_COLS_DEFAULT;
     int nt = p.threads ? p.threads : omp_get_max_threads();
-    double t2 = max_dist >= 0 ? (double)max_dist * max_dist : -1.0;   /* -1: no pairs */
     if (k && (p.fp32_only || !fa_q8_supported()))   /* before the sorted copy it would not use */
         return join_knn_fp32(x, group, n, d, max_dist, &p, out, stats, k, knn);
 
     fa_sorted_rows s;
     if (fa_sorted_make(&s, x, group, n, d) < 0) return -1;
-    fa_rowset S = { s.x, s.norm2, s.group, s.id, n, 1 };
     fa_q8set q;
     int use_q8 = 0;
     if (!p.fp32_only && fa_q8_supported()) {
@@ -504,33 +604,13 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
         fa_sorted_free(&s);
         return join_knn_fp32(x, group, n, d, max_dist, &p, out, stats, k, knn);
     }
-
-    /* Tasks: an A tile of R rows against a block of C columns, starting
-     * after the first row's group (earlier columns are never j > i of
-     * another group for any row of the tile). The int8 kernel works on
-     * 64-column superblocks: its blocks start on one (the columns added
-     * before the first row's group end pair with nothing). */
-    size_t R = p.tile_rows, C = p.tile_cols, ntask = 0, cap = 0;
-    if (use_q8) C = (C + 63) / 64 * 64;
+    join_plan jp = { { s.x, s.norm2, s.group, s.id, n, 1 }, use_q8 ? &q : NULL, n, p.tile_rows,
+                     use_q8 ? (p.tile_cols + 63) / 64 * 64 : p.tile_cols, d,
+                     max_dist >= 0 ? (double)max_dist * max_dist : -1.0, p.max_pairs };
     uint64_t *task = NULL;
-    for (size_t ai = 0; ai < n; ai += R)
-        for (size_t bj = use_q8 ? s.gend[ai] / 64 * 64 : s.gend[ai]; bj < n; bj += C) {
-            if (ntask == cap) {
-                cap = cap ? cap * 2 : 1024;
-                uint64_t *t = realloc(task, cap * sizeof *t);
-                if (!t) {
-                    free(task); fa_sorted_free(&s);
-                    if (use_q8) fa_q8set_free(&q);
-                    return fa_error("fa_join_exact: out of memory");
-                }
-                task = t;
-            }
-            task[ntask++] = (uint64_t)ai << 32 | bj;
-        }
-
+    size_t ntask = 0;
     fa_join_ctx *ctx = calloc(nt, sizeof *ctx);
-    int failed = !ctx, over = 0;
-    size_t found = 0;
+    int failed = !ctx || join_tasks(&jp, &s, &task, &ntask) < 0, over = 0;
     fa_knn_lists *L = k && !failed ? fa_knn_lists_new(nt, s.id, s.id, n, k) : NULL;
     if (k && (!L || (p.knn_seed_group && seed_lists(L, nt, &s, n, d, p.knn_seed_group) < 0))) failed = 1;
     for (int t = 0; !failed && t < nt; t++) {
@@ -538,58 +618,11 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
         ctx[t].knn = L ? &L[t] : NULL;
     }
     int blas_old = fa_blas_single_begin();
-    if (!failed) {
-#pragma omp parallel num_threads(nt)
-        {
-            fa_join_ctx *c = &ctx[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 1)
-            for (size_t k = 0; k < ntask; k++) {
-                int stop;
-#pragma omp atomic read
-                stop = over;
-                if (stop || c->failed) continue;
-                size_t ai = task[k] >> 32, bj = (uint32_t)task[k];
-                size_t before = c->out.n;
-                if (use_q8)
-                    fa_join_rect_q8(c, &S, &q, ai, ai + R < n ? ai + R : n, &S, &q, bj,
-                                    bj + C < n ? bj + C : n, 1, d, t2);
-                else
-                    fa_join_rect(c, &S, ai, ai + R < n ? ai + R : n, &S, bj,
-                                 bj + C < n ? bj + C : n, 1, d, t2);
-                size_t total;
-#pragma omp atomic capture
-                total = found += c->out.n - before;
-                if (p.max_pairs && total > p.max_pairs) {
-#pragma omp atomic write
-                    over = 1;
-                }
-            }
-        }
-    }
+    if (!failed) over = join_run(&jp, ctx, nt, task, ntask);
     fa_blas_single_end(blas_old);
-    for (int t = 0; ctx && t < nt; t++) failed |= ctx[t].failed;
-
-    int rc = 0;
-    if (failed) rc = fa_error("fa_join_exact: out of memory");
-    else if (over) rc = fa_error("fa_join_exact: more than %zu pairs within distance %g; "
-                                 "lower the threshold", p.max_pairs, (double)max_dist);
-    else rc = fa_join_merge(ctx, nt, out);
-    if (rc == 0 && L) {
-        *knn = fa_knn_alloc(n, k);
-        if (*knn) fa_knn_lists_merge(L, nt, *knn);
-        else rc = fa_error("fa_join_exact: out of memory for the top-k lists");
-    }
+    int rc = join_collect(ctx, nt, failed, over, &p, max_dist, out, L, n, k, knn);
     fa_knn_lists_delete(L, nt);
-    if (stats) {
-        memset(stats, 0, sizeof *stats);
-        for (int t = 0; ctx && t < nt; t++) {
-            stats->gemm_flops += ctx[t].flops;
-            stats->tiles += ctx[t].tiles;
-            stats->candidates += ctx[t].candidates;
-        }
-        stats->int8 = use_q8;
-        stats->seconds = now_s() - t0;
-    }
+    if (stats) join_stats(stats, ctx, nt, use_q8, t0);
     if (use_q8) fa_q8set_free(&q);
     for (int t = 0; ctx && t < nt; t++) fa_join_ctx_free(&ctx[t]);
     free(ctx);
