@@ -58,6 +58,40 @@ int frep_save(fa_buf *b, const char *path)
 
 /* ---- words ------------------------------------------------------------------------- */
 
+/* Size of cluster k of a mixed folder's finding (0: the folder's own). */
+static uint32_t cluster_size(const fa_finding *f, uint32_t k)
+{
+    return f->cluster_end[k] - (k ? f->cluster_end[k - 1] : 0);
+}
+
+/* A mixed folder: its groups one by one (a group of faces is another
+ * person), then its faces alone together, counted by nearest folder (a face
+ * alone may be anyone, an odd photo of the folder's own person too): a
+ * large folder can have a dozen, and one line each buried the groups. */
+static void mixed_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
+{
+    fa_buf_printf(b, "%s holds more than one person: the folder's %u faces", fname(o, f->folder), f->cluster_end[0]);
+    uint32_t alone = 0;
+    for (uint32_t k = 1; k < f->n_clusters; k++) {
+        if (cluster_size(f, k) == 1) { alone++; continue; }
+        fa_buf_printf(b, ", a group of %u", cluster_size(f, k));
+        if (f->cluster_like[k] != FA_NONE) fa_buf_printf(b, " (nearest folder %s)", fname(o, f->cluster_like[k]));
+    }
+    if (alone) fa_buf_printf(b, ", %u face%s alone", alone, alone > 1 ? "s" : "");
+    const char *sep = alone > 1 ? " (nearest folders " : " (nearest folder ";
+    for (uint32_t k = 1; k < f->n_clusters; k++) {
+        uint32_t g = f->cluster_like[k], n = 0, seen = 0;
+        if (cluster_size(f, k) != 1 || g == FA_NONE) continue;
+        for (uint32_t j = 1; j < f->n_clusters; j++)
+            if (cluster_size(f, j) == 1 && f->cluster_like[j] == g) { n++; seen |= j < k; }
+        if (seen) continue;   /* counted at its first face */
+        fa_buf_printf(b, alone > 1 ? "%s%s %u" : "%s%s", sep, fname(o, g), n);
+        sep = ", ";
+    }
+    if (strcmp(sep, ", ") == 0) fa_buf_putc(b, ')');
+    fa_buf_printf(b, " (median distance between them %.3f, inside the folder's %.3f)", f->dist, f->own);
+}
+
 void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
 {
     switch (f->kind) {
@@ -89,14 +123,7 @@ void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
                                                       : "; inside one folder: perhaps two photos of one pose)");
         break;
     case FA_FIND_MIXED_FOLDER:
-        /* a group of faces is another person; a face alone may be anyone */
-        fa_buf_printf(b, "%s holds more than one person: the folder's %u faces", fname(o, f->folder), f->cluster_end[0]);
-        for (uint32_t k = 1; k < f->n_clusters; k++) {
-            uint32_t n = f->cluster_end[k] - f->cluster_end[k - 1];
-            fa_buf_printf(b, n > 1 ? ", a group of %u" : ", %u face alone", n);
-            if (f->cluster_like[k] != FA_NONE) fa_buf_printf(b, " (nearest folder %s)", fname(o, f->cluster_like[k]));
-        }
-        fa_buf_printf(b, " (median distance between them %.3f, inside the folder's %.3f)", f->dist, f->own);
+        mixed_summary(b, o, f);
         break;
     case FA_FIND_STRAY:
         fa_buf_printf(b, "%s is unlike the rest of %s (median distance %.3f, usual %.3f) and like no other folder",

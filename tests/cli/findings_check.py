@@ -18,7 +18,7 @@ dataset already had (they are facts). In review, copies inside one folder
 (sure, but they mislabel no one) come after the copies across folders and the
 findings with a full gap of evidence (score >= 1), before the weaker ones.
 """
-import argparse, json
+import argparse, collections, json
 
 def main():
     p = argparse.ArgumentParser()
@@ -84,6 +84,22 @@ def main():
         print("check %d no finding in review about a control folder %s" % (not bad, " ".join(bad)))
     ids = [f["id"] for f in fl]
     print("check %d ids unique" % (len(ids) == len(set(ids))))
+    # a mixed folder's summary names each group and counts its faces alone
+    # together, by nearest folder (one line each buried the groups)
+    for f in fl:
+        if f["kind"] != "mixed_folder":
+            continue
+        cl, s = f["clusters"][1:], f["summary"]
+        alone = [c for c in cl if len(c["paths"]) == 1]
+        ok = s.count("a group of") == len(cl) - len(alone)
+        if alone:
+            ok &= s.count(" alone") == 1 and ("%d face%s alone" % (len(alone), "s" if len(alone) > 1 else "")) in s
+            like = collections.Counter(c["looks_like"] for c in alone if c.get("looks_like"))
+            ok &= all((g + (" %d" % n if len(alone) > 1 else "")) in s for g, n in like.items())
+        else:
+            ok &= " alone" not in s
+        print("check %d summary of mixed folder %s: each group, the faces alone counted (%d of %d clusters)" %
+              (ok, f["folder"], len(alone), len(cl)))
     # the reason a copy is left out of review matches the copy: a group photo
     # (identical bytes in several folders), or a copy inside one folder
     for f in fl:
