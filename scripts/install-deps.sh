@@ -16,6 +16,7 @@ if [ "${1:-}" = "--test" ]; then
     pkgs+=(clang libclang-rt-dev)   # libFuzzer harnesses (scripts/fuzz.sh, issue 13)
     pkgs+=(python3 python3-numpy python3-pil chromium python3-faiss chromium-driver python3-selenium)
     pkgs+=(groff-base)   # the man page test
+    pkgs+=(fonts-ipafont-gothic)   # Japanese folder names legible in the headless browser's screenshots
     # the MPI audit and its test (issue 11); the build works without them
     pkgs+=(libopenmpi-dev openmpi-bin)
 fi

@@ -2,8 +2,8 @@
  * cache_parse.h - the cache reader's parsers over bytes in memory (private to
  * the library; cache_meta.c and cache_manifest.c read the files and call
  * them). Exposed so that the fuzz harnesses and tests can drive each parser
- * without files. Each returns
- * 0, or -1 with a message naming `path` and the fault.
+ * without files. Each returns 0, or -1 with a message naming `path` and the
+ * fault.
  */
 #ifndef FA_CACHE_PARSE_H
 #define FA_CACHE_PARSE_H
