@@ -150,7 +150,8 @@ static const char audit_css[] =
     ".card .body{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}"
     ".card .subject{border:2px solid #a00;padding:2px;max-width:12em}"
     ".strip{border-left:3px solid #ccc;padding-left:.4em;display:flex;flex-wrap:wrap;gap:3px;align-items:flex-start;max-width:48em}"
-    ".strip .label{flex-basis:100%}"
+    ".strip .label{flex-basis:100%}.strip .alone{display:flex;flex-direction:column;max-width:7em}"
+    ".strip .alone .label{flex-basis:auto;overflow-wrap:anywhere}"
     ".strip.own{border-left-color:#070}.label{font-size:80%;color:#444}"
     ".k-misfiled .head b{color:#a00}.k-same_identity .head b{color:#06a}.k-duplicate .head b{color:#c60}"
     ".k-mixed_folder .head b{color:#709}.k-stray .head b{color:#555}";

@@ -407,22 +407,48 @@ static void card_subject(fa_buf *b, const fa_report *o, const uint32_t *ff, uint
     fa_buf_puts(b, "</div></div>");
 }
 
+/* A mixed folder's card: the folder's person, each group of faces (another
+ * person) in a strip of its own, then the faces alone in one strip, each
+ * with its nearest folder under it (as the summary counts them). */
+static void mixed_body(fa_buf *b, const fa_report *o, const uint32_t *ff, const fa_finding *f, frep_put_fn put,
+                       const void *ud)
+{
+    uint32_t alone = 0, shown = 0;
+    for (uint32_t c = 0; c < f->n_clusters; c++) {
+        uint32_t s = c ? f->cluster_end[c - 1] : 0, n = cluster_size(f, c);
+        if (c && n == 1) { alone++; continue; }
+        fa_buf_printf(b, "<div class=\"strip%s\"><div class=\"label\">%s %u", c ? "" : " own",
+                      c ? "cluster" : "the folder's person,", c + 1);
+        if (c && f->cluster_like[c] != FA_NONE) {
+            fa_buf_puts(b, ", nearest folder ");
+            fa_html_escape(b, fname(o, f->cluster_like[c]));
+        }
+        fa_buf_printf(b, " (%u)</div>", n);
+        for (uint32_t q = 0; q < n && q < FREP_STRIP; q++) put(b, ud, f->files[s + q], ff[f->files[s + q]]);
+        fa_buf_puts(b, "</div>");
+    }
+    if (!alone) return;
+    fa_buf_printf(b, "<div class=\"strip\"><div class=\"label\">%u face%s alone (clusters of one)</div>", alone,
+                  alone > 1 ? "s" : "");
+    for (uint32_t c = 1; c < f->n_clusters && shown < FREP_STRIP; c++) {
+        if (cluster_size(f, c) != 1) continue;
+        uint32_t file = f->files[f->cluster_end[c - 1]];
+        fa_buf_puts(b, "<div class=\"alone\">");
+        put(b, ud, file, ff[file]);
+        fa_buf_puts(b, "<div class=\"label\">");
+        fa_html_escape(b, f->cluster_like[c] != FA_NONE ? fname(o, f->cluster_like[c]) : "no folder near");
+        fa_buf_puts(b, "</div></div>");
+        shown++;
+    }
+    if (alone > shown) fa_buf_printf(b, "<div class=\"label\">and %u more</div>", alone - shown);
+    fa_buf_puts(b, "</div>");
+}
+
 static void card_body(fa_buf *b, const fa_report *o, const uint32_t *ff, const fa_finding *f, frep_put_fn put, const void *ud)
 {
     uint32_t v[FREP_STRIP];
     if (f->kind == FA_FIND_MIXED_FOLDER) {
-        for (uint32_t c = 0; c < f->n_clusters; c++) {
-            uint32_t s = c ? f->cluster_end[c - 1] : 0, n = f->cluster_end[c] - s;
-            fa_buf_printf(b, "<div class=\"strip%s\"><div class=\"label\">%s %u", c ? "" : " own",
-                          c ? "cluster" : "the folder's person,", c + 1);
-            if (c && f->cluster_like[c] != FA_NONE) {
-                fa_buf_puts(b, ", nearest folder ");
-                fa_html_escape(b, fname(o, f->cluster_like[c]));
-            }
-            fa_buf_printf(b, " (%u)</div>", n);
-            for (uint32_t q = 0; q < n && q < FREP_STRIP; q++) put(b, ud, f->files[s + q], ff[f->files[s + q]]);
-            fa_buf_puts(b, "</div>");
-        }
+        mixed_body(b, o, ff, f, put, ud);
         return;
     }
     if (f->kind == FA_FIND_DUPLICATE) {

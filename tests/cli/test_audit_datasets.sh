@@ -108,6 +108,30 @@ check_eq "nogizaka46: the six group photos are cross-folder duplicate groups" "$
 # files rarely form face pairs; when they do, the pair is an identical file.
 check "nogizaka46: any face pair of them is labelled identical_file" test "$kinds" = - -o "$kinds" = identical_file
 echo "  nogizaka46: $ncross cross-folder duplicate groups; kinds of their face pairs: $kinds"
+# A mixed folder's card: a strip per group of faces, its faces alone together
+# in one strip (up to 8 shown), each captioned with its nearest folder.
+cards=$("$PY" - "$T/nogi.audit/report.json" "$T/nogi.audit/report.html" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+html = open(sys.argv[2], encoding="utf-8").read()
+n = ok = 0
+for f in r["findings"]:
+    if f["kind"] != "mixed_folder":
+        continue
+    m = re.search(r'<div class="card [^"]*" id="%s".*?(?=<div class="card |</section>)' % re.escape(f["id"]), html, re.S)
+    if not m:
+        continue
+    card, cl = m.group(0), f["clusters"][1:]
+    alone = sum(len(c["paths"]) == 1 for c in cl)
+    n += 1
+    ok += (card.count('class="alone"') == min(alone, 8) and card.count("cluster ") == len(cl) - alone
+           and (alone == 0 or ("%d face%s alone" % (alone, "s" if alone > 1 else "")) in card))
+print(n, ok)
+PY
+)
+read -r ncards okcards <<<"$cards"
+check "nogizaka46: mixed folders among the cards ($ncards)" test "${ncards:-0}" -gt 0
+check_eq "nogizaka46: each mixed folder card shows its groups and its faces alone together" "${okcards:-x}" "${ncards:-y}"
 
 plant nogizaka46 --split 堀未央奈 --move 生田絵梨花:西野七瀬:3 --copy 齋藤飛鳥:堀未央奈 \
     --reencode 生駒里奈:白石麻衣 --resize 生田絵梨花/ikutax22.jpg:白石麻衣 --within 白石麻衣 --control 秋元康
