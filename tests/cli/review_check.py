@@ -183,6 +183,11 @@ def step_decide(d, url):
         check("undo goes back to the undone finding", current() == ids[2], current())
         keys(d, "y"); wait(d, decided(3), "y accepts the duplicate")
         check("a split shows the name box", current() == ids[3] and d.find_elements("id", "splitname"), current())
+        # its one-face cluster is a face alone (it may be anyone), not "another person"
+        heads = [e.text for e in d.find_elements("css selector", "#finding .cluster h3")]
+        check("a split's single face is shown as a face alone (captioned), not as another person",
+              any(h.startswith("1 face alone") for h in heads) and not any(h.startswith("another person") for h in heads)
+              and d.find_elements("css selector", "#finding .cluster.alone figcaption"), heads)
         wait(d, imgs_loaded, "split images load")
         shot(d, "review-split.png")
         keys(d, "y")

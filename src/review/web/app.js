@@ -56,16 +56,30 @@ function folderStrip(name, label, cls) {
     el("div", { class: "faces" }, ...info.imgs.map((n) => img(n, 96, name))));
 }
 
+/* A mixed folder: the folder's person and each group of faces (another
+ * person) in a panel of its own, then the faces alone in one panel, each
+ * captioned with its nearest folder: a face alone may be anyone, an odd
+ * photo of the folder's person too (as the report says). */
+function mixedFaces(f) {
+  const count = (n) => el("span", { class: "muted" }, ` ${n} photo${n === 1 ? "" : "s"}`);
+  const panel = (c) => el("div", { class: "cluster" + (c.own ? " own" : "") },
+    el("h3", {}, c.own ? `${f.folder}: the folder's person` : "another person" + (c.looks_like ? `, looks like ${c.looks_like}` : ""),
+      count(c.paths.length)),
+    el("div", { class: "faces" }, ...c.imgs.slice(0, 16).map((n, i) => img(n, 160, c.paths[i]))));
+  const alone = f.clusters.filter((c) => !c.own && c.paths.length === 1);
+  const lone = alone.length ? el("div", { class: "cluster alone" },
+    el("h3", {}, `${alone.length} face${alone.length === 1 ? "" : "s"} alone`,
+      el("span", { class: "muted" }, " (each may be anyone, an odd photo of the folder's person too)")),
+    el("div", { class: "faces" }, ...alone.slice(0, 16).map((c) => el("figure", {}, img(c.imgs[0], 160, c.paths[0]),
+      el("figcaption", {}, c.looks_like ? `nearest ${c.looks_like}` : ""))))) : null;
+  return el("div", { class: "clusters" }, ...f.clusters.filter((c) => c.own || c.paths.length > 1).map(panel), lone);
+}
+
 function bigFaces(f) {
   const files = f.files || [];
   const fig = (file, note) => el("figure", { class: file.path === f.keep ? "keep" : "" },
     img(file.img, 320, file.path), el("figcaption", {}, note ? el("b", {}, note + " ") : null, file.path));
-  if (f.kind === "mixed_folder" && f.clusters.length) {
-    return el("div", { class: "clusters" }, ...f.clusters.map((c) => el("div", { class: "cluster" + (c.own ? " own" : "") },
-      el("h3", {}, c.own ? `${f.folder}: the folder's person` : "another person" + (c.looks_like ? `, looks like ${c.looks_like}` : ""),
-        el("span", { class: "muted" }, ` ${c.paths.length} photo${c.paths.length === 1 ? "" : "s"}`)),
-      el("div", { class: "faces" }, ...c.imgs.slice(0, 16).map((n, i) => img(n, 160, c.paths[i]))))));
-  }
+  if (f.kind === "mixed_folder" && f.clusters.length) return mixedFaces(f);
   if (f.kind === "same_identity") {
     const side = (folder) => files.filter((x) => x.folder === folder).slice(0, 3).map((x) => fig(x));
     return el("div", { class: "big pair" }, el("div", { class: "side" }, ...side(f.folder)),
