@@ -473,23 +473,8 @@ static int seed_lists(fa_knn_lists *L, int nt, const fa_sorted_rows *s, size_t n
     return 0;
 }
 
-/* The work of one exact join over sorted rows: what every task needs. */
-typedef struct {
-    fa_rowset S;            /* the rows, sorted by group */
-    const fa_q8set *q;      /* their int8 copy (NULL: the fp32 kernel) */
-    size_t n, R, C;         /* rows; rows of an A tile, columns of a block */
-    int d;
-    double t2;              /* squared threshold (-1: no pairs, top-k only) */
-    size_t max_pairs;       /* 0: no limit */
-} join_plan;
-
-/* Tasks: an A tile of R rows against a block of C columns, starting after
- * the first row's group (earlier columns are never j > i of another group
- * for any row of the tile). The int8 kernel works on 64-column superblocks:
- * its blocks start on one (the columns added before the first row's group
- * end pair with nothing). Each task is (first row << 32 | first column).
- * 0, or -1 out of memory. */
-static int join_tasks(const join_plan *jp, const fa_sorted_rows *s, uint64_t **task_out, size_t *ntask)
+/* The tasks' order and their superblock start: see join.h. */
+int fa_join_tasks(const fa_join_plan *jp, const fa_sorted_rows *s, uint64_t **task_out, size_t *ntask)
 {
     size_t cap = 0;
     uint64_t *task = NULL;
@@ -508,9 +493,9 @@ static int join_tasks(const join_plan *jp, const fa_sorted_rows *s, uint64_t **t
     return 0;
 }
 
-/* Runs the tasks on nt threads, each into its own ctx[t]. Returns 1 when
- * more than jp->max_pairs pairs were found (the rest skipped), else 0. */
-static int join_run(const join_plan *jp, fa_join_ctx *ctx, int nt, const uint64_t *task, size_t ntask)
+/* Dynamic schedule, one task at a time: tiles differ in cost (the diagonal
+ * is half a tile, a crowded group prunes more), so a static split idles. */
+int fa_join_run(const fa_join_plan *jp, fa_join_ctx *ctx, int nt, const uint64_t *task, size_t ntask)
 {
     int over = 0;
     size_t found = 0, n = jp->n, R = jp->R, C = jp->C;
@@ -604,13 +589,13 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
         fa_sorted_free(&s);
         return join_knn_fp32(x, group, n, d, max_dist, &p, out, stats, k, knn);
     }
-    join_plan jp = { { s.x, s.norm2, s.group, s.id, n, 1 }, use_q8 ? &q : NULL, n, p.tile_rows,
+    fa_join_plan jp = { { s.x, s.norm2, s.group, s.id, n, 1 }, use_q8 ? &q : NULL, n, p.tile_rows,
                      use_q8 ? (p.tile_cols + 63) / 64 * 64 : p.tile_cols, d,
                      max_dist >= 0 ? (double)max_dist * max_dist : -1.0, p.max_pairs };
     uint64_t *task = NULL;
     size_t ntask = 0;
     fa_join_ctx *ctx = calloc(nt, sizeof *ctx);
-    int failed = !ctx || join_tasks(&jp, &s, &task, &ntask) < 0, over = 0;
+    int failed = !ctx || fa_join_tasks(&jp, &s, &task, &ntask) < 0, over = 0;
     fa_knn_lists *L = k && !failed ? fa_knn_lists_new(nt, s.id, s.id, n, k) : NULL;
     if (k && (!L || (p.knn_seed_group && seed_lists(L, nt, &s, n, d, p.knn_seed_group) < 0))) failed = 1;
     for (int t = 0; !failed && t < nt; t++) {
@@ -618,7 +603,7 @@ int fa_join_exact_knn(const float *x, const uint32_t *group, size_t n, int d,
         ctx[t].knn = L ? &L[t] : NULL;
     }
     int blas_old = fa_blas_single_begin();
-    if (!failed) over = join_run(&jp, ctx, nt, task, ntask);
+    if (!failed) over = fa_join_run(&jp, ctx, nt, task, ntask);
     fa_blas_single_end(blas_old);
     int rc = join_collect(ctx, nt, failed, over, &p, max_dist, out, L, n, k, knn);
     fa_knn_lists_delete(L, nt);

@@ -161,8 +161,6 @@ void fa_join_rect(fa_join_ctx *ctx, const fa_rowset *A, size_t a0, size_t a1,
                   const fa_rowset *B, size_t b0, size_t b1, int upper,
                   int d, double t2);
 
-/* Allocates the tile buffer; returns 0 or -1. fa_join_ctx_free releases
- * the buffer and the pairs. */
 /* The rows sorted by (group, row), as the exact join tiles them: copies of x,
  * their squared norms, groups and original ids; gend[p] is the end of the run
  * of p's group. Shared by the single-process join and the MPI split. */
@@ -176,6 +174,8 @@ typedef struct {
 int fa_sorted_make(fa_sorted_rows *s, const float *x, const uint32_t *group, size_t n, int d);
 void fa_sorted_free(fa_sorted_rows *s);
 
+/* Allocates the tile buffer; returns 0 or -1. fa_join_ctx_free releases
+ * the buffer and the pairs. */
 int fa_join_ctx_init(fa_join_ctx *ctx, int tile_rows, int tile_cols);
 void fa_join_ctx_free(fa_join_ctx *ctx);
 /* Appends the pairs of nt contexts to out and sorts out by (i, j). */
@@ -219,6 +219,29 @@ void fa_q8set_free(fa_q8set *q);
 void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa,
                      size_t a0, size_t a1, const fa_rowset *B, const fa_q8set *qb,
                      size_t b0, size_t b1, int upper, int d, double t2);
+
+/* ---- the exact join's tasks, shared with the MPI split (mpi.c) ------------- */
+
+/* The work of one exact join over sorted rows: what every task needs. */
+typedef struct {
+    fa_rowset S;            /* the rows, sorted by group */
+    const fa_q8set *q;      /* their int8 copy (NULL: the fp32 kernel) */
+    size_t n, R, C;         /* rows; rows of an A tile, columns of a block */
+    int d;
+    double t2;              /* squared threshold (-1: no pairs, top-k only) */
+    size_t max_pairs;       /* 0: no limit */
+} fa_join_plan;
+
+/* Tasks: an A tile of R rows against a block of C columns, starting after
+ * the first row's group (earlier columns are never j > i of another group
+ * for any row of the tile). The int8 kernel works on 64-column superblocks:
+ * its blocks start on one (the columns added before the first row's group
+ * end pair with nothing). Each task is (first row << 32 | first column), in
+ * row-tile order. 0 (*task NULL when there are none), or -1 out of memory. */
+int fa_join_tasks(const fa_join_plan *jp, const fa_sorted_rows *s, uint64_t **task, size_t *ntask);
+/* Runs the tasks on nt threads, each into its own ctx[t]. Returns 1 when
+ * more than jp->max_pairs pairs were found (the rest skipped), else 0. */
+int fa_join_run(const fa_join_plan *jp, fa_join_ctx *ctx, int nt, const uint64_t *task, size_t ntask);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /*
  * mpi.c - the exact pair search split over MPI ranks (see mpi.h), over the
- * tile API of join.h (fa_rowset, fa_join_rect, fa_join_ctx).
+ * task API of join.h (fa_join_tasks, fa_join_run): the single-process join's
+ * task list, cut by cost.
  *
  * Protocol, every rank in the same order (collectives only, no point to
  * point): search its share of the tiles; MPI_Gather of a fixed-size status
@@ -21,7 +22,8 @@
 #include "findings.h"
 #include "faceaudit/mpi.h"
 
-#define TILE 512          /* fa_join_exact's default tile, so the work per task matches */
+#define TILE 512          /* fa_join_exact's default tile (a multiple of the int8 kernel's
+                             64-column superblock), so the work per task matches */
 
 struct fa_mpi {
     int rank, size;
@@ -118,34 +120,24 @@ void fa_mpi_end(fa_mpi *m, int failed)
 
 /* ---- the rows and the tasks ----------------------------------------------------- */
 
-/* A task: the A tile starting at row ai against the column block at bj. */
-typedef struct { uint32_t ai, bj; } task;
-
-/* This rank's tasks: the whole list (as fa_join_exact makes it) cut into
- * `size` contiguous ranges of equal estimated cost (elements of the tile,
- * the upper triangle only on the diagonal). Every rank computes the same
- * list, so no task is lost or done twice. */
-static task *my_tasks(const fa_sorted_rows *s, size_t n, int rank, int size, int q8, size_t *count)
+/* This rank's tasks: the whole list (fa_join_tasks, as fa_join_exact makes
+ * it) cut into `size` contiguous ranges of equal estimated cost (elements
+ * of the tile, the upper triangle only on the diagonal). Every rank computes
+ * the same list, so no task is lost or done twice. 0, or -1 out of memory. */
+static int my_tasks(const fa_join_plan *jp, const fa_sorted_rows *s, int rank, int size,
+                    uint64_t **mine, size_t *count)
 {
-    size_t cap = 1024, nt = 0;
-    task *t = malloc(cap * sizeof *t);
-    double *cost = malloc(cap * sizeof *cost), total = 0;
-    if (!t || !cost) { free(t); free(cost); return NULL; }
-    for (size_t ai = 0; ai < n; ai += TILE)
-        for (size_t bj = q8 ? s->gend[ai] / 64 * 64 : s->gend[ai]; bj < n; bj += TILE) {   /* int8: superblocks */
-            if (nt == cap) {
-                task *t2 = realloc(t, 2 * cap * sizeof *t);
-                double *c2 = t2 ? realloc(cost, 2 * cap * sizeof *cost) : NULL;
-                if (!t2 || !c2) { free(t2 ? t2 : t); free(c2 ? c2 : cost); return NULL; }
-                t = t2; cost = c2; cap *= 2;
-            }
-            double m = (double)(n - ai < TILE ? n - ai : TILE), c = (double)(n - bj < TILE ? n - bj : TILE);
-            t[nt] = (task){(uint32_t)ai, (uint32_t)bj};
-            cost[nt] = bj < ai + TILE ? m * c / 2 : m * c;
-            total += cost[nt++];
-        }
-    size_t w = 0;
-    double before = 0;
+    size_t nt = 0, w = 0, n = jp->n;
+    uint64_t *t = NULL;
+    if (fa_join_tasks(jp, s, &t, &nt) < 0) return -1;
+    double *cost = malloc((nt ? nt : 1) * sizeof *cost), total = 0, before = 0;
+    if (!cost) { free(t); return -1; }
+    for (size_t k = 0; k < nt; k++) {
+        size_t ai = t[k] >> 32, bj = (uint32_t)t[k];
+        double m = (double)(n - ai < jp->R ? n - ai : jp->R), c = (double)(n - bj < jp->C ? n - bj : jp->C);
+        cost[k] = bj < ai + jp->R ? m * c / 2 : m * c;
+        total += cost[k];
+    }
     for (size_t k = 0; k < nt; k++) {
         int owner = total > 0 ? (int)((before + cost[k] / 2) / total * size) : 0;
         if (owner >= size) owner = size - 1;
@@ -153,8 +145,9 @@ static task *my_tasks(const fa_sorted_rows *s, size_t n, int rank, int size, int
         before += cost[k];
     }
     free(cost);
+    *mine = t;
     *count = w;
-    return t;
+    return 0;
 }
 
 /* ---- this rank's share --------------------------------------------------------- */
@@ -171,40 +164,18 @@ static void local_join(const fa_mpi *m, const fa_sorted_rows *s, const fa_q8set 
                        fa_pairvec *out, rank_status *st)
 {
     double t0 = now_s();
-    size_t nt_tasks = 0;
-    task *tk = my_tasks(s, n, m->rank, m->size, q != NULL, &nt_tasks);
+    fa_join_plan jp = { {s->x, s->norm2, s->group, s->id, n, 1}, q, n, TILE, TILE, d,
+                        (double)max_dist * max_dist, m->max_pairs };
+    uint64_t *tk = NULL;
+    size_t ntask = 0;
     int nt = m->threads > 0 ? m->threads : omp_get_max_threads();
-    fa_join_ctx *ctx = tk ? calloc((size_t)nt, sizeof *ctx) : NULL;
-    int failed = !ctx, over = 0;
-    size_t found = 0;
+    int failed = my_tasks(&jp, s, m->rank, m->size, &tk, &ntask) < 0, over = 0;
+    fa_join_ctx *ctx = failed ? NULL : calloc((size_t)nt, sizeof *ctx);
+    if (!ctx) failed = 1;
     for (int t = 0; !failed && t < nt; t++)
         if (fa_join_ctx_init(&ctx[t], TILE, TILE) < 0) failed = 1;
-    fa_rowset S = {s->x, s->norm2, s->group, s->id, n, 1};
-    double t2 = (double)max_dist * max_dist;
     int blas_old = fa_blas_single_begin();
-    if (!failed) {
-#pragma omp parallel num_threads(nt)
-        {
-            fa_join_ctx *c = &ctx[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 1)
-            for (size_t k = 0; k < nt_tasks; k++) {
-                int stop;
-#pragma omp atomic read
-                stop = over;
-                if (stop || c->failed) continue;
-                size_t ai = tk[k].ai, bj = tk[k].bj, before = c->out.n, total;
-                size_t a1 = ai + TILE < n ? ai + TILE : n, b1 = bj + TILE < n ? bj + TILE : n;
-                if (q) fa_join_rect_q8(c, &S, q, ai, a1, &S, q, bj, b1, 1, d, t2);
-                else fa_join_rect(c, &S, ai, a1, &S, bj, b1, 1, d, t2);
-#pragma omp atomic capture
-                total = found += c->out.n - before;
-                if (m->max_pairs && total > m->max_pairs) {
-#pragma omp atomic write
-                    over = 1;
-                }
-            }
-        }
-    }
+    if (!failed) over = fa_join_run(&jp, ctx, nt, tk, ntask);
     fa_blas_single_end(blas_old);
     for (int t = 0; ctx && t < nt; t++) failed |= ctx[t].failed;
     memset(st, 0, sizeof *st);
