@@ -78,17 +78,18 @@ static void mixed_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
         if (f->cluster_like[k] != FA_NONE) fa_buf_printf(b, " (nearest folder %s)", fname(o, f->cluster_like[k]));
     }
     if (alone) fa_buf_printf(b, ", %u face%s alone", alone, alone > 1 ? "s" : "");
-    const char *sep = alone > 1 ? " (nearest folders " : " (nearest folder ";
+    uint32_t named = 0;   /* nearest folders named so far */
     for (uint32_t k = 1; k < f->n_clusters; k++) {
         uint32_t g = f->cluster_like[k], n = 0, seen = 0;
         if (cluster_size(f, k) != 1 || g == FA_NONE) continue;
         for (uint32_t j = 1; j < f->n_clusters; j++)
             if (cluster_size(f, j) == 1 && f->cluster_like[j] == g) { n++; seen |= j < k; }
         if (seen) continue;   /* counted at its first face */
-        fa_buf_printf(b, alone > 1 ? "%s%s %u" : "%s%s", sep, fname(o, g), n);
-        sep = ", ";
+        fa_buf_puts(b, named++ ? ", " : alone > 1 ? " (nearest folders " : " (nearest folder ");
+        fa_buf_puts(b, fname(o, g));
+        if (alone > 1) fa_buf_printf(b, " %u", n);
     }
-    if (strcmp(sep, ", ") == 0) fa_buf_putc(b, ')');
+    if (named) fa_buf_putc(b, ')');
     fa_buf_printf(b, " (median distance between them %.3f, inside the folder's %.3f)", f->dist, f->own);
 }
 
