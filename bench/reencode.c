@@ -81,7 +81,7 @@ static int commit(const fa_cache *c, const char *dst, const fa_models *m, const 
         fa_model_id_of(fa_model_role(FA_ROLE_ENCODER2), m->encoder2, &ids[n++]))
         return -1;
     fa_cache_data d = {c->root, m->spec.dim, c->n_files, c->n_faces, c->n_folders, c->files, c->faces, emb,
-                       c->folders, ids, n, &c->detect, m->spec.name, m->spec.metric, 0, 0, thumb};
+                       c->folders, ids, n, &c->detect, m->spec.name, m->spec.metric, 0, 0, thumb, c->image_thumb};
     return fa_cache_commit(dst, &d);
 }
 

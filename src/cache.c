@@ -29,8 +29,8 @@
 /* Where a cache's embeddings live: the mapped NPY file, and a copy when its
  * header length leaves the floats unaligned. Only this file knows. */
 struct fa_cache_store {
-    void *map, *thumb_map;
-    size_t map_len, thumb_len;
+    void *map, *thumb_map, *image_map;
+    size_t map_len, thumb_len, image_len;
     float *owned_emb;
 };
 
@@ -39,6 +39,7 @@ static void store_free(struct fa_cache_store *s)
     if (!s) return;
     if (s->map) munmap(s->map, s->map_len);
     if (s->thumb_map) munmap(s->thumb_map, s->thumb_len);
+    if (s->image_map) munmap(s->image_map, s->image_len);
     free(s->owned_emb);
     free(s);
 }
@@ -58,22 +59,22 @@ static void *map_file(const char *path, size_t *len)
     return m;
 }
 
-/* The thumbnails, after the embeddings (c->store_ exists). */
-static int map_thumbs(fa_cache *c, const char *path)
+/* A thumbnails file of n rows (faces or files), after the embeddings
+ * (c->store_ exists): mapped into *map, its rows in *out. */
+static int map_thumbs(const char *path, size_t n, void **map, size_t *len, const uint8_t **out)
 {
-    struct fa_cache_store *s = c->store_;
-    s->thumb_map = map_file(path, &s->thumb_len);
-    if (!s->thumb_map) return -1;
+    *map = map_file(path, len);
+    if (!*map) return -1;
     size_t rows;
     unsigned long long cols;
-    long off = fa_npy_parse_as(path, s->thumb_map, s->thumb_len, "|u1", "thumbnails", &rows, &cols);
+    long off = fa_npy_parse_as(path, *map, *len, "|u1", "thumbnails", &rows, &cols);
     if (off < 0) return -1;
-    if (rows != c->n_faces || cols != FA_THUMB_LEN)
-        return fa_error("%s: shape (%zu, %llu) but expected (%zu, %d)", path, rows, cols, c->n_faces, FA_THUMB_LEN);
-    if (s->thumb_len != (size_t)off + rows * FA_THUMB_LEN)
-        return fa_error("%s: %zu bytes, expected %zu (truncated or padded)", path, s->thumb_len,
+    if (rows != n || cols != FA_THUMB_LEN)
+        return fa_error("%s: shape (%zu, %llu) but expected (%zu, %d)", path, rows, cols, n, FA_THUMB_LEN);
+    if (*len != (size_t)off + rows * FA_THUMB_LEN)
+        return fa_error("%s: %zu bytes, expected %zu (truncated or padded)", path, *len,
                         (size_t)off + rows * FA_THUMB_LEN);
-    c->thumb = (const uint8_t *)s->thumb_map + off;
+    *out = (const uint8_t *)*map + off;
     return 0;
 }
 
@@ -118,8 +119,9 @@ int fa_cache_encoder_of(const char *dir, char *out, size_t n)
 {
     if (!fa_cache_exists(dir)) return 0;
     fa_cache *c = calloc(1, sizeof *c);
-    char emb[256], man[256], thumb[256], *meta = fa_path_join(dir, "meta.json");
-    int ok = c && meta && fa_cache_meta_read(c, meta, emb, man, thumb) == 0 && c->encoder[0];
+    fa_gen_names nm;
+    char *meta = fa_path_join(dir, "meta.json");
+    int ok = c && meta && fa_cache_meta_read(c, meta, &nm) == 0 && c->encoder[0];
     if (ok) snprintf(out, n, "%s", c->encoder);
     free(meta);
     fa_cache_close(c);
@@ -129,24 +131,28 @@ int fa_cache_encoder_of(const char *dir, char *out, size_t n)
 fa_cache *fa_cache_open(const char *dir)
 {
     fa_cache *c = calloc(1, sizeof *c);
-    char emb[256], man[256], thumb[256];
-    char *meta = fa_path_join(dir, "meta.json"), *ep = NULL, *mp = NULL, *tp = NULL;
+    fa_gen_names nm;
+    char *meta = fa_path_join(dir, "meta.json"), *ep = NULL, *mp = NULL, *tp = NULL, *ip = NULL;
     if (!c || !meta) { fa_error("out of memory"); goto fail; }
     c->dir = fa_strdup(dir);
     struct stat st;
     if (stat(dir, &st) < 0) { fa_error("%s: %s", dir, strerror(errno)); goto fail; }
     if (!S_ISDIR(st.st_mode)) { fa_error("%s: not a faceaudit cache (not a directory)", dir); goto fail; }
     if (access(meta, F_OK) < 0) { fa_error("%s: not a faceaudit cache (no meta.json)", dir); goto fail; }
-    if (fa_cache_meta_read(c, meta, emb, man, thumb)) goto fail;
-    ep = fa_path_join(dir, emb);
-    mp = fa_path_join(dir, man);
-    tp = thumb[0] ? fa_path_join(dir, thumb) : NULL;
-    if (!ep || !mp || (thumb[0] && !tp)) { fa_error("out of memory"); goto fail; }
-    if (map_embeddings(c, ep) || fa_cache_manifest_read(c, mp) || (tp && map_thumbs(c, tp))) goto fail;
-    free(meta); free(ep); free(mp); free(tp);
+    if (fa_cache_meta_read(c, meta, &nm)) goto fail;
+    ep = fa_path_join(dir, nm.emb);
+    mp = fa_path_join(dir, nm.man);
+    tp = nm.thumb[0] ? fa_path_join(dir, nm.thumb) : NULL;
+    ip = nm.image[0] ? fa_path_join(dir, nm.image) : NULL;
+    if (!ep || !mp || (nm.thumb[0] && !tp) || (nm.image[0] && !ip)) { fa_error("out of memory"); goto fail; }
+    if (map_embeddings(c, ep) || fa_cache_manifest_read(c, mp)) goto fail;
+    struct fa_cache_store *s = c->store_;
+    if (tp && map_thumbs(tp, c->n_faces, &s->thumb_map, &s->thumb_len, &c->thumb)) goto fail;
+    if (ip && map_thumbs(ip, c->n_files, &s->image_map, &s->image_len, &c->image_thumb)) goto fail;
+    free(meta); free(ep); free(mp); free(tp); free(ip);
     return c;
 fail:
-    free(meta); free(ep); free(mp); free(tp);
+    free(meta); free(ep); free(mp); free(tp); free(ip);
     fa_cache_close(c);
     return NULL;
 }
@@ -208,19 +214,39 @@ static void update_link(const char *dir, const char *link, const char *target)
     free(lp);
 }
 
-/* Removes generation files other than the current one (a crash can leave some). */
-static void remove_stale(const char *dir, const char *keep_emb, const char *keep_man, const char *keep_thumb)
+/* The generation files' names: prefix, generation, suffix; the link to the
+ * current one is prefix + suffix without the number. */
+static const struct { const char *prefix, *suffix; } gen_kinds[] = {
+    {"embeddings", "npy"}, {"manifest", "tsv"}, {"facethumbs", "npy"}, {"imagethumbs", "npy"},
+};
+#define N_GEN_KINDS (sizeof gen_kinds / sizeof *gen_kinds)
+
+/* The generation number of a generation file's name, or -1. */
+static long long gen_of(const char *name)
+{
+    for (size_t k = 0; k < N_GEN_KINDS; k++) {
+        size_t lp = strlen(gen_kinds[k].prefix);
+        long long n;
+        int used = 0;
+        char fmt[32];
+        snprintf(fmt, sizeof fmt, ".%%lld.%s%%n", gen_kinds[k].suffix);
+        if (strncmp(name, gen_kinds[k].prefix, lp) == 0 && sscanf(name + lp, fmt, &n, &used) == 1 && used > 0 &&
+            name[lp + used] == 0 && n >= 0)
+            return n;
+    }
+    return -1;
+}
+
+/* Removes generation files other than the current one's (a crash can leave some). */
+static void remove_stale(const char *dir, const fa_gen_names *keep)
 {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *de;
     while ((de = readdir(d))) {
         const char *n = de->d_name;
-        int gen_file = (strncmp(n, "embeddings.", 11) == 0 || strncmp(n, "manifest.", 9) == 0 ||
-                        strncmp(n, "facethumbs.", 11) == 0) &&
-                       strcmp(n, "embeddings.npy") != 0 && strcmp(n, "manifest.tsv") != 0 &&
-                       strcmp(n, "facethumbs.npy") != 0;
-        if (!gen_file || strcmp(n, keep_emb) == 0 || strcmp(n, keep_man) == 0 || strcmp(n, keep_thumb) == 0)
+        if (gen_of(n) < 0 || strcmp(n, keep->emb) == 0 || strcmp(n, keep->man) == 0 ||
+            strcmp(n, keep->thumb) == 0 || strcmp(n, keep->image) == 0)
             continue;
         char *p = fa_path_join(dir, n);
         if (p) unlink(p);
@@ -251,17 +277,22 @@ static int next_generation(const char *dir, int64_t *next)
     if (!d) return fa_error("%s: %s", dir, strerror(errno));
     struct dirent *de;
     while ((de = readdir(d))) {
-        long long n;
-        int used = 0;
-        if ((sscanf(de->d_name, "embeddings.%lld.npy%n", &n, &used) == 1 ||
-             sscanf(de->d_name, "manifest.%lld.tsv%n", &n, &used) == 1 ||
-             sscanf(de->d_name, "facethumbs.%lld.npy%n", &n, &used) == 1) &&
-            used > 0 && de->d_name[used] == 0 && n > g && n < (1LL << 53))
-            g = n;
+        long long n = gen_of(de->d_name);
+        if (n > g && n < (1LL << 53)) g = n;
     }
     closedir(d);
     *next = g + 1;
     return 0;
+}
+
+/* Points the link of an optional file at its generation, or removes the
+ * link when this generation has none (it would dangle). */
+static void optional_link(const char *dir, const char *link, const char *name, int have)
+{
+    if (have) { update_link(dir, link, name); return; }
+    char *l = fa_path_join(dir, link);
+    if (l) unlink(l);
+    free(l);
 }
 
 int fa_cache_commit(const char *dir, const fa_cache_data *d)
@@ -269,50 +300,53 @@ int fa_cache_commit(const char *dir, const fa_cache_data *d)
     if (d->dim <= 0 || d->dim > FA_DIM_MAX) return fa_error("%s: bad dimension %d", dir, d->dim);
     int64_t gen = 0;
     if (fa_mkdir_p(dir) || next_generation(dir, &gen)) return -1;
-    char emb_name[64], man_name[64], thumb_name[64], created[32];
-    snprintf(emb_name, sizeof emb_name, "embeddings.%lld.npy", (long long)gen);
-    snprintf(man_name, sizeof man_name, "manifest.%lld.tsv", (long long)gen);
-    snprintf(thumb_name, sizeof thumb_name, "facethumbs.%lld.npy", (long long)gen);
+    fa_gen_names nm;
+    char created[32];
+    snprintf(nm.emb, sizeof nm.emb, "embeddings.%lld.npy", (long long)gen);
+    snprintf(nm.man, sizeof nm.man, "manifest.%lld.tsv", (long long)gen);
+    snprintf(nm.thumb, sizeof nm.thumb, "facethumbs.%lld.npy", (long long)gen);
+    snprintf(nm.image, sizeof nm.image, "imagethumbs.%lld.npy", (long long)gen);
     time_t now = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    char *ep = fa_path_join(dir, emb_name), *mp = fa_path_join(dir, man_name), *meta = fa_path_join(dir, "meta.json");
-    char *tp = fa_path_join(dir, thumb_name);
-    fa_buf head = {0}, th = {0}, mb = {0};
-    int rc = -1;
-    if (!ep || !mp || !meta || !tp) { fa_error("out of memory"); goto out; }
+    char *ep = fa_path_join(dir, nm.emb), *mp = fa_path_join(dir, nm.man), *meta = fa_path_join(dir, "meta.json");
+    char *tp = fa_path_join(dir, nm.thumb), *ip = fa_path_join(dir, nm.image);
+    fa_buf head = {0}, th = {0}, ih = {0}, mb = {0};
+    int rc = -1, wrote = 0;   /* files of this generation written: 1 emb, 2 man, 4 thumb, 8 image */
+    if (!ep || !mp || !meta || !tp || !ip) { fa_error("out of memory"); goto out; }
     fa_npy_header(&head, "<f4", d->n_faces, d->dim);
     fa_npy_header(&th, "|u1", d->n_faces, FA_THUMB_LEN);
-    if (head.oom || th.oom) { fa_error("%s: out of memory", ep); goto out; }
+    fa_npy_header(&ih, "|u1", d->n_files, FA_THUMB_LEN);
+    if (head.oom || th.oom || ih.oom) { fa_error("%s: out of memory", ep); goto out; }
     if (write_gen_file(ep, &head, d->emb, d->n_faces * (size_t)d->dim * 4, NULL)) goto out;
-    if (write_gen_file(mp, NULL, NULL, 0, d)) { unlink(ep); goto out; }
-    if (d->thumb && write_gen_file(tp, &th, d->thumb, d->n_faces * (size_t)FA_THUMB_LEN, NULL)) {
-        unlink(ep);
-        unlink(mp);
-        goto out;
-    }
-    fa_cache_meta_write(&mb, d, gen, emb_name, man_name, thumb_name, created);
+    wrote |= 1;
+    if (write_gen_file(mp, NULL, NULL, 0, d)) goto out;
+    wrote |= 2;
+    if (d->thumb && write_gen_file(tp, &th, d->thumb, d->n_faces * (size_t)FA_THUMB_LEN, NULL)) goto out;
+    if (d->thumb) wrote |= 4;
+    if (d->image_thumb && write_gen_file(ip, &ih, d->image_thumb, d->n_files * (size_t)FA_THUMB_LEN, NULL)) goto out;
+    if (d->image_thumb) wrote |= 8;
+    fa_cache_meta_write(&mb, d, gen, &nm, created);
     if (mb.oom) { fa_error("out of memory"); goto out; }
-    if (fa_fsync_dir(dir) || fa_write_file_atomic(meta, mb.data, mb.len)) {
-        unlink(ep);
-        unlink(mp);
-        if (d->thumb) unlink(tp);
-        goto out;
-    }
-    /* Committed. The rest is tidying that a later commit redoes if it fails. */
-    update_link(dir, "embeddings.npy", emb_name);
-    update_link(dir, "manifest.tsv", man_name);
-    if (d->thumb) update_link(dir, "facethumbs.npy", thumb_name);
-    else {   /* a link to a generation just removed would dangle */
-        char *tl = fa_path_join(dir, "facethumbs.npy");
-        if (tl) unlink(tl);
-        free(tl);
-    }
-    remove_stale(dir, emb_name, man_name, d->thumb ? thumb_name : "");
+    if (fa_fsync_dir(dir) || fa_write_file_atomic(meta, mb.data, mb.len)) goto out;
+    wrote = 0;   /* committed: they stay */
+    /* The rest is tidying that a later commit redoes if it fails. */
+    update_link(dir, "embeddings.npy", nm.emb);
+    update_link(dir, "manifest.tsv", nm.man);
+    optional_link(dir, "facethumbs.npy", nm.thumb, d->thumb != NULL);
+    optional_link(dir, "imagethumbs.npy", nm.image, d->image_thumb != NULL);
+    if (!d->thumb) nm.thumb[0] = 0;
+    if (!d->image_thumb) nm.image[0] = 0;
+    remove_stale(dir, &nm);
     rc = 0;
 out:
+    if (wrote & 1) unlink(ep);
+    if (wrote & 2) unlink(mp);
+    if (wrote & 4) unlink(tp);
+    if (wrote & 8) unlink(ip);
     fa_buf_free(&head);
     fa_buf_free(&th);
+    fa_buf_free(&ih);
     fa_buf_free(&mb);
-    free(ep); free(mp); free(meta); free(tp);
+    free(ep); free(mp); free(meta); free(tp); free(ip);
     return rc;
 }

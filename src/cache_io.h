@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "faceaudit/cache.h"
+#include "cache_parse.h"
 #include "util.h"
 
 #define META_MAX (1 << 20)   /* meta.json is read whole: a bigger one is not ours */
@@ -23,10 +24,10 @@ long fa_npy_parse_as(const char *path, const uint8_t *p, size_t len, const char 
                      size_t *rows, unsigned long long *cols);
 
 /* meta.json of generation gen into b (the names of its files, created: its date). */
-void fa_cache_meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const char *emb_name,
-                         const char *man_name, const char *thumb_name, const char *created);
+void fa_cache_meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const fa_gen_names *names,
+                         const char *created);
 /* Reads and parses meta.json (fa_cache_parse_meta). */
-int fa_cache_meta_read(fa_cache *c, const char *path, char *emb_name, char *man_name, char *thumb_name);
+int fa_cache_meta_read(fa_cache *c, const char *path, fa_gen_names *names);
 
 /* Streams the manifest of d to fd (path names it in messages). */
 int fa_cache_manifest_write(int fd, const char *path, const fa_cache_data *d);

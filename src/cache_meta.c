@@ -18,8 +18,8 @@
 #include "json.h"
 #include "sha256.h"
 
-void fa_cache_meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const char *emb_name,
-                       const char *man_name, const char *thumb_name, const char *created)
+void fa_cache_meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const fa_gen_names *names,
+                         const char *created)
 {
     size_t counts[FA_STATUS_COUNT] = {0};
     for (size_t i = 0; i < d->n_files; i++) counts[d->files[i].status]++;
@@ -31,8 +31,9 @@ void fa_cache_meta_write(fa_buf *b, const fa_cache_data *d, int64_t gen, const c
     fa_buf_puts(b, "  \"encoder\": {\"name\": ");
     fa_buf_json_str(b, d->encoder ? d->encoder : "dlib");
     fa_buf_printf(b, ", \"dim\": %d, \"metric\": \"%s\"},\n", d->dim, fa_metric_name(d->metric));
-    fa_buf_printf(b, "  \"embeddings\": \"%s\",\n  \"manifest\": \"%s\",\n", emb_name, man_name);
-    if (d->thumb) fa_buf_printf(b, "  \"face_thumbs\": \"%s\",\n", thumb_name);
+    fa_buf_printf(b, "  \"embeddings\": \"%s\",\n  \"manifest\": \"%s\",\n", names->emb, names->man);
+    if (d->thumb) fa_buf_printf(b, "  \"face_thumbs\": \"%s\",\n", names->thumb);
+    if (d->image_thumb) fa_buf_printf(b, "  \"image_thumbs\": \"%s\",\n", names->image);
     fa_buf_puts(b, "  \"models\": [");
     for (int i = 0; i < d->n_models; i++) {
         fa_buf_printf(b, "%s\n    {\"role\": ", i ? "," : "");
@@ -105,8 +106,18 @@ static int meta_detect(const fa_json *det, const char *path, fa_detect_params *p
 /* Names of the generation files: plain names inside the cache directory. */
 static int meta_name_ok(const char *n) { return n && n[0] && strlen(n) <= 200 && !strchr(n, '/') && strcmp(n, ".") && strcmp(n, ".."); }
 
-int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t len, char emb_name[256],
-                        char man_name[256], char thumb_name[256])
+/* An optional file name under key: "" when absent; -1 when present but bad. */
+static int meta_optional_name(const fa_json *j, const char *key, const char *path, char out[256])
+{
+    const char *n = fa_json_strv(j, key);
+    out[0] = 0;
+    if (!fa_json_get(j, key)) return 0;
+    if (!meta_name_ok(n)) return fa_error("%s: bad %s file name", path, key);
+    strcpy(out, n);
+    return 0;
+}
+
+int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t len, fa_gen_names *names)
 {
     double v;
     fa_json *j = fa_json_parse(text, len);
@@ -141,12 +152,12 @@ int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t 
     c->root = fa_strdup(root);
     if (!c->root) { fa_error("%s: out of memory", path); goto out; }
     snprintf(c->created, sizeof c->created, "%s", created ? created : "");
-    strcpy(emb_name, en);
-    strcpy(man_name, mn);
-    const fa_json *tj = fa_json_get(j, "face_thumbs");   /* optional: caches made before thumbnails lack it */
-    const char *tn = fa_json_strv(j, "face_thumbs");
-    if (tj && !meta_name_ok(tn)) { fa_error("%s: bad face_thumbs file name", path); goto out; }
-    strcpy(thumb_name, tj ? tn : "");
+    strcpy(names->emb, en);
+    strcpy(names->man, mn);
+    /* optional: caches made before face or image thumbnails lack them */
+    if (meta_optional_name(j, "face_thumbs", path, names->thumb) ||
+        meta_optional_name(j, "image_thumbs", path, names->image))
+        goto out;
     const fa_json *models = fa_json_get(j, "models");
     if (!models || models->type != FA_JARR || models->n > FA_MODELS_MAX) {
         fa_error("%s: bad models list", path);
@@ -175,12 +186,12 @@ out:
     return rc;
 }
 
-int fa_cache_meta_read(fa_cache *c, const char *path, char *emb_name, char *man_name, char *thumb_name)
+int fa_cache_meta_read(fa_cache *c, const char *path, fa_gen_names *names)
 {
     char *text;
     size_t len;
     if (fa_read_file(path, META_MAX, &text, &len)) return -1;
-    int rc = fa_cache_parse_meta(c, path, text, len, emb_name, man_name, thumb_name);
+    int rc = fa_cache_parse_meta(c, path, text, len, names);
     free(text);
     return rc;
 }

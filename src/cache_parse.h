@@ -10,11 +10,16 @@
 #include <stddef.h>
 #include "faceaudit/cache.h"
 
+/* The names of a generation's files, as meta.json gives them: plain names
+ * inside the cache directory; "" for an optional one the cache lacks (face
+ * or image thumbnails, made before them). */
+typedef struct {
+    char emb[256], man[256], thumb[256], image[256];
+} fa_gen_names;
+
 /* meta.json: fills c's generation, dim, claimed counts, root, models and
- * detection parameters, and the generation files' names (plain names;
- * thumb_name "" when the cache has no thumbnails). */
-int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t len, char emb_name[256],
-                        char man_name[256], char thumb_name[256]);
+ * detection parameters, and the generation files' names. */
+int fa_cache_parse_meta(fa_cache *c, const char *path, const char *text, size_t len, fa_gen_names *names);
 
 /* manifest.G.tsv (text is modified): fills c->folders, files and faces,
  * checking every row against c->n_files / c->n_faces (the claims of

@@ -62,6 +62,13 @@ static int copy_outcome(fa_result *r, fa_status status, int width, int height, i
     return !r->reason || (n && (!r->boxes || !r->emb || !r->thumb)) ? -1 : 0;
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) return 0;
+    return 1;
+}
+
 /* Copies a previous result (faces and embeddings included) into r. */
 static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
 {
@@ -74,6 +81,9 @@ static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
             memcpy(r->emb, pr->old->emb + (size_t)f->first_face * dim, f->n_faces * (size_t)dim * sizeof(float));
         if (f->n_faces && pr->old->thumb)   /* a cache from before thumbnails has none */
             memcpy(r->thumb, pr->old->thumb + (size_t)f->first_face * FA_THUMB_LEN, f->n_faces * (size_t)FA_THUMB_LEN);
+        const uint8_t *im = pr->old->image_thumb ? pr->old->image_thumb + (size_t)id * FA_THUMB_LEN : NULL;
+        r->has_image_thumb = im && !all_zero(im, FA_THUMB_LEN);
+        if (r->has_image_thumb) memcpy(r->image_thumb, im, FA_THUMB_LEN);
         return 0;
     }
     const fa_result *s = prior_replayed(pr, id);
@@ -84,6 +94,8 @@ static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
         memcpy(r->emb, s->emb, s->n_faces * (size_t)dim * sizeof(float));
         if (s->thumb) memcpy(r->thumb, s->thumb, s->n_faces * (size_t)FA_THUMB_LEN);
     }
+    r->has_image_thumb = s->has_image_thumb;
+    memcpy(r->image_thumb, s->image_thumb, FA_THUMB_LEN);
     return 0;
 }
 
@@ -202,8 +214,9 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
     const size_t dim = (size_t)index_dim(p);
     float *emb = malloc((n_faces ? n_faces : 1) * dim * sizeof(float));
     uint8_t *thumb = calloc(n_faces ? n_faces : 1, FA_THUMB_LEN);
+    uint8_t *image = calloc(n ? n : 1, FA_THUMB_LEN);   /* zeros: none */
     int rc = -1;
-    if (!folders || !files || !faces || !emb || !thumb) { fa_error("out of memory"); goto out; }
+    if (!folders || !files || !faces || !emb || !thumb || !image) { fa_error("out of memory"); goto out; }
     for (size_t i = 0; i < n; i++) folders[n_folders++] = scan->v[i].folder;
     qsort(folders, n_folders, sizeof *folders, cmp_str);
     size_t u = 0;
@@ -226,6 +239,7 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
         f->width = r->width; f->height = r->height;
         f->n_faces = r->n_faces;
         f->first_face = r->n_faces ? (int64_t)row : -1;
+        if (r->has_image_thumb) memcpy(image + i * FA_THUMB_LEN, r->image_thumb, FA_THUMB_LEN);
         for (uint32_t k = 0; k < r->n_faces; k++, row++) {
             faces[row] = (fa_face){(uint32_t)i, k, r->boxes[k]};
             memcpy(emb + row * dim, r->emb + k * dim, dim * sizeof(float));
@@ -239,12 +253,12 @@ static int commit_results(const fa_index_params *p, const fa_scan_list *scan, fa
     fa_encoder_spec_dlib(&dlib);
     const fa_encoder_spec *es = p->encoder_spec ? p->encoder_spec : &dlib;
     fa_cache_data d = {abs_root, (int)dim, n, n_faces, n_folders, files, faces, emb, folders, ids, n_ids, &p->detect,
-                       es->name, es->metric, p->shard_k, p->shard_n, thumb};
+                       es->name, es->metric, p->shard_k, p->shard_n, thumb, image};
     rc = fa_cache_commit(p->cache_dir, &d);
     st->files = n;
     st->faces = n_faces;
 out:
-    free(folders); free(files); free(faces); free(emb); free(thumb);
+    free(folders); free(files); free(faces); free(emb); free(thumb); free(image);
     return rc;
 }
 
@@ -340,6 +354,11 @@ static size_t plan(const fa_scan_list *scan, size_t n, const prior *pr, fa_resul
                    prior_copy(pr, id, r, pr->dim) == 0) {
             if (prior_is_old(pr, id)) st->reused++;
             else st->resumed++;
+            /* a cache made before image thumbnails: decoded again for them */
+            if (r->status == FA_STATUS_OK && !r->has_image_thumb) {
+                r->refresh = 1;
+                work[n_work++] = i;
+            }
         } else {
             work[n_work++] = i;
         }
@@ -381,6 +400,7 @@ static int run_pipeline(const fa_index_params *p, prior *pr, fa_result *res, con
                 pg.faces += items[idx].n_faces;
                 if (kind == FA_DONE_ENCODED) st->encoded++;
                 else if (kind == FA_DONE_MOVED) st->moved++;
+                else if (kind == FA_DONE_REFRESHED) st->refreshed++;
                 else pg.failures++;
                 if (fa_journal_append(jr, &items[idx])) { rc = -1; break; }
             }

@@ -72,3 +72,30 @@ fa_status fa_photo_faces(fa_nets *nets, const fa_image *img, const fa_detect_par
     *n_out = (uint32_t)n;
     return FA_STATUS_OK;
 }
+
+/* The mean luma of one cell, in 1/1000 units summed then rounded. */
+static uint8_t cell_mean(const fa_image *img, int x0, int x1, int y0, int y1)
+{
+    uint64_t sum = 0;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *p = img->rgb + ((size_t)y * img->width + x0) * 3;
+        for (int x = x0; x < x1; x++, p += 3) sum += 299u * p[0] + 587u * p[1] + 114u * p[2];
+    }
+    uint64_t n = (uint64_t)(x1 - x0) * (uint64_t)(y1 - y0) * 1000u;
+    return (uint8_t)((sum + n / 2) / n);
+}
+
+void fa_image_thumb(const fa_image *img, uint8_t *out)
+{
+    const int S = FA_THUMB_SIDE, W = img->width, H = img->height;
+    if (W <= 0 || H <= 0 || !img->rgb) { memset(out, 0, FA_THUMB_LEN); return; }
+    for (int cy = 0; cy < S; cy++) {
+        int y0 = (int)((int64_t)cy * H / S), y1 = (int)((int64_t)(cy + 1) * H / S);
+        if (y1 <= y0) y1 = y0 + 1;
+        for (int cx = 0; cx < S; cx++) {
+            int x0 = (int)((int64_t)cx * W / S), x1 = (int)((int64_t)(cx + 1) * W / S);
+            if (x1 <= x0) x1 = x0 + 1;
+            out[cy * S + cx] = cell_mean(img, x0, x1, y0, y1);
+        }
+    }
+}

@@ -23,6 +23,13 @@
 fa_status fa_photo_decode(const void *bytes, size_t len, const fa_detect_params *d, fa_image *img,
                           char *why, size_t why_len);
 
+/* The whole image as FA_THUMB_LEN bytes: grey (BT.601 luma) means of
+ * FA_THUMB_SIDE x FA_THUMB_SIDE cells cut at integer bounds (a side shorter
+ * than that repeats pixels). Survives resizing and re-encoding, not
+ * cropping; what tells a resized copy of a photo from another photo of one
+ * pose (review_dup.c). All zero for an empty image. */
+void fa_image_thumb(const fa_image *img, uint8_t *out);
+
 /* Stage times of fa_photo_faces, in seconds (added to, never reset). */
 typedef struct {
     double detect, encode;

@@ -67,27 +67,59 @@ static void add_time(fa_pipeline *pl, double *slot, double t0)
     pthread_mutex_unlock(&pl->mu);
 }
 
-/* Reads, hashes and decodes one file. Returns 1 if it needs inference. */
+/* A refresh item whose bytes are no longer what was indexed (changed under
+ * the same size and time): its copied faces go, and it is indexed anew. */
+static void drop_faces(fa_result *r)
+{
+    free(r->boxes); free(r->emb); free(r->thumb);
+    r->boxes = NULL; r->emb = NULL; r->thumb = NULL;
+    r->n_faces = 0;
+}
+
+/* Reads, hashes and decodes one file, and takes its image thumbnail.
+ * Returns 1 if it needs inference. A file whose faces are known (a refresh
+ * item with its indexed bytes, or content seen under another name) is only
+ * decoded for a missing image thumbnail. */
 static int prepare(fa_pipeline *pl, fa_result *r, fa_image *img, fa_done_kind *kind)
 {
     char *full = fa_path_join(pl->p.root, r->path), *bytes = NULL, why[600];
     size_t len = 0;
-    int need = 0;
+    int need = 0, known = 0;
+    uint8_t sha[32];
     double t0 = fa_now();
     *kind = FA_DONE_FAILED;
     if (!full || fa_read_file(full, MAX_FILE_BYTES, &bytes, &len)) {
         const char *e = fa_last_error(), *colon = strstr(e, ": ");
         snprintf(why, sizeof why, "%s", full && colon ? colon + 2 : "out of memory");
+        drop_faces(r);
         fail(r, FA_STATUS_UNREADABLE, why);
         goto out;
     }
-    r->has_sha256 = fa_sha256_buf(bytes, len, r->sha256) == 0;
+    int has_sha = fa_sha256_buf(bytes, len, sha) == 0;
     add_time(pl, &pl->times.read, t0);
-    if (pl->p.reuse && pl->p.reuse(pl->p.reuse_ud, r->sha256, r)) { *kind = FA_DONE_MOVED; goto out; }
+    if (r->refresh) {
+        known = has_sha && r->has_sha256 && memcmp(sha, r->sha256, 32) == 0;
+        if (known) *kind = FA_DONE_REFRESHED;
+        else drop_faces(r);
+        r->refresh = 0;
+    }
+    r->has_sha256 = has_sha;
+    memcpy(r->sha256, sha, 32);
+    if (!known && pl->p.reuse && pl->p.reuse(pl->p.reuse_ud, r->sha256, r)) {
+        *kind = FA_DONE_MOVED;
+        known = 1;
+    }
+    if (known && (r->has_image_thumb || r->status != FA_STATUS_OK)) goto out;
     t0 = fa_now();
     fa_status st = fa_photo_decode(bytes, len, pl->p.detect, img, why, sizeof why);
-    if (st != FA_STATUS_OK) { fail(r, st, why); goto out; }
+    if (st != FA_STATUS_OK) {
+        if (!known) fail(r, st, why);   /* a known result stays, without the thumbnail */
+        goto out;
+    }
+    fa_image_thumb(img, r->image_thumb);
+    r->has_image_thumb = 1;
     add_time(pl, &pl->times.decode, t0);
+    if (known) { fa_image_free(img); goto out; }
     r->width = img->width;
     r->height = img->height;
     need = 1;

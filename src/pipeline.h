@@ -10,7 +10,10 @@
 #include "journal.h"
 #include "shim/shim.h"
 
-typedef enum { FA_DONE_ENCODED, FA_DONE_MOVED, FA_DONE_FAILED } fa_done_kind;
+/* How an item finished: run through the networks, copied from content seen
+ * under another name, failed, or (an item marked refresh, whose faces were
+ * copied from before) only its image thumbnail computed. */
+typedef enum { FA_DONE_ENCODED, FA_DONE_MOVED, FA_DONE_FAILED, FA_DONE_REFRESHED } fa_done_kind;
 
 typedef struct {
     const char *root;

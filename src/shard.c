@@ -152,7 +152,7 @@ static char **union_folders(fa_cache *const *c, size_t n, size_t *count)
 
 /* Fills the merged arrays from the refs (already in path order). */
 static int assemble(const file_ref *refs, size_t nf, char **folders, size_t nfo, int dim, fa_file *files,
-                    fa_face *faces, float *emb, uint8_t *thumb)
+                    fa_face *faces, float *emb, uint8_t *thumb, uint8_t *image)
 {
     size_t row = 0;
     for (size_t i = 0; i < nf; i++) {
@@ -165,6 +165,8 @@ static int assemble(const file_ref *refs, size_t nf, char **folders, size_t nfo,
         char **hit = bsearch(&name, folders, nfo, sizeof *folders, str_cmp);
         files[i].folder = (uint32_t)(hit - folders);
         files[i].first_face = src->n_faces ? (int64_t)row : -1;
+        if (c->image_thumb)
+            memcpy(image + i * FA_THUMB_LEN, c->image_thumb + refs[i].file * FA_THUMB_LEN, FA_THUMB_LEN);
         for (uint32_t k = 0; k < src->n_faces; k++, row++) {
             size_t from = (size_t)src->first_face + k;
             faces[row] = c->faces[from];
@@ -186,19 +188,20 @@ static int merge_into(fa_cache *const *c, size_t n, const char *out_dir, fa_merg
     fa_face *faces = malloc((nface ? nface : 1) * sizeof *faces);
     float *emb = malloc((nface ? nface : 1) * (size_t)dim * sizeof *emb);
     uint8_t *thumb = calloc(nface ? nface : 1, FA_THUMB_LEN);   /* zeros where a shard has none */
+    uint8_t *image = calloc(nf ? nf : 1, FA_THUMB_LEN);
     char **folders = union_folders(c, n, &nfo);
-    if (!refs || !files || !faces || !emb || !thumb || !folders) { fa_error("out of memory merging %zu faces", nface); goto out; }
+    if (!refs || !files || !faces || !emb || !thumb || !image || !folders) { fa_error("out of memory merging %zu faces", nface); goto out; }
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < c[i]->n_files; f++) refs[k++] = (file_ref){c[i], f};
     qsort(refs, nf, sizeof *refs, ref_cmp);
-    if (assemble(refs, nf, folders, nfo, dim, files, faces, emb, thumb)) goto out;
+    if (assemble(refs, nf, folders, nfo, dim, files, faces, emb, thumb, image)) goto out;
     fa_cache_data d = {c[0]->root, dim, nf, nface, nfo, files, faces, emb, folders,
-                       c[0]->models, c[0]->n_models, &c[0]->detect, c[0]->encoder, c[0]->metric, 0, 0, thumb};
+                       c[0]->models, c[0]->n_models, &c[0]->detect, c[0]->encoder, c[0]->metric, 0, 0, thumb, image};
     if (fa_cache_commit(out_dir, &d)) goto out;
     if (st) *st = (fa_merge_stats){nf, nface, nfo, (uint32_t)n};
     rc = 0;
 out:
-    free(refs); free(files); free(faces); free(emb); free(thumb); free(folders);
+    free(refs); free(files); free(faces); free(emb); free(thumb); free(image); free(folders);
     return rc;
 }
 

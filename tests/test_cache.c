@@ -24,13 +24,15 @@ static char *path_in(const char *name)
     return buf[k];
 }
 
-static int with_thumbs = 1;   /* make_cache writes face thumbnails */
+static int with_thumbs = 1;   /* make_cache writes face and image thumbnails */
 
 /* A small cache: 3 files (one with two faces, one faceless with odd name). */
 static int make_cache(const char *dir, int dim)
 {
     static uint8_t thumb[3 * FA_THUMB_LEN];
+    static uint8_t image[3 * FA_THUMB_LEN];   /* per file; file 1 (unreadable) has none */
     for (int i = 0; i < 3 * FA_THUMB_LEN; i++) thumb[i] = (uint8_t)(i * 7 % 251);
+    for (int i = 0; i < 3 * FA_THUMB_LEN; i++) image[i] = i / FA_THUMB_LEN == 1 ? 0 : (uint8_t)(i * 13 % 241);
     static char *folders[] = {"a", "b\tweird", "\xe7\x94\x9f\xe7\x94\xb0"};
     fa_file files[3];
     fa_face faces[3];
@@ -52,7 +54,7 @@ static int make_cache(const char *dir, int dim)
     for (int i = 0; i < 3; i++) memset(models[i].sha256, 'a' + i, 64);
     fa_detect_params dp = {800, 640, 1600, 80000000, 150, 0.25f};
     fa_cache_data d = {"/root/of/data", dim, 3, 3, 3, files, faces, emb, folders, models, 3, &dp, NULL, FA_METRIC_EUCLIDEAN, 0, 0,
-                       with_thumbs ? thumb : NULL};
+                       with_thumbs ? thumb : NULL, with_thumbs ? image : NULL};
     int rc = fa_cache_commit(dir, &d);
     free(emb);
     return rc;
@@ -78,13 +80,17 @@ static void test_roundtrip(void)
     CHECK(strcmp(fa_cache_model(c, "encoder")->name, "e.dat") == 0, "models");
     CHECK(c->thumb && c->thumb[FA_THUMB_LEN * 2 + 5] == (uint8_t)((FA_THUMB_LEN * 2 + 5) * 7 % 251) &&
           access(path_in("c1/facethumbs.npy"), F_OK) == 0, "thumbnails and their link");
+    CHECK(c->image_thumb && c->image_thumb[FA_THUMB_LEN * 2 + 7] == (uint8_t)((FA_THUMB_LEN * 2 + 7) * 13 % 241) &&
+          c->image_thumb[FA_THUMB_LEN + 3] == 0 && access(path_in("c1/imagethumbs.npy"), F_OK) == 0,
+          "image thumbnails (one row per file) and their link");
     fa_cache_close(c);
     /* a second commit replaces the first; only one generation remains */
     CHECK(make_cache(dir, 128) == 0, "%s", fa_last_error());
     c = fa_cache_open(dir);
     CHECK(c && c->generation == 2, "generation 2");
     fa_cache_close(c);
-    CHECK(access(path_in("c1/embeddings.1.npy"), F_OK) != 0 && access(path_in("c1/facethumbs.1.npy"), F_OK) != 0,
+    CHECK(access(path_in("c1/embeddings.1.npy"), F_OK) != 0 && access(path_in("c1/facethumbs.1.npy"), F_OK) != 0 &&
+          access(path_in("c1/imagethumbs.1.npy"), F_OK) != 0,
           "old generation removed");
     /* a commit without thumbnails (a program's own cache) removes theirs and the link */
     with_thumbs = 0;
@@ -97,6 +103,8 @@ static void test_roundtrip(void)
     c = fa_cache_open(path_in("c0"));
     CHECK(c && !c->thumb && access(path_in("c0/facethumbs.3.npy"), F_OK) != 0 && access(path_in("c0/facethumbs.npy"), F_OK) != 0,
           "no thumbnails: none read, the old ones and their link removed");
+    CHECK(c && !c->image_thumb && access(path_in("c0/imagethumbs.3.npy"), F_OK) != 0 &&
+          access(path_in("c0/imagethumbs.npy"), F_OK) != 0, "no image thumbnails: the old ones and their link removed");
     fa_cache_close(c);
     CHECK(access(path_in("c1/embeddings.npy"), F_OK) == 0, "stable symlink for numpy");
 }
@@ -141,6 +149,14 @@ static void test_damage(void)
     expect_refused(damaged("d7", "manifest.tsv", "row\tfolder\n", -1), "bad header", "bad header");
     expect_refused(damaged("d11", "facethumbs.npy", NULL, 200), "truncated thumbnails", "facethumbs.2.npy");
     expect_refused(damaged("d12", "facethumbs.npy", "not numpy at all", -1), "foreign thumbnails", "not an NPY");
+    expect_refused(damaged("d13", "imagethumbs.npy", NULL, 300), "truncated image thumbnails", "imagethumbs.2.npy");
+    expect_refused(damaged("d14", "meta.json", "{\"format\": \"faceaudit-cache\", \"version\": 1, \"generation\": 2, "
+                           "\"dim\": 128, \"encoder\": {\"name\": \"dlib\", \"dim\": 128, \"metric\": \"euclidean\"}, "
+                           "\"n_files\": 3, \"n_faces\": 3, \"detect\": {\"detect_long_side\": 800, "
+                           "\"upsample_min_side\": 640, \"retry_long_side\": 1600, \"max_pixels\": 80000000, "
+                           "\"chip_size\": 150, \"chip_padding\": 0.25}, \"root\": \"/r\", \"embeddings\": "
+                           "\"embeddings.2.npy\", \"manifest\": \"manifest.2.tsv\", \"image_thumbs\": \"../x.npy\", "
+                           "\"models\": []}", -1), "image thumbnails outside the cache", "bad image_thumbs file name");
     expect_refused(path_in("nonexistent"), "missing dir", "nonexistent");
     /* a manifest row with an out-of-range embedding row */
     const char *d8 = damaged("d8", "manifest.tsv", NULL, -1);

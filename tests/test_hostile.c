@@ -62,10 +62,11 @@ static void test_meta_ranges(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         size_t len;
-        char *text = read_hostile(cases[i].file, &len), emb[256], man[256], thumb[256];
+        char *text = read_hostile(cases[i].file, &len);
+        fa_gen_names nm;
         fa_cache c = {0};
         if (!text) continue;
-        CHECK(fa_cache_parse_meta(&c, "meta.json", text, len, emb, man, thumb) == -1, "%s accepted", cases[i].file);
+        CHECK(fa_cache_parse_meta(&c, "meta.json", text, len, &nm) == -1, "%s accepted", cases[i].file);
         CHECK_MSG(cases[i].msg);
         free(c.root);
         free(text);

@@ -388,16 +388,21 @@ static void check_promoted_merge(void)
 }
 
 /* Thumbnails (thumb.h): 4 folders of 6 faces, each face its own random
- * thumbnail. In p0, "recrop.jpg" is 0.3 from img0 by the encoder (beyond
- * same_photo_dist, within the threshold) with img0's thumbnail plus noise;
- * in p1, "pose.jpg" is as far from its img0 with a thumbnail of its own. */
+ * face and image thumbnails. Four more files, each 0.3 from img0 of its
+ * folder by the encoder (beyond same_photo_dist, within the threshold):
+ * in p0, "recrop.jpg" with img0's face thumbnail plus noise (0.99); in p1,
+ * "pose.jpg" with a face thumbnail of its own; in p2, "small.jpg" with a
+ * noisier face thumbnail (0.95) and img0's image thumbnail plus noise
+ * (0.999: a resized copy); in p3, "burst.jpg" as noisy a face and a noisy
+ * image (0.89: another frame). */
 static void check_thumbs(void)
 {
-    enum { G = 4, M = 6, N = G * M + 2 };
+    enum { G = 4, M = 6, N = G * M + 4 };
+    static const char *extra[4] = {"recrop", "pose", "small", "burst"};
     static fa_file tf[N];
     static fa_face tfc[N];
     static float te[N * D], tcen[G][D];
-    static uint8_t th[N * FA_THUMB_LEN];
+    static uint8_t th[N * FA_THUMB_LEN], im[N * FA_THUMB_LEN];
     static char *tfold[G];
     for (int g = 0; g < G; g++) {
         char name[8];
@@ -408,7 +413,8 @@ static void check_thumbs(void)
     for (size_t n = 0; n < N; n++) {
         int g = n < G * M ? (int)(n / M) : (int)(n - G * M);
         char buf[32];
-        snprintf(buf, sizeof buf, n < G * M ? "p%d/img%zu.jpg" : g == 0 ? "p%d/recrop.jpg" : "p%d/pose.jpg", g, n % M);
+        if (n < G * M) snprintf(buf, sizeof buf, "p%d/img%zu.jpg", g, n % M);
+        else snprintf(buf, sizeof buf, "p%d/%s.jpg", g, extra[g]);
         memset(&tf[n], 0, sizeof tf[n]);
         tf[n].path = strdup(buf);
         tf[n].folder = (uint32_t)g; tf[n].status = FA_STATUS_OK; tf[n].reason = (char *)"";
@@ -418,24 +424,31 @@ static void check_thumbs(void)
         tfc[n].file = (uint32_t)n;
         for (int q = 0; q < D; q++) te[n * D + q] = tcen[g][q] + (float)(0.3 * nrand() / sqrt(2.0 * D));
         for (int k = 0; k < FA_THUMB_LEN; k++) th[n * FA_THUMB_LEN + k] = (uint8_t)(40 + (int)(urand() * 170));
+        for (int k = 0; k < FA_THUMB_LEN; k++) im[n * FA_THUMB_LEN + k] = (uint8_t)(40 + (int)(urand() * 170));
     }
-    for (int t = 0; t < 2; t++) {   /* the planted pair: 0.3 from img0 of p0 / p1 */
+    for (int t = 0; t < 4; t++) {   /* the planted files: 0.3 from img0 of p0..p3 */
         size_t n = G * M + (size_t)t, src = (size_t)t * M;
         double s2 = 0;
         float dir[D];
         for (int q = 0; q < D; q++) { dir[q] = (float)nrand(); s2 += dir[q] * dir[q]; }
         for (int q = 0; q < D; q++) te[n * D + q] = te[src * D + q] + (float)(0.3 * dir[q] / sqrt(s2));
-        if (t == 0)
-            for (int k = 0; k < FA_THUMB_LEN; k++)
-                th[n * FA_THUMB_LEN + k] = (uint8_t)(th[src * FA_THUMB_LEN + k] + (int)(urand() * 7) - 3);
+        int face_noise = t == 0 ? 3 : 19, image_noise = t == 2 ? 2 : 30;
+        for (int k = 0; k < FA_THUMB_LEN && t != 1; k++) {
+            th[n * FA_THUMB_LEN + k] = (uint8_t)(th[src * FA_THUMB_LEN + k] + (int)(urand() * (2 * face_noise + 1)) - face_noise);
+            im[n * FA_THUMB_LEN + k] = (uint8_t)(im[src * FA_THUMB_LEN + k] + (int)(urand() * (2 * image_noise + 1)) - image_noise);
+        }
     }
     tf[G * M].width = tf[G * M].height = 80;   /* the crop is the smaller */
     fa_cache c;
     memset(&c, 0, sizeof c);
     c.dim = D; c.n_files = N; c.n_faces = N; c.n_folders = G;
     c.files = tf; c.faces = tfc; c.folders = tfold; c.emb = te;
-    for (int with = 0; with < 2; with++) {
+    /* with: 0 no thumbnails, 1 face thumbnails, 2 face and image thumbnails,
+     * 3 as 2 with small.jpg of another aspect ratio (a crop: not one image) */
+    for (int with = 0; with < 4; with++) {
         c.thumb = with ? th : NULL;
+        c.image_thumb = with >= 2 ? im : NULL;
+        tf[G * M + 2].width = with == 3 ? 120 : 100;
         fa_audit_params p = fa_audit_default_params();
         p.threads = 2;
         p.max_distance = 0.6f;
@@ -444,6 +457,18 @@ static void check_thumbs(void)
         if (!a) continue;
         size_t rc = find(a, &c, FA_FIND_DUPLICATE, "p0/recrop.jpg", NULL);
         size_t rp = find(a, &c, FA_FIND_DUPLICATE, "p1/pose.jpg", NULL);
+        size_t rs = find(a, &c, FA_FIND_DUPLICATE, "p2/small.jpg", NULL);
+        size_t rb = find(a, &c, FA_FIND_DUPLICATE, "p3/burst.jpg", NULL);
+        CHECK(rb == 0, "another frame (face 0.95, image 0.89) is no duplicate (with %d: rank %zu)", with, rb);
+        if (with == 2) {
+            const fa_finding *f = rs ? &a->findings[rs - 1] : NULL;
+            CHECK(f && f->review && f->image_corr >= 0.99f && f->thumb_corr < 0.98f && f->score > 2.0f,
+                  "a resized copy whose face pixels correlate under 0.98: a duplicate for review by its whole "
+                  "image (rank %zu, face %.3f, image %.3f)", rs, f ? (double)f->thumb_corr : NAN,
+                  f ? (double)f->image_corr : NAN);
+        } else
+            CHECK(rs == 0, "without image thumbnails, or of another aspect ratio, small.jpg is no duplicate "
+                  "(with %d: rank %zu)", with, rs);
         if (with) {
             const fa_finding *f = rc ? &a->findings[rc - 1] : NULL;
             CHECK(f && f->review && f->keep == 0 && f->thumb_corr >= 0.98f && f->dist > p.same_photo_dist,

@@ -134,6 +134,10 @@ typedef struct {
     int identical;              /* duplicate: identical bytes */
     float thumb_corr;           /* duplicate: correlation of the two faces' thumbnails
                                    (faceaudit.h; >= 0.98: one photo); NaN: not measured */
+    float image_corr;           /* duplicate: correlation of the two files' whole images
+                                   (cache.h's image thumbnails; >= 0.99 with thumb_corr
+                                   >= 0.90: one image resized or re-encoded); NaN: not
+                                   measured (none, or other aspect ratios) */
     uint32_t by_face;           /* same_identity brought into review by a misfiled face's
                                    evidence (README, "How findings are ranked"): that
                                    face's file; else FA_NONE */

@@ -10,8 +10,12 @@
  *   CACHE/manifest.G.tsv   one row per face, then one per file without one
  *   CACHE/facethumbs.G.npy uint8 [n_faces][FA_THUMB_LEN]: each face's thumbnail
  *                          (faceaudit.h; all zero: none); optional
+ *   CACHE/imagethumbs.G.npy uint8 [n_files][FA_THUMB_LEN]: each file's whole
+ *                          image, grey, FA_THUMB_SIDE^2 cell means (all zero:
+ *                          none, e.g. not decoded); optional
  *   CACHE/embeddings.npy   symlink to the current generation (for numpy)
- *   CACHE/manifest.tsv     symlink to the current generation
+ *   CACHE/manifest.tsv     symlink to the current generation (and
+ *                          facethumbs.npy, imagethumbs.npy when present)
  *   CACHE/journal          work finished since the last commit (index only)
  *   CACHE/lock             flock()ed by the one writer
  *
@@ -94,6 +98,9 @@ typedef struct fa_cache {
     const uint8_t *thumb;           /* n_faces x FA_THUMB_LEN (memory-mapped), NULL when the
                                        cache has none (made before them); a face's all-zero
                                        thumbnail means none */
+    const uint8_t *image_thumb;     /* n_files x FA_THUMB_LEN (memory-mapped): each file's
+                                       whole image; NULL when the cache has none; all-zero:
+                                       none for that file */
     fa_model_id models[FA_MODELS_MAX];
     int n_models;
     fa_detect_params detect;
@@ -144,6 +151,7 @@ typedef struct {
     fa_metric metric;
     uint32_t shard_k, shard_n;      /* recorded in meta.json when shard_n > 0 */
     const uint8_t *thumb;           /* n_faces x FA_THUMB_LEN, or NULL: no thumbnails file */
+    const uint8_t *image_thumb;     /* n_files x FA_THUMB_LEN, or NULL: no image thumbnails file */
 } fa_cache_data;
 
 FA_API int fa_cache_commit(const char *dir, const fa_cache_data *data);

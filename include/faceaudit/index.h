@@ -45,6 +45,8 @@ typedef struct {
     size_t reused;          /* unchanged (path, size, mtime) */
     size_t moved;           /* same content found under another name */
     size_t resumed;         /* taken from an interrupted run's journal */
+    size_t refreshed;       /* unchanged, decoded again only for the whole image's thumbnail
+                               (a cache made before image thumbnails) */
     size_t removed;         /* in the old cache, gone from the tree */
     size_t status[FA_STATUS_COUNT];
     double seconds;

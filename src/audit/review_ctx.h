@@ -85,11 +85,26 @@ static inline float row_thumb_corr(const rctx *r, uint32_t i, uint32_t j)
     return fa_thumb_corr(fa_thumb_of(r->c, r->a->row_face[i]), fa_thumb_of(r->c, r->a->row_face[j]));
 }
 
-/* Two faces of one person by the encoder that are one photo by the pixels:
- * another crop, size or encoding of it (thumb.h). */
+/* The correlation of the image thumbnails of two rows' files (thumb.h). */
+static inline float row_image_corr(const rctx *r, uint32_t i, uint32_t j)
+{
+    const fa_face *F = r->c->faces;
+    return fa_image_corr(r->c, F[r->a->row_face[i]].file, F[r->a->row_face[j]].file);
+}
+
+/* One photo by the pixels, given the face thumbnails' correlation t and
+ * the images' ic: another crop, size or encoding of it (thumb.h). */
+static inline int pixels_say_same(float t, float ic)
+{
+    return t >= FA_THUMB_SAME || (t >= FA_THUMB_NEAR && ic >= FA_IMAGE_SAME);
+}
+
+/* Two faces of one person by the encoder that are one photo by the pixels. */
 static inline int same_pixels(const rctx *r, uint32_t i, uint32_t j, float dist)
 {
-    return dist <= r->a->threshold && row_thumb_corr(r, i, j) >= FA_THUMB_SAME;
+    if (dist > r->a->threshold) return 0;
+    float t = row_thumb_corr(r, i, j);
+    return t >= FA_THUMB_SAME || (t >= FA_THUMB_NEAR && row_image_corr(r, i, j) >= FA_IMAGE_SAME);
 }
 
 /* Threads for the parallel stages (--threads; 0: OpenMP's default). */

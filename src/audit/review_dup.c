@@ -125,15 +125,18 @@ static int dup_group(rctx *r, const uint32_t *mem, size_t k)
         int rows = ra != FA_NONE && rb != FA_NONE;
         f->dist = f->identical ? 0.0f : (rows ? rdist(r, ra, rb) : NAN);
         f->thumb_corr = !f->identical && rows ? row_thumb_corr(r, ra, rb) : NAN;
-        /* a fact, then the surer of the two signs of one photo (fmaxf skips
-         * a NaN: a sign not measured) */
+        f->image_corr = !f->identical && rows ? row_image_corr(r, ra, rb) : NAN;
+        int pixels = pixels_say_same(f->thumb_corr, f->image_corr);
+        /* a fact, then the surest sign of one photo (fmaxf skips a NaN: a
+         * sign not measured) */
         float by_dist = 1.0f - f->dist / fmaxf(r->p->same_photo_dist, 1e-6f);
-        float by_pixels = (f->thumb_corr - FA_THUMB_SAME) / (1.0f - FA_THUMB_SAME);
+        float by_pixels = fmaxf((f->thumb_corr - FA_THUMB_SAME) / (1.0f - FA_THUMB_SAME),
+                                f->thumb_corr >= FA_THUMB_NEAR ? (f->image_corr - FA_IMAGE_SAME) / (1.0f - FA_IMAGE_SAME)
+                                                               : NAN);
         f->score = f->identical ? 3.0f : 2.0f + fminf(1.0f, fmaxf(0.0f, fmaxf(by_dist, by_pixels)));
         /* a copy inside one folder that is not the same bytes may be two
          * photos of one pose, unless the pixels say one photo: listed, not
          * for review */
-        int pixels = f->thumb_corr >= FA_THUMB_SAME;
         f->review = !shared && (f->identical || f->folder != f->other_folder || pixels);
         if (shared) f->score = 0.0f;
         if (ra != FA_NONE) r->fs[ra].dup = 1;

@@ -1,5 +1,5 @@
 /*
- * thumb.c - correlation of face thumbnails (see thumb.h).
+ * thumb.c - correlation of face and image thumbnails (see thumb.h).
  */
 #include <math.h>
 #include "faceaudit/cache.h"
@@ -24,4 +24,13 @@ float fa_thumb_corr(const uint8_t *a, const uint8_t *b)
 const uint8_t *fa_thumb_of(const fa_cache *c, uint32_t face)
 {
     return c->thumb ? c->thumb + (size_t)face * FA_THUMB_LEN : NULL;
+}
+
+float fa_image_corr(const fa_cache *c, uint32_t a, uint32_t b)
+{
+    const fa_file *A = &c->files[a], *B = &c->files[b];
+    if (!c->image_thumb || A->width <= 0 || A->height <= 0 || B->width <= 0 || B->height <= 0) return NAN;
+    double ra = (double)A->width / A->height, rb = (double)B->width / B->height;
+    if (fabs(ra - rb) > FA_IMAGE_ASPECT * fmax(ra, rb)) return NAN;
+    return fa_thumb_corr(c->image_thumb + (size_t)a * FA_THUMB_LEN, c->image_thumb + (size_t)b * FA_THUMB_LEN);
 }

@@ -115,6 +115,7 @@ static void summary(const fa_index_params *p, const fa_index_stats *st)
     printf("\n");
     printf("  files %zu: encoded %zu, unchanged %zu, moved %zu, resumed %zu; removed %zu\n", st->files,
            st->encoded, st->reused, st->moved, st->resumed, st->removed);
+    if (st->refreshed) printf("  %zu unchanged files decoded again for their image thumbnails\n", st->refreshed);
     printf("  faces %zu;", st->faces);
     for (int s = 0; s < FA_STATUS_COUNT; s++)
         if (st->status[s]) printf(" %s %zu", fa_status_name((fa_status)s), st->status[s]);

@@ -117,6 +117,7 @@ void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
                       f->identical ? "identical bytes" : "the same photo re-encoded, resized or cropped");
         if (!f->identical && !isnan(f->dist)) fa_buf_printf(b, ", distance %.3f", f->dist);
         if (!isnan(f->thumb_corr)) fa_buf_printf(b, ", face pixels correlate %.3f", f->thumb_corr);
+        if (!isnan(f->image_corr)) fa_buf_printf(b, ", whole images %.3f", f->image_corr);
         /* why a copy is not for review: identical bytes are then a group photo
          * filed under each of its people; otherwise a copy inside one folder,
          * which may be two photos of one pose (review_dup.c) */
@@ -140,7 +141,7 @@ int fa_report_findings_csv(const fa_report *o, const char *path)
     const fa_audit *a = o->audit;
     fa_buf b = {0}, s = {0};
     fa_buf_puts(&b, "rank,id,kind,action,score,path,folder,other_path,other_folder,review,distance,own,scale,"
-                    "own_margin,stranger_margin,nearest,decoy,matches,own_size,other_size,own_nearer,identical,thumb_corr,files,"
+                    "own_margin,stranger_margin,nearest,decoy,matches,own_size,other_size,own_nearer,identical,thumb_corr,image_corr,files,"
                     "summary\n");
     for (size_t k = 0; k < a->n_findings; k++) {
         const fa_finding *f = &a->findings[k];
@@ -155,6 +156,7 @@ int fa_report_findings_csv(const fa_report *o, const char *path)
         csvn(&b, f->stranger_margin); csvn(&b, f->nearest); csvn(&b, f->decoy);
         fa_buf_printf(&b, ",%u,%u,%u,%u,%d", f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
         csvn(&b, f->thumb_corr);
+        csvn(&b, f->image_corr);
         fa_buf_printf(&b, ",%u,", f->n_files);
         s.len = 0;
         frep_summary(&s, o, f);
@@ -205,7 +207,8 @@ static void json_evidence(fa_buf *b, const fa_finding *f)
     frep_jnum(b, "stranger_margin", f->stranger_margin); fa_buf_putc(b, ',');
     frep_jnum(b, "nearest", f->nearest); fa_buf_putc(b, ',');
     frep_jnum(b, "decoy", f->decoy); fa_buf_putc(b, ',');
-    frep_jnum(b, "thumb_corr", f->thumb_corr);
+    frep_jnum(b, "thumb_corr", f->thumb_corr); fa_buf_putc(b, ',');
+    frep_jnum(b, "image_corr", f->image_corr);
     fa_buf_printf(b, ",\"matches\":%u,\"own_size\":%u,\"other_size\":%u,\"own_nearer\":%u,\"identical\":%d}",
                   f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
 }

@@ -9,8 +9,9 @@ usage: findings_check.py FINDINGS.json PLAN.json [--slack N] [--strict-control]
 
 Each planted error must have its finding in the review part: a split as a
 same_identity of the two folders, a moved photo as a misfiled (or stray /
-mixed_folder) finding on that file, a copy (byte-identical, re-encoded, or
-inside one folder, also another crop of it: told by the face thumbnails) as a
+mixed_folder) finding on that file, a copy (byte-identical, re-encoded, resized
+(told by the face or whole-image thumbnails), or inside one folder, also
+another crop of it: told by the face thumbnails) as a
 duplicate finding on the copy, one finding per copied
 file. The planted errors must be ranked at the top: each within the first
 (planted + slack) findings, not counting duplicates of identical bytes the
@@ -39,12 +40,14 @@ def main():
                         or f["kind"] == "mixed_folder" and any(m["path"] in c["paths"] for c in f["clusters"][1:])))
     for c in plan["copied"] + plan["reencoded"]:
         planted.append(("copy %s" % c["dst"], lambda f, c=c: f["kind"] == "duplicate" and f["path"] == c["dst"]))
-    # a smaller copy: the same photo told by its face pixels, kept against
-    # its source (not another photo of the person)
+    # a smaller copy: the same photo told by its pixels (face thumbnails, or
+    # whole images with faces near: src/audit/thumb.h), kept against its
+    # source (not another photo of the person)
+    pixels = lambda e: (e.get("thumb_corr") or 0) >= 0.98 or \
+        ((e.get("thumb_corr") or 0) >= 0.90 and (e.get("image_corr") or 0) >= 0.99)
     for c in plan.get("resized", []):
         planted.append(("smaller copy %s" % c["dst"], lambda f, c=c: f["kind"] == "duplicate" and
-                        f["path"] == c["dst"] and f["other_path"] == c["src"] and
-                        (f["evidence"].get("thumb_corr") or 0) >= 0.98))
+                        f["path"] == c["dst"] and f["other_path"] == c["src"] and pixels(f["evidence"])))
     inside = lambda f: f["kind"] == "duplicate" and f["folder"] == f["other_folder"]
     # a copy inside one folder mislabels no one: it is in review, after
     # the findings that do (its rank is not held to the top)

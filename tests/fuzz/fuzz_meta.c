@@ -11,8 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16) return 0;
     fa_cache c = {0};
-    char emb[256], man[256], thumb[256];
-    if (fa_cache_parse_meta(&c, "meta.json", (const char *)data, size, emb, man, thumb) == 0) {
+    fa_gen_names nm;
+    const char *emb = nm.emb, *man = nm.man;
+    if (fa_cache_parse_meta(&c, "meta.json", (const char *)data, size, &nm) == 0) {
         const fa_detect_params *d = &c.detect;
         ORACLE(c.dim >= 1 && c.dim <= FA_DIM_MAX, "dim %d", c.dim);
         ORACLE(c.n_files <= 1000000000000ULL && c.n_faces <= 1000000000000ULL, "counts");
@@ -20,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                d->max_pixels >= 0 && d->chip_size >= 1 && d->chip_padding >= 0 && d->chip_padding <= 1, "detect");
         ORACLE(emb[0] && man[0] && !strchr(emb, '/') && !strchr(man, '/') && strcmp(emb, "..") && strcmp(man, ".."),
                "names '%s' '%s'", emb, man);
+        ORACLE(!strchr(nm.thumb, '/') && !strchr(nm.image, '/') && strcmp(nm.thumb, "..") && strcmp(nm.image, ".."),
+               "names '%s' '%s'", nm.thumb, nm.image);
         ORACLE(c.n_models >= 0 && c.n_models <= FA_MODELS_MAX, "models");
         ORACLE(c.root != NULL, "root");
     } else {
