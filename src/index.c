@@ -328,9 +328,11 @@ static void report(const fa_index_params *p, fa_index_progress *pg, double t0, i
     p->progress(p->progress_ud, pg);
 }
 
-/* Decides per scanned file: reuse (path, size, mtime unchanged) or work. */
+/* Decides per scanned file: reuse (path, size, mtime unchanged) or work;
+ * a reused file without an image thumbnail (a cache made before them) is
+ * work too, decode only, when refresh is set. */
 static size_t plan(const fa_scan_list *scan, size_t n, const prior *pr, fa_result *res, size_t *work,
-                   fa_index_stats *st)
+                   int refresh, fa_index_stats *st)
 {
     size_t n_work = 0;
     for (size_t i = 0; i < n; i++) {
@@ -355,7 +357,7 @@ static size_t plan(const fa_scan_list *scan, size_t n, const prior *pr, fa_resul
             if (prior_is_old(pr, id)) st->reused++;
             else st->resumed++;
             /* a cache made before image thumbnails: decoded again for them */
-            if (r->status == FA_STATUS_OK && !r->has_image_thumb) {
+            if (refresh && r->status == FA_STATUS_OK && !r->has_image_thumb) {
                 r->refresh = 1;
                 work[n_work++] = i;
             }
@@ -379,7 +381,7 @@ static int run_pipeline(const fa_index_params *p, prior *pr, fa_result *res, con
     fa_pipeline_params pp = {
         .root = p->root, .models = {p->detector, p->landmarks, p->encoder, p->encoder_spec, p->encoder2}, .detect = &p->detect,
         .jobs = p->jobs > 0 ? p->jobs : (int)(cores > 0 ? cores : 1), .dim = index_dim(p),
-        .reuse = reuse_by_sha, .reuse_ud = pr, .cancel = p->cancel};
+        .reuse = reuse_by_sha, .reuse_ud = pr, .image_refresh = !p->no_image_refresh, .cancel = p->cancel};
     pp.readers = pp.jobs >= 6 ? 2 : 1;
     if ((size_t)pp.jobs > n_work && n_work) pp.jobs = (int)n_work;
     int rc = 0;
@@ -493,7 +495,7 @@ int fa_index_run(const fa_index_params *p, fa_index_stats *st)
     work = malloc((n ? n : 1) * sizeof *work);
     if (!res || !work) { fa_error("out of memory"); goto out; }
     st->files = n;
-    size_t n_work = plan(&scan, n, &pr, res, work, st);
+    size_t n_work = plan(&scan, n, &pr, res, work, !p->no_image_refresh, st);
     for (size_t i = 0; i < n; i++)   /* plan's copies of the paths */
         if (!res[i].path) { fa_error("out of memory"); goto out; }
     st->removed = count_removed(old, &scan, n);

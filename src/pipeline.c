@@ -109,7 +109,7 @@ static int prepare(fa_pipeline *pl, fa_result *r, fa_image *img, fa_done_kind *k
         *kind = FA_DONE_MOVED;
         known = 1;
     }
-    if (known && (r->has_image_thumb || r->status != FA_STATUS_OK)) goto out;
+    if (known && (r->has_image_thumb || r->status != FA_STATUS_OK || !pl->p.image_refresh)) goto out;
     t0 = fa_now();
     fa_status st = fa_photo_decode(bytes, len, pl->p.detect, img, why, sizeof why);
     if (st != FA_STATUS_OK) {

@@ -25,6 +25,7 @@ typedef struct {
     /* Content seen before under another name: fill r's faces and return 1. */
     int (*reuse)(void *ud, const uint8_t sha[32], fa_result *r);
     void *reuse_ud;
+    int image_refresh;              /* a reused result without an image thumbnail: decode for it */
     volatile sig_atomic_t *cancel;
 } fa_pipeline_params;
 

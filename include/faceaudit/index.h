@@ -76,6 +76,8 @@ typedef struct {
     void (*progress)(void *ud, const fa_index_progress *p);
     void *progress_ud;
     const char *encoder2;           /* encoder_spec->fused: dlib's ResNet file (fa_models.encoder2) */
+    int no_image_refresh;           /* unchanged files lacking an image thumbnail (a cache made
+                                       before them) are not decoded again for it */
 } fa_index_params;
 
 /* Sensible defaults (detection policy from the shim, 2 s checkpoints). */

@@ -38,6 +38,9 @@ static const char help[] =
     "      --shard K/N        only shard K of N (a hash of each file's path); run\n"
     "                         the N shards anywhere, then `faceaudit merge` them\n"
     "      --checkpoint S     save finished work every S seconds (default 2)\n"
+    "      --no-image-refresh a cache made before image thumbnails: leave its unchanged\n"
+    "                         files without them (by default they are decoded again for\n"
+    "                         them, once; nothing is encoded)\n"
     "  -q, --quiet            no progress line\n";
 
 typedef struct {
@@ -73,7 +76,8 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         {"rebuild", no_argument, 0, 'R'}, {"detect-size", required_argument, 0, 'D'},
         {"upsample-below", required_argument, 0, 'U'}, {"retry-size", required_argument, 0, 'T'},
         {"max-megapixels", required_argument, 0, 'P'}, {"limit", required_argument, 0, 'L'},
-        {"checkpoint", required_argument, 0, 'C'}, {"aligned", no_argument, 0, 'A'}, {"encoder-spec", required_argument, 0, 'S'}, {"shard", required_argument, 0, 'K'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"checkpoint", required_argument, 0, 'C'}, {"aligned", no_argument, 0, 'A'}, {"encoder-spec", required_argument, 0, 'S'}, {"shard", required_argument, 0, 'K'},
+        {"no-image-refresh", no_argument, 0, 'N'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long v;
     int c;
     optind = 1;
@@ -95,6 +99,7 @@ static int parse(int argc, char **argv, fa_index_params *p, const char **models_
         case 'K':
             if (fa_shard_parse(optarg, &p->shard_k, &p->shard_n)) { cli_error("%s", fa_last_error()); return -1; }
             break;
+        case 'N': p->no_image_refresh = 1; break;
         case 'q': *quiet = 1; break;
         case 'h': fputs(help, stdout); exit(FA_EXIT_OK);
         default: fputs(help, stderr); return -1;

@@ -67,6 +67,14 @@ sed -i '/"image_thumbs"/d' "$T/old/meta.json"
 "$FA" audit "$T/old" -o "$T/a2" -q >/dev/null 2>&1
 check_eq "without image thumbnails the copy is not found as one" "$(copy_finding "$T/old")" "none"
 
+# --no-image-refresh leaves them without: nothing decoded, still no finding.
+cp -a "$T/old" "$T/old2"
+out=$("$FA" index "$T/tree" -o "$T/old2" --no-image-refresh 2>&1)
+check_eq "--no-image-refresh: nothing encoded, nothing decoded again" \
+    "$(summary_field "$out" encoded) $(grep -c 'decoded again' <<<"$out")" "0 0"
+"$FA" audit "$T/old2" -o "$T/a3" -q >/dev/null 2>&1
+check_eq "--no-image-refresh: the copy is still not found as one" "$(copy_finding "$T/old2")" "none"
+
 # Indexing it again decodes the unchanged files for their image thumbnails
 # only (no file is encoded), and gives the same thumbnails.
 out=$("$FA" index "$T/tree" -o "$T/old" 2>&1)

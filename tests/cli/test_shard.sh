@@ -35,10 +35,13 @@ check_eq "merge exits 0" "$rc" 0
 check_contains "merge summary" "$out" "merged 3 shards -> $T/merged: $total files"
 check "merged manifest equals the single index's" cmp "$T/single/manifest.tsv" "$T/merged/manifest.tsv"
 check "merged embeddings equal the single index's" cmp "$T/single/embeddings.npy" "$T/merged/embeddings.npy"
+check "merged face and image thumbnails equal the single index's" \
+    cmp <(cat "$T/single/facethumbs.npy" "$T/single/imagethumbs.npy") <(cat "$T/merged/facethumbs.npy" "$T/merged/imagethumbs.npy")
 check "merged meta.json equals but for the commit time" \
     cmp <(grep -v '"created"' "$T/single/meta.json") <(grep -v '"created"' "$T/merged/meta.json")
 out=$("$FA" index "$T/tree" -o "$T/merged" 2>&1)
-check_eq "index on the merged cache encodes nothing" "$(summary_field "$out" encoded)" 0
+check_eq "index on the merged cache encodes nothing, nor decodes again for image thumbnails" \
+    "$(summary_field "$out" encoded) $(grep -c 'decoded again' <<<"$out")" "0 0"
 check_eq "index on the merged cache reuses every file (but the one in ROOT)" "$(summary_field "$out" unchanged)" \
     "$((total - $(status_count "$T/single" no_identity)))"
 check_eq "index on the merged cache: nothing moved" "$(summary_field "$out" moved)" 0
