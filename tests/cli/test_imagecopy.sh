@@ -37,6 +37,7 @@ print(a.shape[0], a.shape[1], int((a.reshape(len(a), -1).max(1) > 0).sum()) >= o
 PY
 )
 check_eq "one image thumbnail of 16x16 bytes per file, one for every file with a face" "$rows" "$nfiles 256 True"
+check_contains "info counts them" "$("$FA" info "$T/c")" "^thumbnails  faces $nfiles of $nfiles, images $nfiles of $nfiles files$"
 
 copy_finding() {   # copy_finding CACHE -> "review thumb_corr image_corr other_path" or "none"
     "$PY" - "$1/findings.json" <<'PY'
@@ -64,6 +65,8 @@ check_contains "its summary gives the whole images' correlation" "$(grep -F '004
 # A cache made before image thumbnails: no such evidence, no such finding.
 cp -a "$T/c" "$T/old"
 sed -i '/"image_thumbs"/d' "$T/old/meta.json"
+check_contains "info says an old cache has none, and what makes them" "$("$FA" info "$T/old")" \
+    "images 0 of $nfiles files (a cache made before image thumbnails: .index. makes them)"
 "$FA" audit "$T/old" -o "$T/a2" -q >/dev/null 2>&1
 check_eq "without image thumbnails the copy is not found as one" "$(copy_finding "$T/old")" "none"
 
