@@ -124,6 +124,13 @@ void fa_journal_encode(fa_buf *b, const fa_result *r, int dim)
         fa_buf_append(b, r->emb + (size_t)i * dim, (size_t)dim * sizeof(float));
         fa_buf_append(b, r->thumb ? r->thumb + (size_t)i * FA_THUMB_LEN : none, FA_THUMB_LEN);
     }
+    /* the image thumbnail, when there is one: a byte 1 and its bytes (a
+     * record without it, as journals before it wrote, ends here) */
+    if (r->has_image_thumb) {
+        uint8_t one = 1;
+        fa_buf_append(b, &one, 1);
+        fa_buf_append(b, r->image_thumb, FA_THUMB_LEN);
+    }
 }
 
 static int decode(const uint8_t *p, size_t n, int dim, fa_result *out)
@@ -155,6 +162,12 @@ static int decode(const uint8_t *p, size_t n, int dim, fa_result *out)
             memcpy(out->emb + (size_t)i * dim, take(&r, (size_t)dim * 4), (size_t)dim * 4);
             memcpy(out->thumb + (size_t)i * FA_THUMB_LEN, take(&r, FA_THUMB_LEN), FA_THUMB_LEN);
         }
+    }
+    if (r.p != r.end) {   /* the image thumbnail: a byte 1, then its bytes */
+        const uint8_t *flag = take(&r, 1), *im = take(&r, FA_THUMB_LEN);
+        if (!flag || !im || *flag != 1) goto bad;
+        memcpy(out->image_thumb, im, FA_THUMB_LEN);
+        out->has_image_thumb = 1;
     }
     if (r.p != r.end) goto bad;
     return 0;

@@ -35,8 +35,7 @@ typedef struct {
     fa_box *boxes;      /* n_faces */
     float *emb;         /* n_faces x dim */
     uint8_t *thumb;     /* n_faces x FA_THUMB_LEN, or NULL (none: written as zeros) */
-    /* The whole image's thumbnail (photo.h); not journaled: a replayed
-     * result has none and the run computes it again from the file. */
+    /* The whole image's thumbnail (photo.h), when has_image_thumb. */
     uint8_t image_thumb[FA_THUMB_LEN];
     int has_image_thumb;
     int refresh;        /* faces copied from before: only image_thumb is wanted (pipeline) */

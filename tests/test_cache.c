@@ -237,7 +237,8 @@ static void test_journal(void)
         snprintf(path, sizeof path, "p/%d.jpg", i);
         fa_result r = {.path = path, .size = i, .mtime_ns = i * 10, .status = i % 2 ? FA_STATUS_OK : FA_STATUS_NO_FACE,
                        .reason = i % 2 ? "" : "no face found", .n_faces = i % 2 ? 2 : 0, .boxes = boxes, .emb = emb,
-                       .thumb = i == 1 ? th : NULL};
+                       .thumb = i == 1 ? th : NULL, .has_image_thumb = i == 3};
+        if (i == 3) memcpy(r.image_thumb, th + 7, FA_THUMB_LEN);
         CHECK(fa_journal_append(j, &r) == 0, "append");
     }
     CHECK(fa_journal_sync(j) == 0, "sync");
@@ -251,6 +252,8 @@ static void test_journal(void)
           "record content");
     CHECK(n >= 4 && rep[1].thumb && memcmp(rep[1].thumb, th, sizeof th) == 0 && rep[3].thumb &&
           rep[3].thumb[FA_THUMB_LEN + 9] == 0, "thumbnails survive the journal; none is zeros");
+    CHECK(n >= 4 && rep[3].has_image_thumb && memcmp(rep[3].image_thumb, th + 7, FA_THUMB_LEN) == 0 &&
+          !rep[1].has_image_thumb && !rep[2].has_image_thumb, "an image thumbnail survives the journal; none stays none");
     for (size_t i = 0; i < n; i++) fa_result_clear(&rep[i]);
     free(rep);
     fa_result r = {.path = "p/new.jpg", .status = FA_STATUS_NO_FACE, .reason = "x"};

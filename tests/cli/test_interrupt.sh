@@ -40,6 +40,8 @@ out=$("$FA" index "$D" -o "$T/c" -q); check "resumed run exits 0" test $? -eq 0
 resumed=$(summary_field "$out" resumed)
 check "finished work was resumed, not redone (resumed=$resumed)" test "${resumed:-0}" -gt 0
 check "journal gone after commit" test ! -e "$T/c/journal"
+check_eq "the resumed files kept their image thumbnails: none decoded again" "$(grep -c 'decoded again' <<<"$out")" 0
+check "image thumbnails equal the uninterrupted run's" cmp "$T/c/imagethumbs.npy" "$T/ref/imagethumbs.npy"
 
 same=$("$PY" - "$T/c" "$T/ref" <<'PY'
 import sys, numpy as np
