@@ -354,12 +354,15 @@ static size_t plan(const fa_scan_list *scan, size_t n, const prior *pr, fa_resul
                                          : prior_replayed(pr, id)->size == e->size &&
                                                prior_replayed(pr, id)->mtime_ns == e->mtime_ns) &&
                    prior_copy(pr, id, r, pr->dim) == 0) {
-            if (prior_is_old(pr, id)) st->reused++;
-            else st->resumed++;
-            /* a cache made before image thumbnails: decoded again for them */
+            /* a cache made before image thumbnails: decoded again for them
+             * (counted as reused or resumed when that is done, run_pipeline) */
             if (refresh && r->status == FA_STATUS_OK && !r->has_image_thumb) {
-                r->refresh = 1;
+                r->refresh = prior_is_old(pr, id) ? 1 : 2;
                 work[n_work++] = i;
+            } else if (prior_is_old(pr, id)) {
+                st->reused++;
+            } else {
+                st->resumed++;
             }
         } else {
             work[n_work++] = i;
@@ -402,8 +405,12 @@ static int run_pipeline(const fa_index_params *p, prior *pr, fa_result *res, con
                 pg.faces += items[idx].n_faces;
                 if (kind == FA_DONE_ENCODED) st->encoded++;
                 else if (kind == FA_DONE_MOVED) st->moved++;
-                else if (kind == FA_DONE_REFRESHED) st->refreshed++;
-                else pg.failures++;
+                else if (kind == FA_DONE_REFRESHED) {
+                    st->refreshed++;
+                    if (items[idx].refresh == 1) st->reused++;
+                    else st->resumed++;
+                } else pg.failures++;
+                items[idx].refresh = 0;
                 if (fa_journal_append(jr, &items[idx])) { rc = -1; break; }
             }
             if (now - last_sync >= p->checkpoint_seconds) {

@@ -38,7 +38,8 @@ typedef struct {
     /* The whole image's thumbnail (photo.h), when has_image_thumb. */
     uint8_t image_thumb[FA_THUMB_LEN];
     int has_image_thumb;
-    int refresh;        /* faces copied from before: only image_thumb is wanted (pipeline) */
+    int refresh;        /* faces copied from before (1 the old cache, 2 the journal): only
+                           image_thumb is wanted (pipeline); cleared when done */
 } fa_result;
 
 void fa_result_clear(fa_result *r);

@@ -101,7 +101,6 @@ static int prepare(fa_pipeline *pl, fa_result *r, fa_image *img, fa_done_kind *k
         known = has_sha && r->has_sha256 && memcmp(sha, r->sha256, 32) == 0;
         if (known) *kind = FA_DONE_REFRESHED;
         else drop_faces(r);
-        r->refresh = 0;
     }
     r->has_sha256 = has_sha;
     memcpy(r->sha256, sha, 32);
