@@ -12,6 +12,8 @@
 #include "faceaudit/models.h"
 #include "faceaudit/query.h"
 #include "photo.h"
+#include "sha256.h"
+#include "thumb.h"
 #include "util.h"
 
 #define MAX_PHOTO_BYTES ((size_t)1 << 30)
@@ -167,8 +169,13 @@ static int load_image(fa_query *q, const char *path, fa_image *img, fa_query_fac
         snprintf(out->reason, sizeof out->reason, "%s", colon ? colon + 2 : e);
         return -1;
     }
+    out->has_sha256 = fa_sha256_buf(bytes, len, out->sha256) == 0;
     out->status = fa_photo_decode(bytes, len, &q->detect, img, out->reason, sizeof out->reason);
     free(bytes);
+    if (out->status == FA_STATUS_OK) {
+        fa_image_thumb(img, out->image_thumb);
+        out->has_image_thumb = 1;
+    }
     q->times.decode += fa_now() - t0;
     return out->status == FA_STATUS_OK ? 0 : -1;
 }
@@ -188,4 +195,17 @@ int fa_query_photo(fa_query *q, const char *path, fa_query_faces *out)
     q->times.encode += t.encode;
     if (out->status != FA_STATUS_OK) return fa_error("%s: %s", path, out->reason);
     return 0;
+}
+
+fa_same_kind fa_query_same_photo(const fa_cache *c, const fa_query_faces *f, uint32_t file, float *corr)
+{
+    const fa_file *cf = &c->files[file];
+    if (corr) *corr = NAN;
+    if (f->has_sha256 && cf->has_sha256 && memcmp(f->sha256, cf->sha256, 32) == 0) return FA_SAME_BYTES;
+    if (!f->has_image_thumb || !c->image_thumb || !fa_same_aspect(f->width, f->height, cf->width, cf->height))
+        return FA_SAME_NONE;
+    float r = fa_thumb_corr(f->image_thumb, c->image_thumb + (size_t)file * FA_THUMB_LEN);
+    if (!(r >= FA_IMAGE_SAME)) return FA_SAME_NONE;
+    if (corr) *corr = r;
+    return FA_SAME_IMAGE;
 }

@@ -21,7 +21,7 @@
 #include "faceaudit/faceaudit.h"
 #include "../src/audit/fdr.h"
 #include "../src/audit/findings.h"
-#include "../src/audit/thumb.h"
+#include "../src/thumb.h"
 
 #include "check.h"
 #include "testrand.h"

@@ -119,6 +119,10 @@ typedef struct {
     uint32_t n_faces;
     fa_box *boxes;          /* n_faces, by detector score */
     float *emb;             /* n_faces x dim */
+    int has_sha256;
+    uint8_t sha256[32];     /* of the photo's bytes */
+    int has_image_thumb;
+    uint8_t image_thumb[FA_THUMB_LEN];   /* the whole image (cache.h's image thumbnails) */
 } fa_query_faces;
 
 FA_API void fa_query_faces_free(fa_query_faces *f);
@@ -127,6 +131,14 @@ FA_API void fa_query_faces_free(fa_query_faces *f);
  * policy. Returns 0 when faces were found; -1 otherwise, with out->status
  * and out->reason saying why and fa_last_error() = "PATH: reason". */
 FA_API int fa_query_photo(fa_query *q, const char *path, fa_query_faces *out);
+
+/* Whether cache file `file` is the queried photo itself: its bytes
+ * (FA_SAME_BYTES: identical SHA-256), or its image resized or re-encoded
+ * (FA_SAME_IMAGE: one aspect ratio within 1% and whole images correlating
+ * 0.99 or more, the audit's rule for one image; *corr is set). A cache made
+ * before image thumbnails tells identical bytes only. corr may be NULL. */
+typedef enum { FA_SAME_NONE, FA_SAME_IMAGE, FA_SAME_BYTES } fa_same_kind;
+FA_API fa_same_kind fa_query_same_photo(const fa_cache *c, const fa_query_faces *f, uint32_t file, float *corr);
 
 /* Seconds spent so far: model check and load, reading + decoding, detection,
  * encoding. */

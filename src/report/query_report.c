@@ -4,8 +4,11 @@
  * Every rendering says the same things per face: its box, the k nearest
  * cached faces (path, folder, distance, cosine, within the threshold or not),
  * the best folders (closest distance, faces within the threshold), and a
- * plain "no match" when no cached face is within --max-distance.
+ * plain "no match" when no cached face is within --max-distance; a hit whose
+ * file is the photo itself (identical bytes, or its image resized or
+ * re-encoded: fa_query_same_photo) is marked as such.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "html.h"
@@ -32,6 +35,17 @@ static void hit_label(const fa_cache *c, uint32_t row, char *out, size_t n)
     else snprintf(out, n, "%s", f->path);
 }
 
+/* The hit's file as the photo itself: kind, and the images' correlation. */
+static fa_same_kind hit_same(const fa_qreport *o, const fa_query_faces *q, uint32_t row, float *corr)
+{
+    return fa_query_same_photo(o->cache, q, o->cache->faces[row].file, corr);
+}
+
+static const char *same_name(fa_same_kind k)
+{
+    return k == FA_SAME_BYTES ? "bytes" : k == FA_SAME_IMAGE ? "image" : "";
+}
+
 /* ---- table ----------------------------------------------------------------- */
 
 static void put_padded(FILE *f, const char *s, int width)
@@ -42,7 +56,7 @@ static void put_padded(FILE *f, const char *s, int width)
 
 static int max_int(int a, int b) { return a > b ? a : b; }
 
-static void table_neighbours(fa_qreport *o, const fa_search_result *r)
+static void table_neighbours(fa_qreport *o, const fa_query_faces *q, const fa_search_result *r)
 {
     const fa_cache *c = o->cache;
     char label[4200];
@@ -61,7 +75,12 @@ static void table_neighbours(fa_qreport *o, const fa_search_result *r)
         fprintf(o->out, "    %3zu  %-8.4f  %-6.3f  %-5s  ", i + 1, h->distance, h->cosine,
                 h->distance <= o->sp->max_distance ? "yes" : "-");
         put_padded(o->out, hit_folder(c, h->row), wf);
-        fprintf(o->out, "  %s\n", label);
+        fprintf(o->out, "  %s", label);
+        float corr;
+        fa_same_kind k = hit_same(o, q, h->row, &corr);
+        if (k == FA_SAME_BYTES) fprintf(o->out, "  [this photo: identical bytes]");
+        else if (k == FA_SAME_IMAGE) fprintf(o->out, "  [this photo, resized or re-encoded: images %.3f]", corr);
+        fputc('\n', o->out);
     }
 }
 
@@ -105,7 +124,7 @@ static void table_answer(fa_qreport *o, const fa_qanswer *a)
         const fa_box *b = &q->boxes[i];
         fprintf(o->out, "  face %u at %.0f,%.0f %.0fx%.0f: ", i + 1, b->x, b->y, b->w, b->h);
         table_verdict(o, &a->res[i]);
-        table_neighbours(o, &a->res[i]);
+        table_neighbours(o, q, &a->res[i]);
         table_folders(o, &a->res[i]);
     }
     fputc('\n', o->out);
@@ -121,7 +140,8 @@ static void csv_field(FILE *f, const char *s)
     fa_buf_free(&b);
 }
 
-#define CSV_HEADER "photo,face,x,y,w,h,kind,rank,folder,path,file_face,distance,cosine,match,within,folder_faces,reason\n"
+#define CSV_HEADER "photo,face,x,y,w,h,kind,rank,folder,path,file_face,distance,cosine,match,within,folder_faces,reason," \
+                   "same,image_corr\n"
 
 static void csv_prefix(fa_qreport *o, const fa_qanswer *a, uint32_t face)
 {
@@ -140,8 +160,12 @@ static void csv_face(fa_qreport *o, const fa_qanswer *a, uint32_t face)
         csv_field(o->out, hit_folder(o->cache, h->row));
         fputc(',', o->out);
         csv_field(o->out, hit_file(o->cache, h->row)->path);
-        fprintf(o->out, ",%u,%.4f,%.4f,%d,,,\n", o->cache->faces[h->row].face + 1, h->distance, h->cosine,
-                h->distance <= o->sp->max_distance);
+        float corr;
+        fa_same_kind k = hit_same(o, a->faces, h->row, &corr);
+        fprintf(o->out, ",%u,%.4f,%.4f,%d,,,,%s,", o->cache->faces[h->row].face + 1, h->distance, h->cosine,
+                h->distance <= o->sp->max_distance, same_name(k));
+        if (!isnan(corr)) fprintf(o->out, "%.4f", corr);
+        fputc('\n', o->out);
     }
     size_t n = r->n_folders < o->folders_shown ? r->n_folders : o->folders_shown;
     for (size_t i = 0; i < n; i++) {
@@ -149,7 +173,7 @@ static void csv_face(fa_qreport *o, const fa_qanswer *a, uint32_t face)
         csv_prefix(o, a, face);
         fprintf(o->out, "folder,%zu,", i + 1);
         csv_field(o->out, o->cache->folders[f->folder]);
-        fprintf(o->out, ",,,%.4f,,%d,%u,%u,\n", f->closest, f->within > 0, f->within, f->faces);
+        fprintf(o->out, ",,,%.4f,,%d,%u,%u,,,\n", f->closest, f->within > 0, f->within, f->faces);
     }
 }
 
@@ -159,7 +183,7 @@ static void csv_answer(fa_qreport *o, const fa_qanswer *a)
         csv_field(o->out, a->photo);
         fprintf(o->out, ",,,,,,error,,,,,,,,,,");
         csv_field(o->out, a->error);
-        fputc('\n', o->out);
+        fputs(",,\n", o->out);
         return;
     }
     for (uint32_t i = 0; i < a->faces->n_faces; i++) csv_face(o, a, i);
@@ -167,7 +191,7 @@ static void csv_answer(fa_qreport *o, const fa_qanswer *a)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static void json_hits(fa_buf *b, fa_qreport *o, const fa_search_result *r)
+static void json_hits(fa_buf *b, fa_qreport *o, const fa_query_faces *q, const fa_search_result *r)
 {
     fa_buf_puts(b, "\"neighbours\":[");
     for (size_t i = 0; i < r->n_hits; i++) {
@@ -176,9 +200,15 @@ static void json_hits(fa_buf *b, fa_qreport *o, const fa_search_result *r)
         fa_buf_json_str(b, hit_folder(o->cache, h->row));
         fa_buf_puts(b, ",\"path\":");
         fa_buf_json_str(b, hit_file(o->cache, h->row)->path);
-        fa_buf_printf(b, ",\"file_face\":%u,\"row\":%u,\"distance\":%.6f,\"cosine\":%.6f,\"match\":%s}",
+        fa_buf_printf(b, ",\"file_face\":%u,\"row\":%u,\"distance\":%.6f,\"cosine\":%.6f,\"match\":%s",
                       o->cache->faces[h->row].face + 1, h->row, h->distance, h->cosine,
                       h->distance <= o->sp->max_distance ? "true" : "false");
+        float corr;
+        fa_same_kind k = hit_same(o, q, h->row, &corr);
+        if (k == FA_SAME_NONE) fa_buf_puts(b, ",\"same\":null");
+        else fa_buf_printf(b, ",\"same\":\"%s\"", same_name(k));
+        if (isnan(corr)) fa_buf_puts(b, ",\"image_corr\":null}");
+        else fa_buf_printf(b, ",\"image_corr\":%.6f}", corr);
     }
     fa_buf_puts(b, "],\"folders\":[");
     size_t n = r->n_folders < o->folders_shown ? r->n_folders : o->folders_shown;
@@ -199,7 +229,7 @@ static void json_face(fa_buf *b, fa_qreport *o, const fa_qanswer *a, uint32_t i)
                   i + 1, x->x, x->y, x->w, x->h, x->score);
     fa_buf_printf(b, "\"match\":%s,\"within\":%zu,\"searched\":%zu,", r->n_within ? "true" : "false", r->n_within,
                   r->n_searched);
-    json_hits(b, o, r);
+    json_hits(b, o, a->faces, r);
     fa_buf_puts(b, "}");
 }
 
@@ -226,7 +256,7 @@ static void json_answer(fa_qreport *o, const fa_qanswer *a)
 
 #define THUMB 96
 
-static void html_hit(fa_qreport *o, const fa_hit *h)
+static void html_hit(fa_qreport *o, const fa_query_faces *q, const fa_hit *h)
 {
     fa_buf *b = o->html;
     const fa_file *f = hit_file(o->cache, h->row);
@@ -236,7 +266,12 @@ static void html_hit(fa_qreport *o, const fa_hit *h)
     fa_html_escape(b, hit_folder(o->cache, h->row));
     fa_buf_puts(b, "<br>");
     fa_html_escape(b, f->path);
-    fa_buf_printf(b, "<br>%.4f (cos %.3f)</div>", h->distance, h->cosine);
+    fa_buf_printf(b, "<br>%.4f (cos %.3f)", h->distance, h->cosine);
+    float corr;
+    fa_same_kind k = hit_same(o, q, h->row, &corr);
+    if (k == FA_SAME_BYTES) fa_buf_puts(b, "<br><b>this photo</b> (identical bytes)");
+    else if (k == FA_SAME_IMAGE) fa_buf_printf(b, "<br><b>this photo</b>, resized (images %.3f)", corr);
+    fa_buf_puts(b, "</div>");
     free(full);
 }
 
@@ -247,7 +282,7 @@ static void html_face(fa_qreport *o, const fa_qanswer *a, uint32_t i)
     fa_buf_printf(b, "<h3>face %u</h3><div class=\"faces\"><div class=\"face\">", i + 1);
     fa_html_thumb(b, a->photo, &a->faces->boxes[i], THUMB, a->photo);
     fa_buf_puts(b, "query</div>");
-    for (size_t j = 0; j < r->n_hits; j++) html_hit(o, &r->hits[j]);
+    for (size_t j = 0; j < r->n_hits; j++) html_hit(o, a->faces, &r->hits[j]);
     fa_buf_puts(b, "</div>");
     if (!r->n_within) fa_buf_printf(b, "<p class=\"nomatch\">no match: no face within %.2f</p>", o->sp->max_distance);
     fa_buf_printf(b, "<table><tr><th>folder</th><th>closest</th><th>within %.2f</th></tr>", o->sp->max_distance);

@@ -90,6 +90,34 @@ for f in d["photos"][0]["faces"]:
 expect_rc "--folder unknown" 1 $?
 contains "--folder unknown names it" "$T/nofolder.err" "nobody"
 
+# A photo already in the cache: its own file is marked, by its bytes or, for
+# a resized and re-encoded copy, by its whole image; another photo of the
+# person is not.
+"$PY" - "$FACES/examples/obama/obama2.jpg" "$T/obama2-small.jpg" <<'PY'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+im.resize((im.width * 3 // 5, im.height * 3 // 5), Image.LANCZOS).save(sys.argv[2], quality=70)
+PY
+"$FA" query "$CACHE" "$FACES/examples/obama/obama2.jpg" "$T/obama2-small.jpg" > "$T/same.txt" 2>&1
+expect_rc "query of photos already in the cache" 0 $?
+contains "the photo itself: identical bytes" "$T/same.txt" "obama/obama2.jpg  [this photo: identical bytes]"
+contains "its resized copy: the same image" "$T/same.txt" "obama/obama2.jpg  [this photo, resized or re-encoded: images "
+check "no other file is marked (2 marks)" test "$(grep -c '\[this photo' "$T/same.txt")" -eq 2
+"$FA" query "$CACHE" "$FACES/probes/obama-480p.jpg" > "$T/notsame.txt" 2>&1
+lacks "another photo of the person is not this photo" "$T/notsame.txt" "[this photo"
+"$FA" query "$CACHE" "$T/obama2-small.jpg" --json > "$T/same.json"
+json_check "--json: same image and its correlation" "$T/same.json" '
+n = d["photos"][0]["faces"][0]["neighbours"]
+assert n[0]["path"] == "obama/obama2.jpg" and n[0]["same"] == "image" and n[0]["image_corr"] >= 0.99, n[0]
+assert all(x["same"] is None and x["image_corr"] is None for x in n[1:]), n[1:]'
+"$FA" query "$CACHE" "$FACES/examples/obama/obama2.jpg" "$T/obama2-small.jpg" --csv > "$T/same.csv"
+check "--csv: same and image_corr columns" "$PY" -c '
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))
+same = [(x["photo"].rsplit("/", 1)[-1], x["same"], x["image_corr"] and float(x["image_corr"]) >= 0.99) for x in r if x["same"]]
+assert same == [("obama2.jpg", "bytes", ""), ("obama2-small.jpg", "image", True)], same' "$T/same.csv"
+
 # --- outputs ------------------------------------------------------------------------
 "$FA" query "$CACHE" "$FACES/probes/obama-480p.jpg" --csv > "$T/out.csv"
 expect_rc "--csv" 0 $?

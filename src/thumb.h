@@ -1,5 +1,6 @@
 /*
- * thumb.h - telling the same photo from the cache's face thumbnails.
+ * thumb.h - telling the same photo from the cache's face and image thumbnails
+ * (the audit's duplicates, and a query's photo already in the cache).
  *
  * A face's thumbnail (faceaudit.h: FA_THUMB_SIDE^2 grey pixels of the
  * aligned inner face) survives re-encoding, resizing and re-cropping: two
@@ -38,6 +39,9 @@ float fa_thumb_corr(const uint8_t *a, const uint8_t *b);
 /* The thumbnail of cache face `face`, or NULL when the cache has none. */
 struct fa_cache;
 const uint8_t *fa_thumb_of(const struct fa_cache *c, uint32_t face);
+/* 1 when two images of these sizes have one aspect ratio (FA_IMAGE_ASPECT);
+ * 0 for a zero or negative side. */
+int fa_same_aspect(int wa, int ha, int wb, int hb);
 /* The correlation of two files' image thumbnails, or NaN when either has
  * none or their aspect ratios differ by more than FA_IMAGE_ASPECT. */
 float fa_image_corr(const struct fa_cache *c, uint32_t file_a, uint32_t file_b);

@@ -26,11 +26,16 @@ const uint8_t *fa_thumb_of(const fa_cache *c, uint32_t face)
     return c->thumb ? c->thumb + (size_t)face * FA_THUMB_LEN : NULL;
 }
 
+int fa_same_aspect(int wa, int ha, int wb, int hb)
+{
+    if (wa <= 0 || ha <= 0 || wb <= 0 || hb <= 0) return 0;
+    double ra = (double)wa / ha, rb = (double)wb / hb;
+    return fabs(ra - rb) <= FA_IMAGE_ASPECT * fmax(ra, rb);
+}
+
 float fa_image_corr(const fa_cache *c, uint32_t a, uint32_t b)
 {
     const fa_file *A = &c->files[a], *B = &c->files[b];
-    if (!c->image_thumb || A->width <= 0 || A->height <= 0 || B->width <= 0 || B->height <= 0) return NAN;
-    double ra = (double)A->width / A->height, rb = (double)B->width / B->height;
-    if (fabs(ra - rb) > FA_IMAGE_ASPECT * fmax(ra, rb)) return NAN;
+    if (!c->image_thumb || !fa_same_aspect(A->width, A->height, B->width, B->height)) return NAN;
     return fa_thumb_corr(c->image_thumb + (size_t)a * FA_THUMB_LEN, c->image_thumb + (size_t)b * FA_THUMB_LEN);
 }
