@@ -194,6 +194,11 @@ void fa_report_summary(FILE *f, const fa_report *o, size_t top)
     size_t by_face = arep_by_face_count(a);
     if (by_face) fprintf(f, " (and %zu with a misfiled face's evidence)", by_face);
     fprintf(f, "\n");
+    /* copies are told by pixels only as far as the cache has them */
+    if (!c->thumb || !c->image_thumb)
+        fprintf(f, "  this cache has no %s thumbnails (made before them): copies told by %s may be missed; "
+                   "`faceaudit index` adds them\n", !c->thumb ? "face or image" : "image",
+                !c->thumb ? "their pixels" : "their whole image (resized)");
     if (top) frep_text(f, o, top);
     if (top) summary_top(f, o, top);
 }

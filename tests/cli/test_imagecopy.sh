@@ -67,8 +67,11 @@ cp -a "$T/c" "$T/old"
 sed -i '/"image_thumbs"/d' "$T/old/meta.json"
 check_contains "info says an old cache has none, and what makes them" "$("$FA" info "$T/old")" \
     "images 0 of $nfiles files (a cache made before image thumbnails: .index. makes them)"
-"$FA" audit "$T/old" -o "$T/a2" -q >/dev/null 2>&1
+out=$("$FA" audit "$T/old" -o "$T/a2" -q 2>&1)
 check_eq "without image thumbnails the copy is not found as one" "$(copy_finding "$T/old")" "none"
+check_contains "the audit says what the old cache lacks, and what adds it" "$out" \
+    "this cache has no image thumbnails (made before them): copies told by their whole image (resized) may be missed; .faceaudit index. adds them"
+check "a cache with them says nothing of it" bash -c "! '$FA' audit '$T/c' -o '$T/a4' -q 2>&1 | grep -q 'has no .*thumbnails'"
 
 # --no-image-refresh leaves them without: nothing decoded, still no finding.
 cp -a "$T/old" "$T/old2"
