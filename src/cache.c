@@ -184,6 +184,27 @@ void fa_cache_status_counts(const fa_cache *c, size_t counts[FA_STATUS_COUNT])
     for (size_t i = 0; i < c->n_files; i++) counts[c->files[i].status]++;
 }
 
+int fa_thumb_none(const uint8_t *t)
+{
+    for (int k = 0; k < FA_THUMB_LEN; k++)
+        if (t[k]) return 0;
+    return 1;
+}
+
+/* Rows of n thumbnails that are not none. */
+static size_t thumbs_present(const uint8_t *t, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; t && i < n; i++) k += !fa_thumb_none(t + i * FA_THUMB_LEN);
+    return k;
+}
+
+void fa_cache_thumb_counts(const fa_cache *c, size_t *faces, size_t *files)
+{
+    *faces = thumbs_present(c->thumb, c->n_faces);
+    *files = thumbs_present(c->image_thumb, c->n_files);
+}
+
 /* ---- commit ---------------------------------------------------------------- */
 
 /* Writes one generation file: header bytes, then body, then fsync. */

@@ -62,13 +62,6 @@ static int copy_outcome(fa_result *r, fa_status status, int width, int height, i
     return !r->reason || (n && (!r->boxes || !r->emb || !r->thumb)) ? -1 : 0;
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i]) return 0;
-    return 1;
-}
-
 /* Copies a previous result (faces and embeddings included) into r. */
 static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
 {
@@ -82,7 +75,7 @@ static int prior_copy(const prior *pr, size_t id, fa_result *r, int dim)
         if (f->n_faces && pr->old->thumb)   /* a cache from before thumbnails has none */
             memcpy(r->thumb, pr->old->thumb + (size_t)f->first_face * FA_THUMB_LEN, f->n_faces * (size_t)FA_THUMB_LEN);
         const uint8_t *im = pr->old->image_thumb ? pr->old->image_thumb + (size_t)id * FA_THUMB_LEN : NULL;
-        r->has_image_thumb = im && !all_zero(im, FA_THUMB_LEN);
+        r->has_image_thumb = im && !fa_thumb_none(im);
         if (r->has_image_thumb) memcpy(r->image_thumb, im, FA_THUMB_LEN);
         return 0;
     }

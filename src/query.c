@@ -202,9 +202,9 @@ fa_same_kind fa_query_same_photo(const fa_cache *c, const fa_query_faces *f, uin
     const fa_file *cf = &c->files[file];
     if (corr) *corr = NAN;
     if (f->has_sha256 && cf->has_sha256 && memcmp(f->sha256, cf->sha256, 32) == 0) return FA_SAME_BYTES;
-    if (!f->has_image_thumb || !c->image_thumb || !fa_same_aspect(f->width, f->height, cf->width, cf->height))
-        return FA_SAME_NONE;
-    float r = fa_thumb_corr(f->image_thumb, c->image_thumb + (size_t)file * FA_THUMB_LEN);
+    if (!f->has_image_thumb || !c->image_thumb) return FA_SAME_NONE;
+    float r = fa_image_thumb_corr(f->image_thumb, f->width, f->height, c->image_thumb + (size_t)file * FA_THUMB_LEN,
+                                  cf->width, cf->height);
     if (!(r >= FA_IMAGE_SAME)) return FA_SAME_NONE;
     if (corr) *corr = r;
     return FA_SAME_IMAGE;

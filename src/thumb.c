@@ -26,16 +26,18 @@ const uint8_t *fa_thumb_of(const fa_cache *c, uint32_t face)
     return c->thumb ? c->thumb + (size_t)face * FA_THUMB_LEN : NULL;
 }
 
-int fa_same_aspect(int wa, int ha, int wb, int hb)
+float fa_image_thumb_corr(const uint8_t *a, int wa, int ha, const uint8_t *b, int wb, int hb)
 {
-    if (wa <= 0 || ha <= 0 || wb <= 0 || hb <= 0) return 0;
+    if (wa <= 0 || ha <= 0 || wb <= 0 || hb <= 0) return NAN;
     double ra = (double)wa / ha, rb = (double)wb / hb;
-    return fabs(ra - rb) <= FA_IMAGE_ASPECT * fmax(ra, rb);
+    if (fabs(ra - rb) > FA_IMAGE_ASPECT * fmax(ra, rb)) return NAN;
+    return fa_thumb_corr(a, b);
 }
 
 float fa_image_corr(const fa_cache *c, uint32_t a, uint32_t b)
 {
     const fa_file *A = &c->files[a], *B = &c->files[b];
-    if (!c->image_thumb || !fa_same_aspect(A->width, A->height, B->width, B->height)) return NAN;
-    return fa_thumb_corr(c->image_thumb + (size_t)a * FA_THUMB_LEN, c->image_thumb + (size_t)b * FA_THUMB_LEN);
+    if (!c->image_thumb) return NAN;
+    return fa_image_thumb_corr(c->image_thumb + (size_t)a * FA_THUMB_LEN, A->width, A->height,
+                               c->image_thumb + (size_t)b * FA_THUMB_LEN, B->width, B->height);
 }

@@ -39,10 +39,19 @@ float fa_thumb_corr(const uint8_t *a, const uint8_t *b);
 /* The thumbnail of cache face `face`, or NULL when the cache has none. */
 struct fa_cache;
 const uint8_t *fa_thumb_of(const struct fa_cache *c, uint32_t face);
-/* 1 when two images of these sizes have one aspect ratio (FA_IMAGE_ASPECT);
- * 0 for a zero or negative side. */
-int fa_same_aspect(int wa, int ha, int wb, int hb);
-/* The correlation of two files' image thumbnails, or NaN when either has
- * none or their aspect ratios differ by more than FA_IMAGE_ASPECT. */
+/* The correlation of two image thumbnails of images wa x ha and wb x hb, or
+ * NaN when either is none or their aspect ratios differ by more than
+ * FA_IMAGE_ASPECT (or a side is not positive). */
+float fa_image_thumb_corr(const uint8_t *a, int wa, int ha, const uint8_t *b, int wb, int hb);
+/* The same for two files of a cache (NaN when the cache has none). */
 float fa_image_corr(const struct fa_cache *c, uint32_t file_a, uint32_t file_b);
+
+/* The rule for one photo by its pixels, given the faces' thumbnail
+ * correlation and the images' (NaN: not measured): another crop, size or
+ * encoding of it. The image's is only looked at for faces in
+ * [FA_THUMB_NEAR, FA_THUMB_SAME), so a caller may measure it only there. */
+static inline int fa_pixels_one_photo(float face_corr, float image_corr)
+{
+    return face_corr >= FA_THUMB_SAME || (face_corr >= FA_THUMB_NEAR && image_corr >= FA_IMAGE_SAME);
+}
 #endif

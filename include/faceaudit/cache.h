@@ -132,6 +132,11 @@ FA_API const fa_model_id *fa_cache_model(const fa_cache *c, const char *role);
 /* Number of files per status, into counts[FA_STATUS_COUNT]. */
 FA_API void fa_cache_status_counts(const fa_cache *c, size_t counts[FA_STATUS_COUNT]);
 
+/* 1 when a thumbnail (FA_THUMB_LEN bytes, face or image) is all zero: none. */
+FA_API int fa_thumb_none(const uint8_t *t);
+/* Faces and files that have a thumbnail (0 when the cache has no such file). */
+FA_API void fa_cache_thumb_counts(const fa_cache *c, size_t *faces, size_t *files);
+
 /* Writes a complete new generation of the cache directory (creating it if
  * needed) and commits it atomically. `emb` is n_faces x dim. The files and
  * faces arrays follow the layout of fa_cache (faces grouped by file, in file

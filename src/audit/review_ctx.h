@@ -92,19 +92,13 @@ static inline float row_image_corr(const rctx *r, uint32_t i, uint32_t j)
     return fa_image_corr(r->c, F[r->a->row_face[i]].file, F[r->a->row_face[j]].file);
 }
 
-/* One photo by the pixels, given the face thumbnails' correlation t and
- * the images' ic: another crop, size or encoding of it (thumb.h). */
-static inline int pixels_say_same(float t, float ic)
-{
-    return t >= FA_THUMB_SAME || (t >= FA_THUMB_NEAR && ic >= FA_IMAGE_SAME);
-}
-
-/* Two faces of one person by the encoder that are one photo by the pixels. */
+/* Two faces of one person by the encoder that are one photo by the pixels
+ * (thumb.h); the images are measured only where the rule looks at them. */
 static inline int same_pixels(const rctx *r, uint32_t i, uint32_t j, float dist)
 {
     if (dist > r->a->threshold) return 0;
     float t = row_thumb_corr(r, i, j);
-    return t >= FA_THUMB_SAME || (t >= FA_THUMB_NEAR && row_image_corr(r, i, j) >= FA_IMAGE_SAME);
+    return fa_pixels_one_photo(t, t >= FA_THUMB_NEAR && t < FA_THUMB_SAME ? row_image_corr(r, i, j) : NAN);
 }
 
 /* Threads for the parallel stages (--threads; 0: OpenMP's default). */

@@ -126,7 +126,7 @@ static int dup_group(rctx *r, const uint32_t *mem, size_t k)
         f->dist = f->identical ? 0.0f : (rows ? rdist(r, ra, rb) : NAN);
         f->thumb_corr = !f->identical && rows ? row_thumb_corr(r, ra, rb) : NAN;
         f->image_corr = !f->identical && rows ? row_image_corr(r, ra, rb) : NAN;
-        int pixels = pixels_say_same(f->thumb_corr, f->image_corr);
+        int pixels = fa_pixels_one_photo(f->thumb_corr, f->image_corr);
         /* a fact, then the surest sign of one photo (fmaxf skips a NaN: a
          * sign not measured) */
         float by_dist = 1.0f - f->dist / fmaxf(r->p->same_photo_dist, 1e-6f);

@@ -14,16 +14,6 @@ static const char help[] =
     "  --list STATUS   print the files of one status (ok, no_face, unreadable,\n"
     "                  unsupported, too_large, no_identity) with their reasons\n";
 
-/* Rows of n thumbnails that are not all zero ("none"). */
-static size_t thumbs_present(const uint8_t *t, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; t && i < n; i++)
-        for (int b = 0; b < FA_THUMB_LEN; b++)
-            if (t[i * FA_THUMB_LEN + b]) { k++; break; }
-    return k;
-}
-
 static void show(const fa_cache *c)
 {
     size_t counts[FA_STATUS_COUNT], multi = 0;
@@ -44,8 +34,9 @@ static void show(const fa_cache *c)
            "chip %d px padding %.2f\n",
            c->detect.detect_long_side, c->detect.upsample_min_side, c->detect.retry_long_side,
            (long long)(c->detect.max_pixels / 1000000), c->detect.chip_size, c->detect.chip_padding);
-    printf("thumbnails  faces %zu of %zu, images %zu of %zu files%s\n", thumbs_present(c->thumb, c->n_faces),
-           c->n_faces, thumbs_present(c->image_thumb, c->n_files), c->n_files,
+    size_t faces, files;
+    fa_cache_thumb_counts(c, &faces, &files);
+    printf("thumbnails  faces %zu of %zu, images %zu of %zu files%s\n", faces, c->n_faces, files, c->n_files,
            c->image_thumb ? "" : " (a cache made before image thumbnails: `index` makes them)");
 }
 
