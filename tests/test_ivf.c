@@ -80,6 +80,16 @@ static void run(size_t n, int d, int k, double spread, float t, int nlist, int t
     p.recall_sample = 50;
     CHECK(fa_ivf_join(x, g, n, d, t, &p, &all, &st) == 0 && same(&all, &ex) && st.recall == 1.0,
           "nprobe = nlist equals exact (%zu vs %zu, recall %g)", all.n, ex.n, st.recall);
+    if (ex.n > 1) {   /* the pair budget: past max_pairs the join stops with a message */
+        fa_pairvec over = { 0 };
+        p.nprobe = 0;
+        p.max_pairs = ex.n - 1;
+        CHECK(fa_ivf_join(x, g, n, d, t, &p, &over, NULL) < 0 && strstr(fa_last_error(), "more than"),
+              "ivf max_pairs %zu of %zu enforced: %s", p.max_pairs, ex.n, fa_last_error());
+        p.max_pairs = ex.n;
+        CHECK(fa_ivf_join(x, g, n, d, t, &p, &over, NULL) == 0 && same(&over, &ex), "ivf max_pairs = pairs passes");
+        fa_pairvec_free(&over);
+    }
     fa_pairvec_free(&ex); fa_pairvec_free(&iv); fa_pairvec_free(&ap); fa_pairvec_free(&all);
     free(x);
     free(g);

@@ -431,21 +431,12 @@ static int ivf_run(const ivf_plan *ip, worker *w, int nt, size_t *lp_pruned)
         unsigned char *kl = ip->keep + (size_t)me * k;
 #pragma omp for schedule(dynamic, 1)
         for (size_t oi = 0; oi < k; oi++) {
-            int stop;
-#pragma omp atomic read
-            stop = over;
-            if (stop || wk->jc.failed) continue;
+            if (fa_join_stopped(&over) || wk->jc.failed) continue;
             size_t a = ip->order[oi];
             if (ip->nprobe == 0) pruned += list_pairs_kept(ip->v, a, kl, ip->t);
             size_t before = wk->jc.out.n;
             list_join(ip, wk, a, kl);
-            size_t total;
-#pragma omp atomic capture
-            total = found += wk->jc.out.n - before;
-            if (ip->max_pairs && total > ip->max_pairs) {
-#pragma omp atomic write
-                over = 1;
-            }
+            fa_join_count(&found, wk->jc.out.n - before, ip->max_pairs, &over);
         }
     }
     *lp_pruned = pruned;

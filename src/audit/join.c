@@ -504,10 +504,7 @@ int fa_join_run(const fa_join_plan *jp, fa_join_ctx *ctx, int nt, const uint64_t
         fa_join_ctx *c = &ctx[omp_get_thread_num()];
 #pragma omp for schedule(dynamic, 1)
         for (size_t k = 0; k < ntask; k++) {
-            int stop;
-#pragma omp atomic read
-            stop = over;
-            if (stop || c->failed) continue;
+            if (fa_join_stopped(&over) || c->failed) continue;
             size_t ai = task[k] >> 32, bj = (uint32_t)task[k];
             size_t before = c->out.n;
             if (jp->q)
@@ -516,13 +513,7 @@ int fa_join_run(const fa_join_plan *jp, fa_join_ctx *ctx, int nt, const uint64_t
             else
                 fa_join_rect(c, &jp->S, ai, ai + R < n ? ai + R : n, &jp->S, bj,
                              bj + C < n ? bj + C : n, 1, jp->d, jp->t2);
-            size_t total;
-#pragma omp atomic capture
-            total = found += c->out.n - before;
-            if (jp->max_pairs && total > jp->max_pairs) {
-#pragma omp atomic write
-                over = 1;
-            }
+            fa_join_count(&found, c->out.n - before, jp->max_pairs, &over);
         }
     }
     return over;

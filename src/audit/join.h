@@ -220,6 +220,30 @@ void fa_join_rect_q8(fa_join_ctx *ctx, const fa_rowset *A, const fa_q8set *qa,
                      size_t a0, size_t a1, const fa_rowset *B, const fa_q8set *qb,
                      size_t b0, size_t b1, int upper, int d, double t2);
 
+/* ---- the pair budget of a parallel join (join.c, ivf.c) ------------------- */
+
+/* 1 once a thread has set *over: the remaining tasks are skipped. */
+static inline int fa_join_stopped(int *over)
+{
+    int stop;
+#pragma omp atomic read
+    stop = *over;
+    return stop;
+}
+
+/* Adds a task's new pairs to the count all threads share, and sets *over
+ * when it passes max_pairs (0: no limit). */
+static inline void fa_join_count(size_t *found, size_t added, size_t max_pairs, int *over)
+{
+    size_t total;
+#pragma omp atomic capture
+    total = *found += added;
+    if (max_pairs && total > max_pairs) {
+#pragma omp atomic write
+        *over = 1;
+    }
+}
+
 /* ---- the exact join's tasks, shared with the MPI split (mpi.c) ------------- */
 
 /* The work of one exact join over sorted rows: what every task needs. */
