@@ -200,6 +200,11 @@ static void check_list(const fa_audit *a, const fa_cache *c)
         for (uint32_t q = f->cluster_end[0]; q < f->n_files; q++) other_b &= strstr(path_of(c, f->files[q]), "/b") != NULL;
         CHECK(f->n_clusters == 2 && f->cluster_end[0] == 6 && f->n_files == 10 && own_a && other_b,
               "mixed folder split into the right clusters: 6 own (a*), 4 other (b*)");
+        /* one second person of 4 faces, no face alone: its margins weigh 4 / sqrt(4) */
+        float margins = f->own_margin + f->stranger_margin;
+        CHECK(margins > 0 && fabsf(f->score - 2.0f * margins) < 1e-3f * f->score,
+              "mixed folder's score weighs its group's margins by size / sqrt(odd faces) (%.3f = 2 x %.3f)",
+              f->score, margins);
     }
     /* the planted findings come first, and nothing about untouched folders is in review */
     size_t planted = 7, worst = 0, stray_review = 0;

@@ -107,6 +107,29 @@ static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
     return 0;
 }
 
+/* A mixed folder's score: its most convincing second person. Each group
+ * of two or more faces gets the margins of its median distance to the
+ * folder's person, times n / sqrt(odd faces): the root of its size (the
+ * median rests on n faces, as a merge's in review_merge.c) times the root
+ * of its share of the folder's odd faces (in a large loose folder odd
+ * faces pair up by chance; a second person is most of what is odd). The
+ * caller keeps the whole mix's margins when they are more, and the review
+ * cut stays on those. */
+static float mixed_weight(rctx *r, const uint32_t *own, size_t n_own, float w, float Ml,
+                          const uint32_t *mix, size_t n_mix, const uint32_t *ends, uint32_t nc)
+{
+    float best = -INFINITY;
+    for (uint32_t k = 0, st = 0; k < nc; st = ends[k++]) {
+        uint32_t n = ends[k] - st;
+        if (n < 2) continue;
+        float x = rv_median_between(r, own, n_own, mix + st, n, 0);
+        float m = (x - w) / r->G - 0.5f + (x - Ml) / r->G;
+        if (m > 0) m *= (float)n / sqrtf((float)n_mix);
+        if (m > best) best = m;
+    }
+    return best;
+}
+
 /* Folder g's mixed clusters (rows mix[0..nm), cluster ends in ends[0..nc)). */
 static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
                      const uint32_t *mix, size_t nm, const uint32_t *ends, uint32_t nc)
@@ -134,8 +157,8 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->folder = g; f->file = r->row_file[mix[0]];
     f->other_folder = f->cluster_like[1];
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
-    f->score = own_m + str_m; f->own_size = (uint32_t)gsize(r, g);
-    f->review = x > Ml && f->score >= REVIEW_MIN;
+    f->score = fmaxf(own_m + str_m, mixed_weight(r, own, n_own, w, Ml, mix, nm, ends, nc)); f->own_size = (uint32_t)gsize(r, g);
+    f->review = x > Ml && own_m + str_m >= REVIEW_MIN;
     return 0;
 }
 
