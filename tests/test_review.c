@@ -12,6 +12,8 @@
  * (a two-photo folder of two people is not). Thumbnails: another crop of a photo inside its folder,
  * too far by the encoder to be taken for a copy, is a duplicate for review by
  * its pixels; a second photo of the pose at the same distance is not.
+ * Odd photos: a stray far from every folder ranks below a stranger's face
+ * that is nearer its folder.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -490,6 +492,69 @@ static void check_thumbs(void)
     for (int g = 0; g < G; g++) free(tfold[g]);
 }
 
+/* Odd photos: 12 folders of 8 faces; p0 holds "odd.jpg", its own person
+ * far off (the encoder's noise 1.35 where a face's is 0.3: a photo it
+ * cannot place, far from every folder), p1 "stranger.jpg", a face of a
+ * person of no folder, nearer p1 than odd.jpg is to p0. Both are strays;
+ * the odd photo is judged against its own larger scale, so the stranger
+ * comes first. */
+static void check_odd_photo(void)
+{
+    enum { G = 12, M = 8, N = G * M + 2 };
+    static fa_file of[N];
+    static fa_face ofc[N];
+    static float oe[N * D], ocen[G + 1][D];
+    static char *ofold[G];
+    rs = 777;   /* its own draw: the geometry above does not depend on the other checks */
+    for (int g = 0; g <= G; g++) {
+        for (int q = 0; q < D; q++) ocen[g][q] = (float)(nrand() / sqrt(2.0 * D));
+        if (g == G) break;
+        char name[8];
+        snprintf(name, sizeof name, "p%d", g);
+        ofold[g] = strdup(name);
+    }
+    for (size_t n = 0; n < N; n++) {
+        int odd = n == G * M, stranger = n == G * M + 1, g = odd ? 0 : stranger ? 1 : (int)(n / M);
+        char buf[32];
+        if (n < G * M) snprintf(buf, sizeof buf, "p%d/img%zu.jpg", g, n % M);
+        else snprintf(buf, sizeof buf, "p%d/%s.jpg", g, odd ? "odd" : "stranger");
+        memset(&of[n], 0, sizeof of[n]);
+        of[n].path = strdup(buf);
+        of[n].folder = (uint32_t)g; of[n].status = FA_STATUS_OK; of[n].reason = (char *)"";
+        of[n].has_sha256 = 1; of[n].sha256[0] = 0x44; of[n].sha256[1] = (uint8_t)n;
+        of[n].n_faces = 1; of[n].first_face = (int64_t)n;
+        ofc[n].file = (uint32_t)n;
+        const float *c0 = stranger ? ocen[G] : ocen[g];
+        for (int q = 0; q < D; q++) oe[n * D + q] = c0[q] + (float)((odd ? 1.35 : 0.3) * nrand() / sqrt(2.0 * D));
+    }
+    fa_cache c;
+    memset(&c, 0, sizeof c);
+    c.dim = D; c.n_files = N; c.n_faces = N; c.n_folders = G;
+    c.files = of; c.faces = ofc; c.folders = ofold; c.emb = oe;
+    fa_audit_params p = fa_audit_default_params();
+    p.threads = 2;
+    fa_audit *a = fa_audit_run(&c, &p);
+    CHECK(a != NULL, "odd-photo set audited: %s", a ? "" : fa_last_error());
+    size_t ro = a ? find(a, &c, FA_FIND_STRAY, "p0/odd.jpg", NULL) : 0;
+    size_t rs = a ? find(a, &c, FA_FIND_STRAY, "p1/stranger.jpg", NULL) : 0;
+    const fa_finding *fo = ro ? &a->findings[ro - 1] : NULL, *fs = rs ? &a->findings[rs - 1] : NULL;
+    float R0[M + 1], med = NAN;
+    size_t m0 = 0;
+    for (size_t i = 0; a && i < a->n_rows && m0 <= M; i++)   /* p0's R: the median r of its rows */
+        if (of[ofc[a->row_face[i]].file].folder == 0) R0[m0++] = a->row_scale[i];
+    if (m0) med = fa_median_inplace(R0, m0);
+    if (fo && fs) printf("  odd: x %.3f scale %.3f own %.3f str %.3f; stranger: x %.3f scale %.3f own %.3f str %.3f; R %.3f\n", (double)fo->dist, (double)fo->scale, (double)fo->own_margin, (double)fo->stranger_margin, (double)fs->dist, (double)fs->scale, (double)fs->own_margin, (double)fs->stranger_margin, (double)med);
+    CHECK(fo && fs && fo->dist > fs->dist, "both strays, the odd photo the farther from its folder (%.3f, %.3f)",
+          fo ? (double)fo->dist : NAN, fs ? (double)fs->dist : NAN);
+    CHECK(fo && fo->scale > med * 1.05f, "the odd photo's scale is its own, larger than its folder's (%.3f > %.3f)",
+          fo ? (double)fo->scale : NAN, (double)med);
+    CHECK(fo && fs && fs->score > fo->score && rs < ro, "the stranger ranks above the odd photo (%.3f at %zu, %.3f at %zu)",
+          fs ? (double)fs->score : NAN, rs, fo ? (double)fo->score : NAN, ro);
+    fa_audit_free(a);
+    for (size_t n = 0; n < N; n++) free(of[n].path);
+    for (int g = 0; g < G; g++) free(ofold[g]);
+}
+
 /* 1 when kn holds, for every row, the k nearest rows of other groups by a
  * naive loop (naive_knn.h). */
 static int knn_is_naive(const fa_knn *kn, const float *x, const uint32_t *grp, int n, int dk, int kk)
@@ -561,6 +626,7 @@ int main(void)
     check_lookalikes();
     check_promoted_merge();
     check_thumbs();
+    check_odd_photo();
     fa_cache c = build();
     fa_audit_params p = fa_audit_default_params();
     p.threads = 2;

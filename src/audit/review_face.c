@@ -90,10 +90,29 @@ static uint32_t majority_best(const rctx *r, const uint32_t *rows, size_t n)
     return best;
 }
 
+/* The local scale of a comparison between folder g's person and rows[0..n)
+ * of it (a stray, a mixed folder's group): like pair_scale's for two
+ * folders, the mean of the folder's R and the rows' own median r
+ * (review_scale.c), but never below the folder's R. Faces far from every
+ * folder are photos the encoder cannot place (dlib on kpop_idols: strays
+ * that are the folder's idol, tilted or winking, at 1.1-1.7 times their
+ * folder's r; planted second persons at 0.9-1.0), so their distance from
+ * the folder says less. Faces nearer everyone are not taken as more
+ * telling: poor faces crowd together (mobilefacenet puts celeba_wild's
+ * profile shots near each other). */
+static float rows_pair_scale(rctx *r, uint32_t g, const uint32_t *rows, size_t n)
+{
+    size_t m = 0;
+    for (size_t q = 0; q < n; q++)
+        if (!isnan(r->a->row_scale[rows[q]])) r->scratch[m++] = r->a->row_scale[rows[q]];
+    float Rq = fa_median_inplace(r->scratch, m), Rg = r->R[g];
+    return isnan(Rq) ? Rg : isnan(Rg) ? Rq : fmaxf(Rg, 0.5f * (Rg + Rq));
+}
+
 static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
 {
     uint32_t ga = r->grp[i];
-    float x = rv_median_between(r, &i, 1, own, n_own, 0), R = r->R[ga], w = r->fw[ga];
+    float x = rv_median_between(r, &i, 1, own, n_own, 0), R = rows_pair_scale(r, ga, &i, 1), w = r->fw[ga];
     float Xl = r->X + crowd_shift(r, R);
     float own_m = (x - w) / r->G - 0.5f, str_m = (x - Xl) / r->G;
     if (!(own_m + str_m > 0) && !(x > Xl)) return 0;
@@ -115,7 +134,7 @@ static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
  * faces pair up by chance; a second person is most of what is odd). The
  * caller keeps the whole mix's margins when they are more, and the review
  * cut stays on those. */
-static float mixed_weight(rctx *r, const uint32_t *own, size_t n_own, float w, float Ml,
+static float mixed_weight(rctx *r, uint32_t g, const uint32_t *own, size_t n_own, float w,
                           const uint32_t *mix, size_t n_mix, const uint32_t *ends, uint32_t nc)
 {
     float best = -INFINITY;
@@ -123,7 +142,8 @@ static float mixed_weight(rctx *r, const uint32_t *own, size_t n_own, float w, f
         uint32_t n = ends[k] - st;
         if (n < 2) continue;
         float x = rv_median_between(r, own, n_own, mix + st, n, 0);
-        float m = (x - w) / r->G - 0.5f + (x - Ml) / r->G;
+        float Mk = r->M + crowd_shift(r, rows_pair_scale(r, g, mix + st, n));
+        float m = (x - w) / r->G - 0.5f + (x - Mk) / r->G;
         if (m > 0) m *= (float)n / sqrtf((float)n_mix);
         if (m > best) best = m;
     }
@@ -134,7 +154,7 @@ static float mixed_weight(rctx *r, const uint32_t *own, size_t n_own, float w, f
 static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
                      const uint32_t *mix, size_t nm, const uint32_t *ends, uint32_t nc)
 {
-    float x = rv_median_between(r, own, n_own, mix, nm, 0), R = r->R[g];
+    float x = rv_median_between(r, own, n_own, mix, nm, 0), R = rows_pair_scale(r, g, mix, nm);
     float w = n_own >= 2 ? rv_median_between(r, own, n_own, own, n_own, 1) : r->fw[g];
     float Ml = r->M + crowd_shift(r, R);
     float own_m = (x - w) / r->G - 0.5f, str_m = (x - Ml) / r->G;
@@ -157,7 +177,7 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->folder = g; f->file = r->row_file[mix[0]];
     f->other_folder = f->cluster_like[1];
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
-    f->score = fmaxf(own_m + str_m, mixed_weight(r, own, n_own, w, Ml, mix, nm, ends, nc)); f->own_size = (uint32_t)gsize(r, g);
+    f->score = fmaxf(own_m + str_m, mixed_weight(r, g, own, n_own, w, mix, nm, ends, nc)); f->own_size = (uint32_t)gsize(r, g);
     f->review = x > Ml && own_m + str_m >= REVIEW_MIN;
     return 0;
 }
