@@ -177,7 +177,8 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->folder = g; f->file = r->row_file[mix[0]];
     f->other_folder = f->cluster_like[1];
     f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
-    f->score = fmaxf(own_m + str_m, mixed_weight(r, g, own, n_own, w, mix, nm, ends, nc)); f->own_size = (uint32_t)gsize(r, g);
+    f->score = fmaxf(own_m + str_m, mixed_weight(r, g, own, n_own, w, mix, nm, ends, nc));
+    f->own_size = (uint32_t)gsize(r, g);
     f->review = x > Ml && own_m + str_m >= REVIEW_MIN;
     return 0;
 }
