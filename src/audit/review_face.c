@@ -95,7 +95,7 @@ static uint32_t majority_best(const rctx *r, const uint32_t *rows, size_t n)
  * folders, the mean of the folder's R and the rows' own median r
  * (review_scale.c), but never below the folder's R. Faces far from every
  * folder are photos the encoder cannot place (dlib on kpop_idols: strays
- * that are the folder's idol, tilted or winking, at 1.1-1.7 times their
+ * that look like the folder's idol, tilted or winking, at 1.1-1.7 times their
  * folder's r; planted second persons at 0.9-1.0), so their distance from
  * the folder says less. Faces nearer everyone are not taken as more
  * telling: poor faces crowd together (mobilefacenet puts celeba_wild's
