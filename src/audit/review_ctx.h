@@ -104,11 +104,16 @@ static inline int same_pixels(const rctx *r, uint32_t i, uint32_t j, float dist)
 /* Threads for the parallel stages (--threads; 0: OpenMP's default). */
 static inline int threads_of(const rctx *r) { return r->p->threads > 0 ? r->p->threads : omp_get_max_threads(); }
 
+/* The mean of two local scales (either alone when the other is NaN). */
+static inline float scale_mean(float a, float b)
+{
+    return isnan(a) ? b : isnan(b) ? a : 0.5f * (a + b);
+}
+
 /* The local scale of a folder pair: the mean of the two folders' scales. */
 static inline float pair_scale(const rctx *r, uint32_t ga, uint32_t gb)
 {
-    float a = r->R[ga], b = r->R[gb];
-    return isnan(a) ? b : isnan(b) ? a : 0.5f * (a + b);
+    return scale_mean(r->R[ga], r->R[gb]);
 }
 
 /* How much more (negative) or less crowded than usual a region is: a local
@@ -163,6 +168,7 @@ int rv_is_merged(const rctx *r, uint32_t ga, uint32_t gb);
 /* ---- the stages, in their order (review.c: review_stages) --------------------- */
 
 int rv_local_scales(rctx *r);                       /* 1: review_scale.c */
+float rv_rows_scale(rctx *r, const uint32_t *rows, size_t n);   /* median r_i of rows (uses scratch) */
 int rv_folder_inside(rctx *r, uint32_t g);          /* 2: review_folder.c */
 int rv_duplicates(rctx *r);                         /* 3: review_dup.c */
 int rv_same_identity(rctx *r);                      /* 4: review_merge.c */

@@ -102,11 +102,8 @@ static uint32_t majority_best(const rctx *r, const uint32_t *rows, size_t n)
  * profile shots near each other). */
 static float rows_pair_scale(rctx *r, uint32_t g, const uint32_t *rows, size_t n)
 {
-    size_t m = 0;
-    for (size_t q = 0; q < n; q++)
-        if (!isnan(r->a->row_scale[rows[q]])) r->scratch[m++] = r->a->row_scale[rows[q]];
-    float Rq = fa_median_inplace(r->scratch, m), Rg = r->R[g];
-    return isnan(Rq) ? Rg : isnan(Rg) ? Rq : fmaxf(Rg, 0.5f * (Rg + Rq));
+    /* fmaxf passes over a NaN R[g] (then the rows' scale stands) */
+    return fmaxf(r->R[g], scale_mean(r->R[g], rv_rows_scale(r, rows, n)));
 }
 
 static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
@@ -126,6 +123,25 @@ static int add_stray(rctx *r, uint32_t i, const uint32_t *own, size_t n_own)
     return 0;
 }
 
+/* Odd faces rows[0..n) of folder g (a mixed folder's, or one group of
+ * them) against the folder's person own[0..n_own), whose inside distance
+ * is w: x their median distance, R the comparison's scale
+ * (rows_pair_scale), M' the midpoint it shifts, and the margins own
+ * (x - w) / G - 1/2 and stranger (x - M') / G. */
+typedef struct { float x, R, Ml, own_m, str_m; } mix_eval;
+
+static mix_eval mix_margins(rctx *r, uint32_t g, const uint32_t *own, size_t n_own, float w,
+                            const uint32_t *rows, size_t n)
+{
+    mix_eval e;
+    e.x = rv_median_between(r, own, n_own, rows, n, 0);
+    e.R = rows_pair_scale(r, g, rows, n);
+    e.Ml = r->M + crowd_shift(r, e.R);
+    e.own_m = (e.x - w) / r->G - 0.5f;
+    e.str_m = (e.x - e.Ml) / r->G;
+    return e;
+}
+
 /* A mixed folder's score: its most convincing second person. Each group
  * of two or more faces gets the margins of its median distance to the
  * folder's person, times n / sqrt(odd faces): the root of its size (the
@@ -141,9 +157,8 @@ static float mixed_weight(rctx *r, uint32_t g, const uint32_t *own, size_t n_own
     for (uint32_t k = 0, st = 0; k < nc; st = ends[k++]) {
         uint32_t n = ends[k] - st;
         if (n < 2) continue;
-        float x = rv_median_between(r, own, n_own, mix + st, n, 0);
-        float Mk = r->M + crowd_shift(r, rows_pair_scale(r, g, mix + st, n));
-        float m = (x - w) / r->G - 0.5f + (x - Mk) / r->G;
+        mix_eval e = mix_margins(r, g, own, n_own, w, mix + st, n);
+        float m = e.own_m + e.str_m;
         if (m > 0) m *= (float)n / sqrtf((float)n_mix);
         if (m > best) best = m;
     }
@@ -154,11 +169,9 @@ static float mixed_weight(rctx *r, uint32_t g, const uint32_t *own, size_t n_own
 static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
                      const uint32_t *mix, size_t nm, const uint32_t *ends, uint32_t nc)
 {
-    float x = rv_median_between(r, own, n_own, mix, nm, 0), R = rows_pair_scale(r, g, mix, nm);
     float w = n_own >= 2 ? rv_median_between(r, own, n_own, own, n_own, 1) : r->fw[g];
-    float Ml = r->M + crowd_shift(r, R);
-    float own_m = (x - w) / r->G - 0.5f, str_m = (x - Ml) / r->G;
-    if (!(own_m + str_m > 0) && !(x > Ml)) return 0;
+    mix_eval e = mix_margins(r, g, own, n_own, w, mix, nm);
+    if (!(e.own_m + e.str_m > 0) && !(e.x > e.Ml)) return 0;
     fa_finding *f = rv_new_finding(r, FA_FIND_MIXED_FOLDER);
     if (!f) return -1;
     f->files = malloc((n_own + nm) * sizeof *f->files);
@@ -176,10 +189,10 @@ static int add_mixed(rctx *r, uint32_t g, const uint32_t *own, size_t n_own,
     f->n_clusters = nc + 1;
     f->folder = g; f->file = r->row_file[mix[0]];
     f->other_folder = f->cluster_like[1];
-    f->dist = x; f->own = w; f->scale = R; f->own_margin = own_m; f->stranger_margin = str_m;
-    f->score = fmaxf(own_m + str_m, mixed_weight(r, g, own, n_own, w, mix, nm, ends, nc));
+    f->dist = e.x; f->own = w; f->scale = e.R; f->own_margin = e.own_m; f->stranger_margin = e.str_m;
+    f->score = fmaxf(e.own_m + e.str_m, mixed_weight(r, g, own, n_own, w, mix, nm, ends, nc));
     f->own_size = (uint32_t)gsize(r, g);
-    f->review = x > Ml && own_m + str_m >= REVIEW_MIN;
+    f->review = e.x > e.Ml && e.own_m + e.str_m >= REVIEW_MIN;
     return 0;
 }
 

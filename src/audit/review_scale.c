@@ -94,6 +94,14 @@ static int fill_all(rctx *r, const uint32_t *need, size_t nf)
     return rc;
 }
 
+float rv_rows_scale(rctx *r, const uint32_t *rows, size_t n)
+{
+    size_t m = 0;
+    for (size_t q = 0; q < n; q++)
+        if (!isnan(r->a->row_scale[rows[q]])) r->scratch[m++] = r->a->row_scale[rows[q]];
+    return fa_median_inplace(r->scratch, m);
+}
+
 int rv_local_scales(rctx *r)
 {
     fa_knn *own = r->kn ? NULL : fa_knn_cross(r->x, r->grp, r->n, r->d, FA_KNN_K, r->p->threads);
@@ -102,12 +110,7 @@ int rv_local_scales(rctx *r)
     r->a->row_scale = malloc((r->n ? r->n : 1) * sizeof *r->a->row_scale);
     if (!r->a->row_scale) { fa_knn_free(own); return -1; }
     for (size_t i = 0; i < r->n; i++) r->a->row_scale[i] = fa_knn_mean(kn, i);
-    for (size_t g = 0; g < r->ng; g++) {
-        size_t m = 0;
-        for (size_t q = r->off[g]; q < r->off[g + 1]; q++)
-            if (!isnan(r->a->row_scale[r->idx[q]])) r->scratch[m++] = r->a->row_scale[r->idx[q]];
-        r->R[g] = fa_median_inplace(r->scratch, m);
-    }
+    for (size_t g = 0; g < r->ng; g++) r->R[g] = rv_rows_scale(r, r->idx + r->off[g], gsize(r, g));
     size_t m = 0;
     for (size_t i = 0; i < r->n; i++) if (!isnan(r->a->row_scale[i])) r->scratch[m++] = r->a->row_scale[i];
     r->Rmed = fa_median_inplace(r->scratch, m);
