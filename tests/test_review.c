@@ -26,6 +26,7 @@
 #include "../src/thumb.h"
 
 #include "check.h"
+#include "memcache.h"
 #include "testrand.h"
 #include "naive_knn.h"
 
@@ -278,17 +279,7 @@ static fa_cache crowd(int pair)
         for (int r = 0; r < m; r++, n++) {
             char buf[64];
             snprintf(buf, sizeof buf, "%s/%d.jpg", lfold[g], r);
-            memset(&lf[n], 0, sizeof lf[n]);
-            lf[n].path = strdup(buf);
-            lf[n].folder = (uint32_t)g;
-            lf[n].status = FA_STATUS_OK;
-            lf[n].reason = (char *)"";
-            lf[n].has_sha256 = 1;
-            lf[n].sha256[0] = 0x77; lf[n].sha256[1] = (uint8_t)(n >> 8); lf[n].sha256[2] = (uint8_t)n;
-            lf[n].n_faces = 1;
-            lf[n].first_face = (int64_t)n;
-            lfc[n].file = (uint32_t)n;
-            lfc[n].face = 0;
+            mem_file(&lf[n], &lfc[n], n, buf, (uint32_t)g, 0x77);
             const float *cen_g = g < LP ? lc[g] : g < zsplit ? lc[LP + (g - LP) / PERF] :
                                  g == zthree ? lc[LP + FAM] : g == ztwo ? lc[r ? LP - 1 : LP + FAM] : lc[g - zsplit];
             double spread = g < LP || g == zsplit || g >= zthree ? 0.0 : g == zpair ? (r ? 0.6 : 0.0) : 0.2;   /* a look-alike: its own centre near the family's */
@@ -336,7 +327,8 @@ static void check_lookalikes(void)
                family_merges, family_review[run], a ? (double)a->review_cut_merge : NAN);
         fa_audit_free(a);
     }
-    CHECK(family_review[0] >= FAM, "without the decoy cut the look-alikes fill the review part (%zu)", family_review[0]);
+    /* (only mutual nearest look-alikes: the others are out of review either way, test_merge_mutual) */
+    CHECK(family_review[0] >= FAM / 2, "without the decoy cut the look-alikes fill the review part (%zu)", family_review[0]);
     CHECK(family_review[1] <= FAM * PERF / 20, "with it, at most 1 in 20 of them is left (%zu)", family_review[1]);
     CHECK(split_review[0] == 1 && split_review[1] == 1, "the true split is in review either way");
     crowd_free(&c);
@@ -422,13 +414,8 @@ static void check_thumbs(void)
         char buf[32];
         if (n < G * M) snprintf(buf, sizeof buf, "p%d/img%zu.jpg", g, n % M);
         else snprintf(buf, sizeof buf, "p%d/%s.jpg", g, extra[g]);
-        memset(&tf[n], 0, sizeof tf[n]);
-        tf[n].path = strdup(buf);
-        tf[n].folder = (uint32_t)g; tf[n].status = FA_STATUS_OK; tf[n].reason = (char *)"";
-        tf[n].has_sha256 = 1; tf[n].sha256[0] = 0x33; tf[n].sha256[1] = (uint8_t)n;
-        tf[n].n_faces = 1; tf[n].first_face = (int64_t)n;
+        mem_file(&tf[n], &tfc[n], n, buf, (uint32_t)g, 0x33);
         tf[n].width = tf[n].height = 100;
-        tfc[n].file = (uint32_t)n;
         for (int q = 0; q < D; q++) te[n * D + q] = tcen[g][q] + (float)(0.3 * nrand() / sqrt(2.0 * D));
         for (int k = 0; k < FA_THUMB_LEN; k++) th[n * FA_THUMB_LEN + k] = (uint8_t)(40 + (int)(urand() * 170));
         for (int k = 0; k < FA_THUMB_LEN; k++) im[n * FA_THUMB_LEN + k] = (uint8_t)(40 + (int)(urand() * 170));
@@ -518,12 +505,7 @@ static void check_odd_photo(void)
         char buf[32];
         if (n < G * M) snprintf(buf, sizeof buf, "p%d/img%zu.jpg", g, n % M);
         else snprintf(buf, sizeof buf, "p%d/%s.jpg", g, odd ? "odd" : "stranger");
-        memset(&of[n], 0, sizeof of[n]);
-        of[n].path = strdup(buf);
-        of[n].folder = (uint32_t)g; of[n].status = FA_STATUS_OK; of[n].reason = (char *)"";
-        of[n].has_sha256 = 1; of[n].sha256[0] = 0x44; of[n].sha256[1] = (uint8_t)n;
-        of[n].n_faces = 1; of[n].first_face = (int64_t)n;
-        ofc[n].file = (uint32_t)n;
+        mem_file(&of[n], &ofc[n], n, buf, (uint32_t)g, 0x44);
         const float *c0 = stranger ? ocen[G] : ocen[g];
         for (int q = 0; q < D; q++) oe[n * D + q] = c0[q] + (float)((odd ? 1.35 : 0.3) * nrand() / sqrt(2.0 * D));
     }

@@ -96,7 +96,9 @@ static int rctx_init(rctx *r)
     r->uf = malloc((nf ? nf : 1) * sizeof *r->uf);
     r->scratch = malloc((n > OTHER_MAX ? n : OTHER_MAX) * sizeof *r->scratch);
     r->cand = malloc((n ? n : 1) * CAND_FOLDERS * sizeof *r->cand);
-    if (!r->off || !r->idx || !r->file_row || !r->R || !r->fw || !r->fs || !r->uf || !r->scratch || !r->cand)
+    r->nearest = malloc((ng ? ng : 1) * sizeof *r->nearest);
+    if (!r->off || !r->idx || !r->file_row || !r->R || !r->fw || !r->fs || !r->uf || !r->scratch || !r->cand ||
+        !r->nearest)
         return -1;
     for (size_t i = 0; i < n; i++) r->off[r->grp[i] + 2]++;
     for (size_t g = 0; g < ng; g++) r->off[g + 2] += r->off[g + 1];
@@ -114,7 +116,8 @@ static int rctx_init(rctx *r)
 static void rctx_free(rctx *r)
 {
     free(r->off); free(r->idx); free(r->file_row); free(r->R); free(r->fw); free(r->fs);
-    free(r->uf); free(r->scratch); free(r->cand); free(r->merged); free(r->eligible); free(r->centre);
+    free(r->uf); free(r->scratch); free(r->cand); free(r->nearest); free(r->merged); free(r->eligible); free(r->centre);
+    fa_knn_free(r->own_kn);
     fa_findings_free(r->out, r->n_out);
 }
 

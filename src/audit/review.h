@@ -46,7 +46,10 @@
  * kinds that pick another folder, the decoy cut (fdr.h): each finding's
  * score with its runner-up folder is a decoy, and the review part keeps the
  * findings down to where the decoys estimate a false discovery rate of
- * review_fdr (0.2). Duplicates: byte copies and same-photo copies across
+ * review_fdr (0.2). A merge stays in review only when each folder is the
+ * other's nearest (that of the nearest face in another folder to any of its
+ * faces): one person under two names finds the other first from both sides,
+ * a look-alike pair around a hub face is one-sided. Duplicates: byte copies and same-photo copies across
  * folders; a group photo filed under each of its people is not a mistake,
  * and a same-photo copy inside one folder (not identical bytes) is listed
  * outside review (two photos of one pose look alike too).

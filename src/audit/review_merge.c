@@ -199,6 +199,38 @@ static int note_eligible(rctx *r)
     return 0;
 }
 
+/* Each folder's nearest folder (rctx.nearest): that of the nearest face in
+ * another folder to any of its faces, from the top-k lists, a copy of the
+ * face's photo aside (a photo copied into a folder is its duplicate finding,
+ * and would make the folder it came from the nearest). */
+static void nearest_folders(rctx *r)
+{
+    const fa_knn *kn = r->kn;
+    for (size_t g = 0; g < r->ng; g++) {
+        float best = INFINITY;
+        r->nearest[g] = FA_NONE;
+        for (size_t q = r->off[g]; q < r->off[g + 1]; q++) {
+            size_t i = r->idx[q];
+            uint32_t gi = uf_find(r->uf, r->row_file[i]);
+            for (uint32_t t = 0; t < kn->count[i]; t++) {
+                uint32_t j = kn->nb[i * kn->k + t];
+                if (uf_find(r->uf, r->row_file[j]) == gi) continue;
+                if (kn->dist[i * kn->k + t] < best) { best = kn->dist[i * kn->k + t]; r->nearest[g] = r->grp[j]; }
+                break;
+            }
+        }
+    }
+}
+
+/* Each of folders ga and gb is the other's nearest folder (rctx.nearest).
+ * One person under two names finds the other name first from either side;
+ * a look-alike pair is often one-sided, a face in a crowded region being the
+ * nearest of several folders (a hub). */
+static int mutual_nearest(const rctx *r, uint32_t ga, uint32_t gb)
+{
+    return r->nearest[ga] == gb && r->nearest[gb] == ga;
+}
+
 int rv_same_identity(rctx *r)
 {
     const fa_audit *a = r->a;
@@ -206,6 +238,7 @@ int rv_same_identity(rctx *r)
     r->merged = malloc((n + r->ng + 1) * sizeof *r->merged);   /* the merges and lone folders */
     uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
     if (!r->merged || !keys) { free(keys); return -1; }
+    nearest_folders(r);
     for (size_t k = 0; k < n; k++) {
         keys[k] = pair_key(a->merges[k].folder_a, a->merges[k].folder_b);
         if (merge_finding(r, &a->merges[k])) { free(keys); return -1; }
@@ -215,8 +248,9 @@ int rv_same_identity(rctx *r)
     free(keys);
     if (rc || note_eligible(r) || decoy_cut(r, FA_FIND_SAME_IDENTITY, &r->a->review_cut_merge)) return -1;
     for (size_t k = 0; k < r->n_out; k++) {
-        const fa_finding *f = &r->out[k];
+        fa_finding *f = &r->out[k];
         if (f->kind != FA_FIND_SAME_IDENTITY || !f->review) continue;
+        if (!mutual_nearest(r, f->folder, f->other_folder)) { f->review = 0; continue; }
         r->merged[r->n_merged++] = pair_key(f->folder, f->other_folder);
     }
     qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
@@ -275,7 +309,9 @@ int rv_promote_merges(rctx *r)
         uint64_t key = pair_key(f->folder, f->other_folder);
         const uint64_t *e = r->n_eligible ? bsearch(&key, r->eligible, r->n_eligible, 2 * sizeof *e, u64cmp) : NULL;
         const fa_finding *m = e ? &r->out[e[1]] : NULL;
-        if (!m || m->review || !(m->score >= f->score) || !folder_goes(r, f->folder, f->other_folder)) continue;
+        if (!m || m->review || !(m->score >= f->score) || !folder_goes(r, f->folder, f->other_folder) ||
+            !mutual_nearest(r, f->folder, f->other_folder))
+            continue;
         size_t q = (size_t)(e - r->eligible) / 2;
         if (!(by[q] >= f->score)) { by[q] = f->score; face[q] = f->file; }
     }

@@ -104,11 +104,12 @@ float rv_rows_scale(rctx *r, const uint32_t *rows, size_t n)
 
 int rv_local_scales(rctx *r)
 {
-    fa_knn *own = r->kn ? NULL : fa_knn_cross(r->x, r->grp, r->n, r->d, FA_KNN_K, r->p->threads);
-    const fa_knn *kn = r->kn ? r->kn : own;
+    /* made here when the search made none; kept for the merges (rctx.nearest) */
+    if (!r->kn) r->kn = r->own_kn = fa_knn_cross(r->x, r->grp, r->n, r->d, FA_KNN_K, r->p->threads);
+    const fa_knn *kn = r->kn;
     if (!kn) return -1;
     r->a->row_scale = malloc((r->n ? r->n : 1) * sizeof *r->a->row_scale);
-    if (!r->a->row_scale) { fa_knn_free(own); return -1; }
+    if (!r->a->row_scale) return -1;
     for (size_t i = 0; i < r->n; i++) r->a->row_scale[i] = fa_knn_mean(kn, i);
     for (size_t g = 0; g < r->ng; g++) r->R[g] = rv_rows_scale(r, r->idx + r->off[g], gsize(r, g));
     size_t m = 0;
@@ -117,7 +118,7 @@ int rv_local_scales(rctx *r)
     /* candidate other folders per face: the first CAND_FOLDERS distinct ones */
     uint32_t *need = malloc((r->n ? r->n : 1) * sizeof *need);
     size_t nf = 0;
-    if (!need) { fa_knn_free(own); return -1; }
+    if (!need) return -1;
     for (size_t i = 0; i < r->n; i++) {
         uint32_t *cand = r->cand + i * CAND_FOLDERS;
         int nt = 0;
@@ -132,6 +133,5 @@ int rv_local_scales(rctx *r)
     }
     int rc = fill_all(r, need, nf);
     free(need);
-    fa_knn_free(own);
     return rc;
 }
