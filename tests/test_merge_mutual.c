@@ -131,6 +131,10 @@ int main(void)
           "zhub and zright: a pair within the threshold, scoring past the decoy cut (%.3f >= %.3f)",
           right ? (double)right->score : NAN, (double)a->review_cut_merge);
     CHECK(right && !right->review, "but zhub's nearest is zleft: that merge is listed, not in review");
+    uint32_t hub_near = right ? (right->folder == ZHUB ? right->folder_nearest : right->other_nearest) : FA_NONE;
+    uint32_t right_near = right ? (right->folder == ZRIGHT ? right->folder_nearest : right->other_nearest) : FA_NONE;
+    CHECK(hub_near == ZLEFT && right_near == ZHUB, "its evidence names each folder's nearest (zhub: %s, zright: %s)",
+          hub_near == FA_NONE ? "none" : folders[hub_near], right_near == FA_NONE ? "none" : folders[right_near]);
     size_t in_review = 0, mutual = 0;
     for (size_t k = 0; k < a->n_findings; k++) {
         const fa_finding *f = &a->findings[k];

@@ -61,6 +61,7 @@ fa_finding *rv_new_finding(rctx *r, fa_find_kind kind)
     memset(f, 0, sizeof *f);
     f->kind = kind;
     f->file = f->folder = f->other_file = f->other_folder = f->keep = f->by_face = FA_NONE;
+    f->folder_nearest = f->other_nearest = FA_NONE;
     f->dist = f->own = f->scale = f->own_margin = f->stranger_margin = f->nearest = f->decoy = NAN;
     f->thumb_corr = NAN;
     f->image_corr = NAN;

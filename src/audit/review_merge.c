@@ -110,6 +110,7 @@ static int merge_finding(rctx *r, const fa_merge *m)
     fa_finding *f = rv_new_finding(r, FA_FIND_SAME_IDENTITY);
     if (!f) return -1;
     f->folder = ga; f->other_folder = gb;
+    f->folder_nearest = r->nearest[ga]; f->other_nearest = r->nearest[gb];
     merge_example(r, ga, gb, &f->file, &f->other_file);
     f->dist = m->across; f->own = inside; f->scale = pair_scale(r, m->folder_a, m->folder_b);
     f->own_margin = own_m; f->stranger_margin = str_m;
@@ -326,6 +327,7 @@ int rv_promote_merges(rctx *r)
          * face of the other folder */
         if (r->c->files[face[e]].folder != m->other_folder) {
             uint32_t t = m->folder; m->folder = m->other_folder; m->other_folder = t;
+            t = m->folder_nearest; m->folder_nearest = m->other_nearest; m->other_nearest = t;
             t = m->own_size; m->own_size = m->other_size; m->other_size = t;
             if (merge_files(r, m)) { free(by); free(face); return -1; }
         }

@@ -93,6 +93,26 @@ static void mixed_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
     fa_buf_printf(b, " (median distance between them %.3f, inside the folder's %.3f)", f->dist, f->own);
 }
 
+/* same_identity: 1 when its folders are each other's nearest, else 0; NaN
+ * for the other kinds. */
+static float frep_mutual(const fa_finding *f)
+{
+    if (f->kind != FA_FIND_SAME_IDENTITY || f->folder_nearest == FA_NONE) return NAN;
+    return f->folder_nearest == f->other_folder && f->other_nearest == f->folder ? 1.0f : 0.0f;
+}
+
+/* A merge's folders as each other's nearest, or the folder one of them is
+ * nearer (a merge is for review only between mutual nearest folders). */
+static void nearest_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
+{
+    if (isnan(frep_mutual(f))) return;
+    if (frep_mutual(f) == 1.0f) { fa_buf_puts(b, "; each the other's nearest folder"); return; }
+    if (f->folder_nearest != f->other_folder)
+        fa_buf_printf(b, "; %s's nearest folder is %s", fname(o, f->folder), fname(o, f->folder_nearest));
+    if (f->other_nearest != f->folder && f->other_nearest != FA_NONE)
+        fa_buf_printf(b, "; %s's nearest folder is %s", fname(o, f->other_folder), fname(o, f->other_nearest));
+}
+
 void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
 {
     switch (f->kind) {
@@ -108,6 +128,7 @@ void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
                          "inside %.3f; %u pairs within the threshold, nearest %.3f)",
                       fname(o, f->folder), f->own_size, fname(o, f->other_folder), f->other_size, f->dist, f->own,
                       f->matches, f->nearest);
+        nearest_summary(b, o, f);
         if (f->by_face != FA_NONE)
             fa_buf_printf(b, "; for review because %s passed as misfiled into %s", fpath(o, f->by_face),
                           fname(o, f->folder));
@@ -141,7 +162,8 @@ int fa_report_findings_csv(const fa_report *o, const char *path)
     const fa_audit *a = o->audit;
     fa_buf b = {0}, s = {0};
     fa_buf_puts(&b, "rank,id,kind,action,score,path,folder,other_path,other_folder,review,distance,own,scale,"
-                    "own_margin,stranger_margin,nearest,decoy,matches,own_size,other_size,own_nearer,identical,thumb_corr,image_corr,files,"
+                    "own_margin,stranger_margin,nearest,decoy,matches,own_size,other_size,own_nearer,identical,mutual,thumb_corr,"
+                    "image_corr,files,"
                     "summary\n");
     for (size_t k = 0; k < a->n_findings; k++) {
         const fa_finding *f = &a->findings[k];
@@ -155,6 +177,8 @@ int fa_report_findings_csv(const fa_report *o, const char *path)
         csvn(&b, f->dist); csvn(&b, f->own); csvn(&b, f->scale); csvn(&b, f->own_margin);
         csvn(&b, f->stranger_margin); csvn(&b, f->nearest); csvn(&b, f->decoy);
         fa_buf_printf(&b, ",%u,%u,%u,%u,%d", f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
+        if (!isnan(frep_mutual(f))) fa_buf_printf(&b, ",%d", (int)frep_mutual(f));
+        else fa_buf_putc(&b, ',');
         csvn(&b, f->thumb_corr);
         csvn(&b, f->image_corr);
         fa_buf_printf(&b, ",%u,", f->n_files);
@@ -208,7 +232,8 @@ static void json_evidence(fa_buf *b, const fa_finding *f)
     frep_jnum(b, "nearest", f->nearest); fa_buf_putc(b, ',');
     frep_jnum(b, "decoy", f->decoy); fa_buf_putc(b, ',');
     frep_jnum(b, "thumb_corr", f->thumb_corr); fa_buf_putc(b, ',');
-    frep_jnum(b, "image_corr", f->image_corr);
+    frep_jnum(b, "image_corr", f->image_corr); fa_buf_putc(b, ',');
+    frep_jnum(b, "mutual", frep_mutual(f));
     fa_buf_printf(b, ",\"matches\":%u,\"own_size\":%u,\"other_size\":%u,\"own_nearer\":%u,\"identical\":%d}",
                   f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
 }
