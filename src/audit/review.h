@@ -49,10 +49,11 @@
  * review_fdr (0.2). A merge stays in review only when each folder is the
  * other's nearest (that of the nearest face in another folder to any of its
  * faces): one person under two names finds the other first from both sides,
- * a look-alike pair around a hub face is one-sided. Duplicates: byte copies and same-photo copies across
- * folders; a group photo filed under each of its people is not a mistake,
- * and a same-photo copy inside one folder (not identical bytes) is listed
- * outside review (two photos of one pose look alike too).
+ * a look-alike pair around a hub face is one-sided. Duplicates: byte copies
+ * and same-photo copies across folders; a group photo filed under each of
+ * its people is not a mistake, and a same-photo copy inside one folder (not
+ * identical bytes) is listed outside review (two photos of one pose look
+ * alike too).
  * The list is ordered in parts: the review part's findings that mislabel
  * someone, then its copies inside one folder, then the rest; each by score.
  */
