@@ -1,6 +1,6 @@
 /*
- * test_merge_mutual.c - a merge in review joins two folders each of which is
- * the other's nearest (src/audit/review_merge.c, mutual_nearest). An
+ * test_merge_mutual.c - a merge in review joins two folders that find each
+ * other first (src/audit/review_merge.c, mutual_nearest). An
  * in-memory cache: 24 people of 8 faces; "zsplit0".."zsplit11", 3 more faces
  * each of p00..p11 (true splits: merges in review); a one-photo folder "zhub"
  * and two one-photo folders of other people on either side of it, "zleft"
@@ -8,7 +8,11 @@
  * other's decoy; with twelve true splits both score past the merges' decoy
  * cut, but zhub's nearest folder is zleft: the merge with zleft is in review,
  * the one with zright is listed below it. And every merge in review joins
- * mutual nearest folders by a naive search.
+ * mutual nearest folders by a naive search, but among "ztri0".."ztri2", one
+ * more person under three names: the third name's nearest is one of the
+ * other two, so one pair is mutual; a folder whose nearest is a third folder
+ * that is itself a merge with the other counts as finding it, and all three
+ * merges are in review.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -22,8 +26,8 @@
 #include "memcache.h"
 #include "testrand.h"
 
-enum { P = 24, PER = 8, D = 32, SPLITS = 12, NF = P + SPLITS + 3, N = P * PER + SPLITS * 3 + 3 };
-enum { ZSPLIT = P, ZHUB = P + SPLITS, ZLEFT = ZHUB + 1, ZRIGHT = ZHUB + 2 };
+enum { P = 24, PER = 8, D = 32, SPLITS = 12, TRI = 4, NF = P + SPLITS + 6, N = P * PER + SPLITS * 3 + 3 + 3 * TRI };
+enum { ZSPLIT = P, ZHUB = P + SPLITS, ZLEFT = ZHUB + 1, ZRIGHT = ZHUB + 2, ZTRI = ZHUB + 3 };
 #define SIDE 0.25     /* zleft's distance from zhub; zright's is 10% more */
 
 static fa_file files[N];
@@ -41,16 +45,17 @@ static void add(size_t n, int g, int r, const float *v)
 
 static fa_cache build(void)
 {
-    static float cen[P + 1][D];
+    static float cen[P + 2][D];
     float v[D], u[D];
     double un = 0;
-    for (int g = 0; g <= P; g++)
+    for (int g = 0; g <= P + 1; g++)
         for (int q = 0; q < D; q++) cen[g][q] = (float)(nrand() / sqrt(2.0 * D));
     for (int g = 0; g < NF; g++) {
         char name[16];
         if (g < P) snprintf(name, sizeof name, "p%02d", g);
         else if (g < ZHUB) snprintf(name, sizeof name, "zsplit%d", g - ZSPLIT);
-        else snprintf(name, sizeof name, "%s", g == ZHUB ? "zhub" : g == ZLEFT ? "zleft" : "zright");
+        else if (g < ZTRI) snprintf(name, sizeof name, "%s", g == ZHUB ? "zhub" : g == ZLEFT ? "zleft" : "zright");
+        else snprintf(name, sizeof name, "ztri%d", g - ZTRI);
         folders[g] = strdup(name);
     }
     size_t n = 0;
@@ -68,6 +73,12 @@ static fa_cache build(void)
     add(n++, ZLEFT, 0, v);
     for (int q = 0; q < D; q++) v[q] = cen[P][q] - (float)(1.1 * SIDE) * u[q];
     add(n++, ZRIGHT, 0, v);
+    /* one more person under three names */
+    for (int g = ZTRI; g < ZTRI + 3; g++)
+        for (int r = 0; r < TRI; r++) {
+            for (int q = 0; q < D; q++) v[q] = cen[P + 1][q] + (float)(0.2 * nrand() / sqrt(2.0 * D));
+            add(n++, g, r, v);
+        }
     fa_cache c;
     memset(&c, 0, sizeof c);
     c.dim = D; c.n_files = n; c.n_faces = n; c.n_folders = NF;
@@ -135,15 +146,28 @@ int main(void)
     uint32_t right_near = right ? (right->folder == ZRIGHT ? right->folder_nearest : right->other_nearest) : FA_NONE;
     CHECK(hub_near == ZLEFT && right_near == ZHUB, "its evidence names each folder's nearest (zhub: %s, zright: %s)",
           hub_near == FA_NONE ? "none" : folders[hub_near], right_near == FA_NONE ? "none" : folders[right_near]);
-    size_t in_review = 0, mutual = 0;
+    size_t in_review = 0, mutual = 0, tri = 0, tri_mutual = 0;
     for (size_t k = 0; k < a->n_findings; k++) {
         const fa_finding *f = &a->findings[k];
         if (f->kind != FA_FIND_SAME_IDENTITY || !f->review) continue;
+        int m = nearest_folder(&c, f->folder) == f->other_folder && nearest_folder(&c, f->other_folder) == f->folder;
+        if (f->folder >= ZTRI && f->other_folder >= ZTRI) { tri++; tri_mutual += m; continue; }
         in_review++;
-        mutual += nearest_folder(&c, f->folder) == f->other_folder && nearest_folder(&c, f->other_folder) == f->folder;
+        mutual += m;
     }
     CHECK(in_review == SPLITS + 1 && mutual == in_review, "the splits and zleft in review, each between mutual nearest folders (%zu of %zu)",
           mutual, in_review);
+    /* the third name's nearest is one of the other two, so only one pair is
+     * mutual; a merge whose folder finds first a third folder that is itself
+     * a merge with the other stays in review */
+    CHECK(tri == 3 && tri_mutual == 1, "a person under three names: all three merges in review, one of them mutual "
+          "(%zu, %zu)", tri, tri_mutual);
+    for (size_t k = 0; getenv("FA_TEST_VERBOSE") && k < a->n_findings; k++) {
+        const fa_finding *f = &a->findings[k];
+        if (f->kind == FA_FIND_SAME_IDENTITY && f->folder >= ZTRI && f->other_folder >= ZTRI)
+            printf("    %s %s score %.3f decoy %.3f review %d nearest %s %s\n", folders[f->folder], folders[f->other_folder],
+                   (double)f->score, (double)f->decoy, f->review, folders[f->folder_nearest], folders[f->other_nearest]);
+    }
     fa_audit_free(a);
     for (size_t k = 0; k < c.n_files; k++) free(files[k].path);
     for (int g = 0; g < NF; g++) free(folders[g]);

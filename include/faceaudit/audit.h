@@ -144,7 +144,8 @@ typedef struct {
     uint32_t folder_nearest;    /* same_identity: the nearest other folder of `folder`, and */
     uint32_t other_nearest;     /* of `other_folder` (the folder of the nearest face in another
                                    folder to any of theirs, copies aside); in review only
-                                   when each names the other (README); else FA_NONE */
+                                   when each names the other, or a third folder that is
+                                   a merge with the other too (README); else FA_NONE */
 } fa_finding;
 
 /* The ranked list (owned by a, valid until fa_audit_free): *n findings, the

@@ -223,13 +223,24 @@ static void nearest_folders(rctx *r)
     }
 }
 
-/* Each of folders ga and gb is the other's nearest folder (rctx.nearest).
- * One person under two names finds the other name first from either side;
- * a look-alike pair is often one-sided, a face in a crowded region being the
- * nearest of several folders (a hub). */
+/* Folder ga's nearest folder (rctx.nearest) is gb, or a third folder that is
+ * itself an eligible merge with gb (one person under three names). */
+static int points_to(const rctx *r, uint32_t ga, uint32_t gb)
+{
+    uint32_t gc = r->nearest[ga];
+    if (gc == gb) return 1;
+    if (gc == FA_NONE || !r->n_eligible) return 0;
+    uint64_t key = pair_key(gc, gb);
+    return bsearch(&key, r->eligible, r->n_eligible, 2 * sizeof *r->eligible, u64cmp) != NULL;
+}
+
+/* Folders ga and gb find each other first from both sides (points_to). One
+ * person under two names does; a look-alike pair is often one-sided, a face
+ * in a crowded region being the nearest of several folders (a hub) that are
+ * not alike among themselves. */
 static int mutual_nearest(const rctx *r, uint32_t ga, uint32_t gb)
 {
-    return r->nearest[ga] == gb && r->nearest[gb] == ga;
+    return points_to(r, ga, gb) && points_to(r, gb, ga);
 }
 
 int rv_same_identity(rctx *r)
