@@ -142,10 +142,10 @@ typedef struct {
                                    evidence (README, "How findings are ranked"): that
                                    face's file; else FA_NONE */
     uint32_t folder_nearest;    /* same_identity: the nearest other folder of `folder`, and */
-    uint32_t other_nearest;     /* of `other_folder` (the folder of the nearest face in another
-                                   folder to any of theirs, copies aside); in review only
-                                   when each names the other, or a third folder that is
-                                   a merge with the other too (README); else FA_NONE */
+    uint32_t other_nearest;     /* of `other_folder`: the folder most of its faces have their
+                                   nearest face in another folder in, copies aside (README,
+                                   "A merge in review joins folders that find each other
+                                   first"); else FA_NONE */
 } fa_finding;
 
 /* The ranked list (owned by a, valid until fa_audit_free): *n findings, the

@@ -118,7 +118,7 @@ static void rctx_free(rctx *r)
 {
     free(r->off); free(r->idx); free(r->file_row); free(r->R); free(r->fw); free(r->fs);
     free(r->uf); free(r->scratch); free(r->cand); free(r->merged); free(r->eligible); free(r->centre);
-    free(r->nearest); fa_knn_free(r->own_kn);
+    free(r->nearest); free(r->first); fa_knn_free(r->own_kn);
     fa_findings_free(r->out, r->n_out);
 }
 

@@ -5,6 +5,7 @@
  * the merges a misfiled face brings into review.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
 #include <string.h>
 #include "fdr.h"
 #include "review_ctx.h"
@@ -200,36 +201,80 @@ static int note_eligible(rctx *r)
     return 0;
 }
 
-/* Each folder's nearest folder (rctx.nearest): that of the nearest face in
- * another folder to any of its faces, from the top-k lists, a copy of the
- * face's photo aside (a photo copied into a folder is its duplicate finding,
- * and would make the folder it came from the nearest). */
-static void nearest_folders(rctx *r)
+typedef struct { uint32_t folder; float dist; } vote;
+
+static int vote_cmp(const void *x, const void *y)
 {
-    const fa_knn *kn = r->kn;
-    for (size_t g = 0; g < r->ng; g++) {
-        float best = INFINITY;
-        r->nearest[g] = FA_NONE;
-        for (size_t q = r->off[g]; q < r->off[g + 1]; q++) {
-            size_t i = r->idx[q];
-            uint32_t gi = uf_find(r->uf, r->row_file[i]);
-            for (uint32_t t = 0; t < kn->count[i]; t++) {
-                uint32_t j = kn->nb[i * kn->k + t];
-                if (uf_find(r->uf, r->row_file[j]) == gi) continue;
-                if (kn->dist[i * kn->k + t] < best) { best = kn->dist[i * kn->k + t]; r->nearest[g] = r->grp[j]; }
-                break;
-            }
-        }
-    }
+    const vote *a = x, *b = y;
+    if (a->folder != b->folder) return a->folder < b->folder ? -1 : 1;
+    return (a->dist > b->dist) - (a->dist < b->dist);
 }
 
-/* Folder ga's nearest folder (rctx.nearest) is gb, or a third folder that is
+/* The folder each of rows idx[from..to) finds first (rctx.first): that of
+ * its nearest face in another folder by the top-k lists, a copy of its photo
+ * aside (a photo copied into a folder is its duplicate finding). Returns the
+ * folder most of them find first, the nearer on a tie (rctx.nearest). v:
+ * room for to - from votes. */
+static uint32_t folder_vote(rctx *r, size_t from, size_t to, vote *v)
+{
+    const fa_knn *kn = r->kn;
+    size_t m = 0;
+    for (size_t q = from; q < to; q++) {
+        size_t i = r->idx[q];
+        uint32_t gi = uf_find(r->uf, r->row_file[i]);
+        r->first[i] = FA_NONE;
+        for (uint32_t t = 0; t < kn->count[i]; t++) {
+            uint32_t j = kn->nb[i * kn->k + t];
+            if (uf_find(r->uf, r->row_file[j]) == gi) continue;
+            v[m++] = (vote){ r->grp[j], kn->dist[i * kn->k + t] };
+            r->first[i] = r->grp[j];
+            break;
+        }
+    }
+    qsort(v, m, sizeof *v, vote_cmp);
+    uint32_t best = FA_NONE;
+    size_t best_n = 0;
+    float best_d = INFINITY;
+    for (size_t s = 0, e; s < m; s = e) {
+        for (e = s + 1; e < m && v[e].folder == v[s].folder; e++) {}
+        if (e - s > best_n || (e - s == best_n && v[s].dist < best_d)) { best = v[s].folder; best_n = e - s; best_d = v[s].dist; }
+    }
+    return best;
+}
+
+/* Each row's first folder and each folder's nearest (folder_vote). */
+static int nearest_folders(rctx *r)
+{
+    size_t most = 1;
+    for (size_t g = 0; g < r->ng; g++) most = gsize(r, g) > most ? gsize(r, g) : most;
+    vote *v = malloc(most * sizeof *v);
+    r->first = malloc((r->n ? r->n : 1) * sizeof *r->first);
+    if (!v || !r->first) { free(v); return -1; }
+    for (size_t g = 0; g < r->ng; g++) r->nearest[g] = folder_vote(r, r->off[g], r->off[g + 1], v);
+    free(v);
+    return 0;
+}
+
+/* Rows of folder ga that find folder gb first. */
+static size_t votes_for(const rctx *r, uint32_t ga, uint32_t gb)
+{
+    size_t n = 0;
+    for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++) n += r->first[r->idx[q]] == gb;
+    return n;
+}
+
+/* Folder ga finds gb first: gb is a folder most of ga's faces find first (on
+ * a tie, any of them: one photo of someone else in a two-photo folder is no
+ * reason to pick that person), or ga's nearest is a third folder that is
  * itself an eligible merge with gb (one person under three names). */
 static int points_to(const rctx *r, uint32_t ga, uint32_t gb)
 {
     uint32_t gc = r->nearest[ga];
     if (gc == gb) return 1;
-    if (gc == FA_NONE || !r->n_eligible) return 0;
+    if (gc == FA_NONE) return 0;
+    size_t nb = votes_for(r, ga, gb);
+    if (nb && nb == votes_for(r, ga, gc)) return 1;
+    if (!r->n_eligible) return 0;
     uint64_t key = pair_key(gc, gb);
     return bsearch(&key, r->eligible, r->n_eligible, 2 * sizeof *r->eligible, u64cmp) != NULL;
 }
@@ -249,8 +294,7 @@ int rv_same_identity(rctx *r)
     size_t n = a->n_merges;
     r->merged = malloc((n + r->ng + 1) * sizeof *r->merged);   /* the merges and lone folders */
     uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
-    if (!r->merged || !keys) { free(keys); return -1; }
-    nearest_folders(r);
+    if (!r->merged || !keys || nearest_folders(r)) { free(keys); return -1; }
     for (size_t k = 0; k < n; k++) {
         keys[k] = pair_key(a->merges[k].folder_a, a->merges[k].folder_b);
         if (merge_finding(r, &a->merges[k])) { free(keys); return -1; }
