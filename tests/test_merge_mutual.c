@@ -1,22 +1,22 @@
 /*
  * test_merge_mutual.c - a merge in review joins two folders that find each
- * other first (src/audit/review_merge.c, mutual_nearest). An
- * in-memory cache: 24 people of 8 faces; "zsplit0".."zsplit11", 3 more faces
- * each of p00..p11 (true splits: merges in review); a one-photo folder "zhub"
- * and two one-photo folders of other people on either side of it, "zleft"
- * nearer than "zright". Both look like zhub, and each merge with it is the
- * other's decoy; with twelve true splits both score past the merges' decoy
- * cut, but zhub's nearest folder is zleft: the merge with zleft is in review,
- * the one with zright is listed below it. And every merge in review joins
- * mutual nearest folders by a naive search, but among "ztri0".."ztri2", one
- * more person under three names: the third name's nearest is one of the
- * other two, so one pair is mutual; a folder whose nearest is a third folder
- * that is itself a merge with the other counts as finding it, and all three
- * merges are in review. A second cache: "zpart" holds two photos of someone
- * and one of p14, "zpart2" three more of that someone, "zlook" one of a
- * look-alike nearest zpart's second photo; zpart's faces find zpart2, zlook
- * and p14 first, one each: zpart2 ties for the most, so their merge is in
- * review though the tie-break names another folder as zpart's nearest.
+ * other first: each has a face whose nearest face in another folder is in
+ * the other (src/audit/review_merge.c, mutual_nearest). An in-memory cache:
+ * 24 people of 8 faces; "zsplit0".."zsplit11", 3 more faces each of
+ * p00..p11 (true splits: merges in review); a one-photo folder "zhub" and two
+ * one-photo folders of other people on either side of it, "zleft" nearer
+ * than "zright". Both look like zhub, and each merge with it is the other's
+ * decoy; with twelve true splits both score past the merges' decoy cut, but
+ * zhub's face finds zleft first: the merge with zleft is in review, the one
+ * with zright is listed below it. Every other merge in review joins mutual
+ * nearest folders by a naive search, but among "ztri0".."ztri2", one more
+ * person under three names, where only one pair is mutual nearest and all
+ * three merges are in review (each name has faces that find each other name
+ * first). A second cache: "zpart" holds two photos of someone and one of
+ * p14, "zpart2" three more of that someone, "zlook" one of a look-alike
+ * nearest zpart's second photo; zpart's faces find zpart2, zlook and p14
+ * first, one each: the face that finds zpart2 is enough, and their merge is
+ * in review though zpart's nearest folder by the count is another.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -187,6 +187,10 @@ static void check_hub_tri(void)
     uint32_t right_near = right ? (right->folder == ZRIGHT ? right->folder_nearest : right->other_nearest) : FA_NONE;
     CHECK(hub_near == ZLEFT && right_near == ZHUB, "its evidence names each folder's nearest (zhub: %s, zright: %s)",
           hub_near == FA_NONE ? "none" : folders[hub_near], right_near == FA_NONE ? "none" : folders[right_near]);
+    uint32_t hub_finds = right ? (right->folder == ZHUB ? right->folder_finds : right->other_finds) : 9;
+    uint32_t right_finds = right ? (right->folder == ZRIGHT ? right->folder_finds : right->other_finds) : 0;
+    CHECK(hub_finds == 0 && right_finds == 1, "and how many faces of each find the other first (zhub %u, zright %u)",
+          hub_finds, right_finds);
     size_t in_review = 0, mutual = 0, tri = 0, tri_mutual = 0;
     for (size_t k = 0; k < a->n_findings; k++) {
         const fa_finding *f = &a->findings[k];
@@ -199,8 +203,8 @@ static void check_hub_tri(void)
     CHECK(in_review == SPLITS + 1 && mutual == in_review,
           "the splits and zleft in review, each between mutual nearest folders (%zu of %zu)", mutual, in_review);
     /* the third name's nearest is one of the other two, so only one pair is
-     * mutual; a merge whose folder finds first a third folder that is itself
-     * a merge with the other stays in review */
+     * mutual nearest; the others stay in review, their faces finding each
+     * other first too */
     CHECK(tri == 3 && tri_mutual == 1, "a person under three names: all three merges in review, one of them mutual "
           "(%zu, %zu)", tri, tri_mutual);
     fa_audit_free(a);
@@ -208,8 +212,8 @@ static void check_hub_tri(void)
 }
 
 /* zpart's three faces find zpart2, zlook and p14 first, one each, and
- * zpart2's is not the nearest of the three: zpart2 is still a folder most of
- * them find first, so the merge stays in review. */
+ * zpart2's is not the nearest of the three: one face finding zpart2 first is
+ * enough, so the merge stays in review. */
 static void check_tie(void)
 {
     fa_cache c = build(1);

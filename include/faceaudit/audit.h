@@ -141,11 +141,14 @@ typedef struct {
     uint32_t by_face;           /* same_identity brought into review by a misfiled face's
                                    evidence (README, "How findings are ranked"): that
                                    face's file; else FA_NONE */
-    uint32_t folder_nearest;    /* same_identity: the nearest other folder of `folder`, and */
-    uint32_t other_nearest;     /* of `other_folder`: the folder most of its faces have their
-                                   nearest face in another folder in, copies aside (README,
-                                   "A merge in review joins folders that find each other
-                                   first"); else FA_NONE */
+    uint32_t folder_finds;      /* same_identity: faces of `folder` whose nearest face in
+                                   another folder (copies aside) is in `other_folder`, */
+    uint32_t other_finds;       /* and of `other_folder` in `folder`; in review only when
+                                   both are positive (README, "A merge in review joins
+                                   folders that find each other first"); else 0 */
+    uint32_t folder_nearest;    /* same_identity: the folder most faces of `folder` find
+                                   first that way (the nearer on a tie), and */
+    uint32_t other_nearest;     /* of `other_folder`; else FA_NONE */
 } fa_finding;
 
 /* The ranked list (owned by a, valid until fa_audit_free): *n findings, the

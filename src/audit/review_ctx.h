@@ -65,7 +65,7 @@ typedef struct {
     uint32_t *first;        /* per row: the folder of its face's nearest face in
                                another folder, copies aside (stage 4) */
     uint32_t *nearest;      /* per folder: the folder most of its rows find first,
-                               the nearer on a tie (stage 4) */
+                               the nearer on a tie, for the evidence (stage 4) */
     const fa_knn *kn;       /* the search's top-k lists (or own_kn) */
     fa_knn *own_kn;         /* the lists when the search made none (stage 1) */
     float *centre;          /* ng x d folder means (NULL until needed) */

@@ -5,10 +5,11 @@
  * the merges a misfiled face brings into review.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <stdlib.h>
 #include <string.h>
 #include "fdr.h"
 #include "review_ctx.h"
+
+static uint32_t finds(const rctx *r, uint32_t ga, uint32_t gb);
 
 /* Example files of a merge: the files of its nearest matching pair. */
 static void merge_example(const rctx *r, uint32_t ga, uint32_t gb, uint32_t *fa_out, uint32_t *fb_out)
@@ -112,6 +113,7 @@ static int merge_finding(rctx *r, const fa_merge *m)
     if (!f) return -1;
     f->folder = ga; f->other_folder = gb;
     f->folder_nearest = r->nearest[ga]; f->other_nearest = r->nearest[gb];
+    f->folder_finds = finds(r, ga, gb); f->other_finds = finds(r, gb, ga);
     merge_example(r, ga, gb, &f->file, &f->other_file);
     f->dist = m->across; f->own = inside; f->scale = pair_scale(r, m->folder_a, m->folder_b);
     f->own_margin = own_m; f->stranger_margin = str_m;
@@ -255,37 +257,22 @@ static int nearest_folders(rctx *r)
     return 0;
 }
 
-/* Rows of folder ga that find folder gb first. */
-static size_t votes_for(const rctx *r, uint32_t ga, uint32_t gb)
+/* Faces of folder ga whose nearest face in another folder is in gb
+ * (rctx.first). */
+static uint32_t finds(const rctx *r, uint32_t ga, uint32_t gb)
 {
-    size_t n = 0;
+    uint32_t n = 0;
     for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++) n += r->first[r->idx[q]] == gb;
     return n;
 }
 
-/* Folder ga finds gb first: gb is a folder most of ga's faces find first (on
- * a tie, any of them: one photo of someone else in a two-photo folder is no
- * reason to pick that person), or ga's nearest is a third folder that is
- * itself an eligible merge with gb (one person under three names). */
-static int points_to(const rctx *r, uint32_t ga, uint32_t gb)
-{
-    uint32_t gc = r->nearest[ga];
-    if (gc == gb) return 1;
-    if (gc == FA_NONE) return 0;
-    size_t nb = votes_for(r, ga, gb);
-    if (nb && nb == votes_for(r, ga, gc)) return 1;
-    if (!r->n_eligible) return 0;
-    uint64_t key = pair_key(gc, gb);
-    return bsearch(&key, r->eligible, r->n_eligible, 2 * sizeof *r->eligible, u64cmp) != NULL;
-}
-
-/* Folders ga and gb find each other first from both sides (points_to). One
- * person under two names does; a look-alike pair is often one-sided, a face
- * in a crowded region being the nearest of several folders (a hub) that are
- * not alike among themselves. */
+/* Folders ga and gb find each other first: each has a face whose nearest
+ * face in another folder is in the other (finds). One person under two
+ * names does, from either side; a look-alike pair is often one-sided, a face
+ * in a crowded region being the nearest of several folders (a hub). */
 static int mutual_nearest(const rctx *r, uint32_t ga, uint32_t gb)
 {
-    return points_to(r, ga, gb) && points_to(r, gb, ga);
+    return finds(r, ga, gb) && finds(r, gb, ga);
 }
 
 int rv_same_identity(rctx *r)
@@ -383,6 +370,7 @@ int rv_promote_merges(rctx *r)
         if (r->c->files[face[e]].folder != m->other_folder) {
             uint32_t t = m->folder; m->folder = m->other_folder; m->other_folder = t;
             t = m->folder_nearest; m->folder_nearest = m->other_nearest; m->other_nearest = t;
+            t = m->folder_finds; m->folder_finds = m->other_finds; m->other_finds = t;
             t = m->own_size; m->own_size = m->other_size; m->other_size = t;
             if (merge_files(r, m)) { free(by); free(face); return -1; }
         }

@@ -93,24 +93,35 @@ static void mixed_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
     fa_buf_printf(b, " (median distance between them %.3f, inside the folder's %.3f)", f->dist, f->own);
 }
 
-/* same_identity: 1 when its folders are each other's nearest, else 0; NaN
- * for the other kinds. */
+/* same_identity: 1 when each folder has a face whose nearest face in
+ * another folder is in the other (the merge's condition for review), else
+ * 0; NaN for the other kinds. */
 static float frep_mutual(const fa_finding *f)
 {
-    if (f->kind != FA_FIND_SAME_IDENTITY || f->folder_nearest == FA_NONE) return NAN;
-    return f->folder_nearest == f->other_folder && f->other_nearest == f->folder ? 1.0f : 0.0f;
+    if (f->kind != FA_FIND_SAME_IDENTITY) return NAN;
+    return f->folder_finds && f->other_finds ? 1.0f : 0.0f;
 }
 
-/* A merge's folders as each other's nearest, or the folder one of them is
- * nearer (a merge is for review only between mutual nearest folders). */
+/* "no face of G finds H first", and the folder G's faces find first. */
+static void one_sided(fa_buf *b, const fa_report *o, uint32_t g, uint32_t h, uint32_t near)
+{
+    fa_buf_printf(b, "; no face of %s finds %s first", fname(o, g), fname(o, h));
+    if (near != FA_NONE) fa_buf_printf(b, " (%s's nearest folder is %s)", fname(o, g), fname(o, near));
+}
+
+/* How a merge's folders find each other (frep_mutual): the faces of each
+ * that find the other first, or, for a side none of whose faces does, the
+ * folder it finds first. */
 static void nearest_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
 {
     if (isnan(frep_mutual(f))) return;
-    if (frep_mutual(f) == 1.0f) { fa_buf_puts(b, "; each the other's nearest folder"); return; }
-    if (f->folder_nearest != f->other_folder)
-        fa_buf_printf(b, "; %s's nearest folder is %s", fname(o, f->folder), fname(o, f->folder_nearest));
-    if (f->other_nearest != f->folder && f->other_nearest != FA_NONE)
-        fa_buf_printf(b, "; %s's nearest folder is %s", fname(o, f->other_folder), fname(o, f->other_nearest));
+    if (frep_mutual(f) == 1.0f) {
+        fa_buf_printf(b, "; each finds the other first (%u of %s's %u faces, %u of %s's %u)", f->folder_finds,
+                      fname(o, f->folder), f->own_size, f->other_finds, fname(o, f->other_folder), f->other_size);
+        return;
+    }
+    if (!f->folder_finds) one_sided(b, o, f->folder, f->other_folder, f->folder_nearest);
+    if (!f->other_finds) one_sided(b, o, f->other_folder, f->folder, f->other_nearest);
 }
 
 void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
@@ -233,7 +244,9 @@ static void json_evidence(fa_buf *b, const fa_finding *f)
     frep_jnum(b, "decoy", f->decoy); fa_buf_putc(b, ',');
     frep_jnum(b, "thumb_corr", f->thumb_corr); fa_buf_putc(b, ',');
     frep_jnum(b, "image_corr", f->image_corr); fa_buf_putc(b, ',');
-    frep_jnum(b, "mutual", frep_mutual(f));
+    frep_jnum(b, "mutual", frep_mutual(f)); fa_buf_putc(b, ',');
+    frep_jnum(b, "folder_finds", f->kind == FA_FIND_SAME_IDENTITY ? (float)f->folder_finds : NAN); fa_buf_putc(b, ',');
+    frep_jnum(b, "other_finds", f->kind == FA_FIND_SAME_IDENTITY ? (float)f->other_finds : NAN);
     fa_buf_printf(b, ",\"matches\":%u,\"own_size\":%u,\"other_size\":%u,\"own_nearer\":%u,\"identical\":%d}",
                   f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
 }

@@ -65,7 +65,7 @@ ok = ok and r["method"]["same_identity_by_face"] == len(by_face)
 merges = [(x, y) for x, y in zip(f["findings"], rows) if x["kind"] == "same_identity"]
 rev = [(x, y) for x, y in merges if x["review"]]
 mutual = len(rev) > 0 and all(x["evidence"]["mutual"] == 1 and y["mutual"] == "1" and
-                              "each the other's nearest folder" in x["summary"] for x, y in rev)
+                              "each finds the other first" in x["summary"] for x, y in rev)
 mutual = mutual and all(y["mutual"] in ("0", "1") for x, y in merges) and \
     all(y["mutual"] == "" and x["evidence"]["mutual"] is None for x, y in zip(f["findings"], rows) if x["kind"] != "same_identity")
 mutual = mutual and all("nearest folder is" in x["summary"] for x, y in merges if y["mutual"] == "0")
@@ -74,7 +74,7 @@ PY
 )
 check_eq "findings.json, report.json and findings.csv list the same findings in rank order (and count the merges a face brought)" "${same%% *}" 1
 mutual=${same#* }
-check_eq "merges in review join mutual nearest folders (mutual 1, and the summary says so); the others name the nearer folder" "${mutual%% *}" 1
+check_eq "merges in review join mutual nearest folders (mutual 1, and the summary says so); the others name the folder a side finds first" "${mutual%% *}" 1
 summary=$(printf '%s\n' "$out" | grep -c '^ *[0-9]* [* ] [a-z_]* ')
 check "summary prints the top findings" test "$summary" -gt 0
 
