@@ -1,7 +1,7 @@
 /*
  * test_merge_mutual.c - a merge in review joins two folders that find each
  * other first: each has a face whose nearest face in another folder is in
- * the other (src/audit/review_merge.c, mutual_nearest). An in-memory cache:
+ * the other (src/audit/review_merge.c, finds_each_other). An in-memory cache:
  * 24 people of 8 faces; "zsplit0".."zsplit11", 3 more faces each of
  * p00..p11 (true splits: merges in review); a one-photo folder "zhub" and two
  * one-photo folders of other people on either side of it, "zleft" nearer
@@ -162,13 +162,20 @@ static void free_cache(const fa_cache *c)
     for (size_t g = 0; g < c->n_folders; g++) free(folders[g]);
 }
 
+/* The audit of c with the default parameters (checked; NULL on failure). */
+static fa_audit *audit_of(const fa_cache *c)
+{
+    fa_audit_params p = fa_audit_default_params();
+    p.threads = 2;
+    fa_audit *a = fa_audit_run(c, &p);
+    CHECK(a != NULL, "audited: %s", a ? "" : fa_last_error());
+    return a;
+}
+
 static void check_hub_tri(void)
 {
     fa_cache c = build(0);
-    fa_audit_params p = fa_audit_default_params();
-    p.threads = 2;
-    fa_audit *a = fa_audit_run(&c, &p);
-    CHECK(a != NULL, "audited: %s", a ? "" : fa_last_error());
+    fa_audit *a = audit_of(&c);
     if (!a) { free_cache(&c); return; }
     const fa_finding *split = merge_of(a, 0, ZSPLIT), *left = merge_of(a, ZHUB, ZLEFT), *right = merge_of(a, ZHUB, ZRIGHT);
     printf("  merge cut %.3f; split %.3f review %d; zleft %.3f review %d; zright %.3f review %d\n",
@@ -217,10 +224,7 @@ static void check_hub_tri(void)
 static void check_tie(void)
 {
     fa_cache c = build(1);
-    fa_audit_params p = fa_audit_default_params();
-    p.threads = 2;
-    fa_audit *a = fa_audit_run(&c, &p);
-    CHECK(a != NULL, "audited: %s", a ? "" : fa_last_error());
+    fa_audit *a = audit_of(&c);
     if (!a) { free_cache(&c); return; }
     const fa_finding *part = merge_of(a, ZPART, ZPART2);
     uint32_t near = part ? (part->folder == ZPART ? part->folder_nearest : part->other_nearest) : FA_NONE;

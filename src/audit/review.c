@@ -97,9 +97,10 @@ static int rctx_init(rctx *r)
     r->uf = malloc((nf ? nf : 1) * sizeof *r->uf);
     r->scratch = malloc((n > OTHER_MAX ? n : OTHER_MAX) * sizeof *r->scratch);
     r->cand = malloc((n ? n : 1) * CAND_FOLDERS * sizeof *r->cand);
+    r->first = malloc((n ? n : 1) * sizeof *r->first);
     r->nearest = malloc((ng ? ng : 1) * sizeof *r->nearest);
     if (!r->off || !r->idx || !r->file_row || !r->R || !r->fw || !r->fs || !r->uf || !r->scratch || !r->cand ||
-        !r->nearest)
+        !r->first || !r->nearest)
         return -1;
     for (size_t i = 0; i < n; i++) r->off[r->grp[i] + 2]++;
     for (size_t g = 0; g < ng; g++) r->off[g + 2] += r->off[g + 1];

@@ -47,11 +47,10 @@
  * score with its runner-up folder is a decoy, and the review part keeps the
  * findings down to where the decoys estimate a false discovery rate of
  * review_fdr (0.2). A merge stays in review only when each folder finds the
- * other first: its nearest folder (that of the nearest face in another
- * folder to any of its faces) is the other, or a third folder that is an
- * eligible merge with the other too (one person under three names). One
- * person under two names finds the other first from both sides; a look-alike
- * pair around a hub face is one-sided. Duplicates: byte copies
+ * other first: it has a face whose nearest face in another folder (copies
+ * aside) is in the other. One person under two or three names does from
+ * every side; a look-alike pair around a hub face is one-sided. Duplicates:
+ * byte copies
  * and same-photo copies across folders; a group photo filed under each of
  * its people is not a mistake, and a same-photo copy inside one folder (not
  * identical bytes) is listed outside review (two photos of one pose look

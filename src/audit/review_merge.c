@@ -9,7 +9,24 @@
 #include "fdr.h"
 #include "review_ctx.h"
 
-static uint32_t finds(const rctx *r, uint32_t ga, uint32_t gb);
+/* Faces of folder ga whose nearest face in another folder is in gb
+ * (rctx.first, stage 4). */
+static uint32_t finds(const rctx *r, uint32_t ga, uint32_t gb)
+{
+    uint32_t n = 0;
+    for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++) n += r->first[r->idx[q]] == gb;
+    return n;
+}
+
+/* A merge's folders find each other first: each has a face whose nearest
+ * face in another folder is in the other (its folder_finds, other_finds).
+ * One person under two names does, from either side; a look-alike pair is
+ * often one-sided, a face in a crowded region being the nearest of several
+ * folders (a hub). */
+static int finds_each_other(const fa_finding *m)
+{
+    return m->folder_finds && m->other_finds;
+}
 
 /* Example files of a merge: the files of its nearest matching pair. */
 static void merge_example(const rctx *r, uint32_t ga, uint32_t gb, uint32_t *fa_out, uint32_t *fb_out)
@@ -250,29 +267,10 @@ static int nearest_folders(rctx *r)
     size_t most = 1;
     for (size_t g = 0; g < r->ng; g++) most = gsize(r, g) > most ? gsize(r, g) : most;
     vote *v = malloc(most * sizeof *v);
-    r->first = malloc((r->n ? r->n : 1) * sizeof *r->first);
-    if (!v || !r->first) { free(v); return -1; }
+    if (!v) return -1;
     for (size_t g = 0; g < r->ng; g++) r->nearest[g] = folder_vote(r, r->off[g], r->off[g + 1], v);
     free(v);
     return 0;
-}
-
-/* Faces of folder ga whose nearest face in another folder is in gb
- * (rctx.first). */
-static uint32_t finds(const rctx *r, uint32_t ga, uint32_t gb)
-{
-    uint32_t n = 0;
-    for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++) n += r->first[r->idx[q]] == gb;
-    return n;
-}
-
-/* Folders ga and gb find each other first: each has a face whose nearest
- * face in another folder is in the other (finds). One person under two
- * names does, from either side; a look-alike pair is often one-sided, a face
- * in a crowded region being the nearest of several folders (a hub). */
-static int mutual_nearest(const rctx *r, uint32_t ga, uint32_t gb)
-{
-    return finds(r, ga, gb) && finds(r, gb, ga);
 }
 
 int rv_same_identity(rctx *r)
@@ -293,7 +291,7 @@ int rv_same_identity(rctx *r)
     for (size_t k = 0; k < r->n_out; k++) {
         fa_finding *f = &r->out[k];
         if (f->kind != FA_FIND_SAME_IDENTITY || !f->review) continue;
-        if (!mutual_nearest(r, f->folder, f->other_folder)) { f->review = 0; continue; }
+        if (!finds_each_other(f)) { f->review = 0; continue; }
         r->merged[r->n_merged++] = pair_key(f->folder, f->other_folder);
     }
     qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
@@ -353,7 +351,7 @@ int rv_promote_merges(rctx *r)
         const uint64_t *e = r->n_eligible ? bsearch(&key, r->eligible, r->n_eligible, 2 * sizeof *e, u64cmp) : NULL;
         const fa_finding *m = e ? &r->out[e[1]] : NULL;
         if (!m || m->review || !(m->score >= f->score) || !folder_goes(r, f->folder, f->other_folder) ||
-            !mutual_nearest(r, f->folder, f->other_folder))
+            !finds_each_other(m))
             continue;
         size_t q = (size_t)(e - r->eligible) / 2;
         if (!(by[q] >= f->score)) { by[q] = f->score; face[q] = f->file; }
