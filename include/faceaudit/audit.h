@@ -149,6 +149,10 @@ typedef struct {
     uint32_t folder_nearest;    /* same_identity: the folder most faces of `folder` find
                                    first that way (the nearer on a tie), and */
     uint32_t other_nearest;     /* of `other_folder`; else FA_NONE */
+    int set_aside;              /* same_identity: 1 when folder_finds and other_finds count
+                                   the nearest faces outside the names each folder is already
+                                   joined to by merges in review (one person under three or
+                                   more names, README); else 0 */
 } fa_finding;
 
 /* The ranked list (owned by a, valid until fa_audit_free): *n findings, the

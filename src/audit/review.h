@@ -46,11 +46,14 @@
  * kinds that pick another folder, the decoy cut (fdr.h): each finding's
  * score with its runner-up folder is a decoy, and the review part keeps the
  * findings down to where the decoys estimate a false discovery rate of
- * review_fdr (0.2). A merge stays in review only when each folder finds the
- * other first: it has a face whose nearest face in another folder (copies
- * aside) is in the other. One person under two or three names does from
- * every side; a look-alike pair around a hub face is one-sided. Duplicates:
- * byte copies
+ * review_fdr (0.2); a merge's runner-up as near across as inside to both
+ * its folders is a third name of the person, no decoy, and is passed over.
+ * A merge stays in review only when each folder finds the other first: it
+ * has a face whose nearest face in another folder (copies aside) is in the
+ * other. One person under two names does from every side; a look-alike pair
+ * around a hub face is one-sided. A one-sided merge of folders as near
+ * across as inside joins when they find each other with the names each is
+ * joined to in review set aside (a third name). Duplicates: byte copies
  * and same-photo copies across folders; a group photo filed under each of
  * its people is not a mistake, and a same-photo copy inside one folder (not
  * identical bytes) is listed outside review (two photos of one pose look

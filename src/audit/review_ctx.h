@@ -154,6 +154,13 @@ static inline uint64_t pair_key(uint32_t ga, uint32_t gb)
     return (uint64_t)(ga < gb ? ga : gb) << 32 | (ga < gb ? gb : ga);
 }
 
+/* Two folders as one person by their faces, not by chance: both hold
+ * several faces, as near across as inside (the mix rule, --merge-max-mix). */
+static inline int as_near_across(const rctx *r, uint32_t size_a, uint32_t size_b, float across, float inside)
+{
+    return size_a >= 2 && size_b >= 2 && across <= r->p->merge_max_mix * inside;
+}
+
 /* ---- shared by the stages ------------------------------------------------------ */
 
 /* Median distance between rows P[0..np) and Q[0..nq) (sampled to 200 x 200;
@@ -167,6 +174,9 @@ int rv_set_files(fa_finding *f, const uint32_t *files, uint32_t n);
 void rv_finding_free(fa_finding *f);
 /* Files fa and fb are one photo: one duplicate group (review_dup.c). */
 void rv_same_photo(rctx *r, uint32_t fa, uint32_t fb);
+/* Folders g and h are as near across as inside by sampled pairs
+ * (as_near_across; review_merge.c). */
+int rv_one_person(rctx *r, uint32_t g, uint32_t h);
 /* Folder pair ga, gb is a merge in review (review_merge.c). */
 int rv_is_merged(const rctx *r, uint32_t ga, uint32_t gb);
 
@@ -177,6 +187,7 @@ float rv_rows_scale(rctx *r, const uint32_t *rows, size_t n);   /* median r_i of
 int rv_folder_inside(rctx *r, uint32_t g);          /* 2: review_folder.c */
 int rv_duplicates(rctx *r);                         /* 3: review_dup.c */
 int rv_same_identity(rctx *r);                      /* 4: review_merge.c */
+int rv_join_names(rctx *r, const size_t *one_sided, size_t n1);   /* review_names.c */
 void rv_face_candidates(rctx *r, uint32_t i, uint32_t *nearest_row, float *scratch);   /* 5: review_face.c */
 int rv_folder_faces(rctx *r, uint32_t g, uint32_t *near);
 int rv_misfiled_cut(rctx *r);                       /* 6: review_merge.c */

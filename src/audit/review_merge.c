@@ -2,7 +2,8 @@
  * review_merge.c - stages 4 and 6 of the review list (review_ctx.h): the
  * same_identity findings (folder pairs from the audit's merges, and one-photo
  * folders with their nearest folder), their decoys and the decoy cuts, and
- * the merges a misfiled face brings into review.
+ * the merges a misfiled face brings into review (a third name joins in
+ * review_names.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
@@ -80,24 +81,52 @@ static void sample_merge(rctx *r, uint32_t g, uint32_t h, fa_merge *mm)
     mm->inside = isnan(wa) ? wb : isnan(wb) ? wa : 0.5f * (wa + wb);
 }
 
+static int in_list(const uint32_t *v, int n, uint32_t g)
+{
+    for (int k = 0; k < n; k++)
+        if (v[k] == g) return 1;
+    return 0;
+}
+
+int rv_one_person(rctx *r, uint32_t g, uint32_t h)
+{
+    fa_merge mm;
+    sample_merge(r, g, h, &mm);
+    return as_near_across(r, mm.size_a, mm.size_b, mm.across, mm.inside);
+}
+
+/* Row i's runner-up folder for merging ga into gb: its first candidate
+ * folder other than these two and than a third name of their person, as
+ * near across as inside to both (as_near_across; each found is added to
+ * names[*nn]); FA_NONE when none. *mm: ga and the runner-up's statistics. */
+static uint32_t runner_up(rctx *r, size_t i, uint32_t ga, uint32_t gb, uint32_t *names, int *nn, fa_merge *mm)
+{
+    const uint32_t *cand = r->cand + i * CAND_FOLDERS;
+    for (int t = 0; t < CAND_FOLDERS; t++) {
+        uint32_t gc = cand[t];
+        if (gc == FA_NONE || gc == gb || gc == ga || in_list(names, *nn, gc)) continue;
+        sample_merge(r, ga, gc, mm);
+        if (!as_near_across(r, mm->size_a, mm->size_b, mm->across, mm->inside) || !rv_one_person(r, gb, gc)) return gc;
+        names[(*nn)++] = gc;
+    }
+    return FA_NONE;
+}
+
 /* The decoy of merging ga into gb: the best score of ga with a runner-up
- * folder (the first other candidate of up to DECOY_FACES of its faces). */
+ * folder of up to DECOY_FACES of its faces. A decoy stands for a chance
+ * match; a third name of someone filed under three is none, and would keep
+ * each of that person's merges out of review as the decoy of the others, so
+ * runner_up passes it over. */
 static float merge_decoy(rctx *r, uint32_t ga, uint32_t gb)
 {
-    uint32_t tried[DECOY_FACES];
-    int nt = 0;
+    uint32_t scored[DECOY_FACES], names[DECOY_FACES * CAND_FOLDERS];
+    int ns = 0, nn = 0;
     float best = -INFINITY;
     for (size_t q = r->off[ga]; q < r->off[ga + 1] && q < r->off[ga] + DECOY_FACES; q++) {
-        const uint32_t *cand = r->cand + (size_t)r->idx[q] * CAND_FOLDERS;
-        uint32_t gc = FA_NONE;
-        for (int t = 0; t < CAND_FOLDERS && gc == FA_NONE; t++)
-            if (cand[t] != FA_NONE && cand[t] != gb && cand[t] != ga) gc = cand[t];
-        int seen = gc == FA_NONE;
-        for (int k = 0; k < nt; k++) seen |= tried[k] == gc;
-        if (seen) continue;
-        tried[nt++] = gc;
         fa_merge mm;
-        sample_merge(r, ga, gc, &mm);
+        uint32_t gc = runner_up(r, r->idx[q], ga, gb, names, &nn, &mm);
+        if (gc == FA_NONE || in_list(scored, ns, gc)) continue;
+        scored[ns++] = gc;
         best = fmaxf(best, merge_score(r, &mm, NULL, NULL, NULL));
     }
     return best;
@@ -288,14 +317,18 @@ int rv_same_identity(rctx *r)
     int rc = lone_merges(r, keys, n);
     free(keys);
     if (rc || note_eligible(r) || decoy_cut(r, FA_FIND_SAME_IDENTITY, &r->a->review_cut_merge)) return -1;
+    size_t n1 = 0, *one_sided = malloc((r->n_out ? r->n_out : 1) * sizeof *one_sided);   /* past the cut, one-sided */
+    if (!one_sided) return -1;
     for (size_t k = 0; k < r->n_out; k++) {
         fa_finding *f = &r->out[k];
         if (f->kind != FA_FIND_SAME_IDENTITY || !f->review) continue;
-        if (!finds_each_other(f)) { f->review = 0; continue; }
+        if (!finds_each_other(f)) { f->review = 0; one_sided[n1++] = k; continue; }
         r->merged[r->n_merged++] = pair_key(f->folder, f->other_folder);
     }
+    rc = rv_join_names(r, one_sided, n1);
+    free(one_sided);
     qsort(r->merged, r->n_merged, sizeof *r->merged, u64cmp);
-    return 0;
+    return rc;
 }
 
 int rv_is_merged(const rctx *r, uint32_t ga, uint32_t gb)

@@ -116,7 +116,8 @@ static void nearest_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
 {
     if (isnan(frep_mutual(f))) return;
     if (frep_mutual(f) == 1.0f) {
-        fa_buf_printf(b, "; each finds the other first (%u of %s's %u faces, %u of %s's %u)", f->folder_finds,
+        fa_buf_printf(b, "; each finds the other first%s (%u of %s's %u faces, %u of %s's %u)",
+                      f->set_aside ? " once the names each is joined to in review are set aside" : "", f->folder_finds,
                       fname(o, f->folder), f->own_size, f->other_finds, fname(o, f->other_folder), f->other_size);
         return;
     }
@@ -246,7 +247,8 @@ static void json_evidence(fa_buf *b, const fa_finding *f)
     frep_jnum(b, "image_corr", f->image_corr); fa_buf_putc(b, ',');
     frep_jnum(b, "mutual", frep_mutual(f)); fa_buf_putc(b, ',');
     frep_jnum(b, "folder_finds", f->kind == FA_FIND_SAME_IDENTITY ? (float)f->folder_finds : NAN); fa_buf_putc(b, ',');
-    frep_jnum(b, "other_finds", f->kind == FA_FIND_SAME_IDENTITY ? (float)f->other_finds : NAN);
+    frep_jnum(b, "other_finds", f->kind == FA_FIND_SAME_IDENTITY ? (float)f->other_finds : NAN); fa_buf_putc(b, ',');
+    frep_jnum(b, "set_aside", f->kind == FA_FIND_SAME_IDENTITY ? (float)f->set_aside : NAN);
     fa_buf_printf(b, ",\"matches\":%u,\"own_size\":%u,\"other_size\":%u,\"own_nearer\":%u,\"identical\":%d}",
                   f->matches, f->own_size, f->other_size, f->own_nearer, f->identical);
 }
