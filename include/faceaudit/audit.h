@@ -148,7 +148,9 @@ typedef struct {
                                    folders that find each other first"); else 0 */
     uint32_t folder_nearest;    /* same_identity: the folder most faces of `folder` find
                                    first that way (the nearer on a tie), and */
-    uint32_t other_nearest;     /* of `other_folder`; else FA_NONE */
+    uint32_t other_nearest;     /* of `other_folder`; else FA_NONE. misfiled: folder_nearest
+                                   is the folder of the face's nearest face in another folder
+                                   (copies aside; FA_NONE: none in its top-k list) */
     int set_aside;              /* same_identity: 1 when folder_finds and other_finds count
                                    the nearest faces outside the names each folder is already
                                    joined to by merges in review (one person under three or

@@ -53,7 +53,9 @@
  * other. One person under two names does from every side; a look-alike pair
  * around a hub face is one-sided. A one-sided merge of folders as near
  * across as inside joins when they find each other with the names each is
- * joined to in review set aside (a third name). Duplicates: byte copies
+ * joined to in review set aside (a third name). A misfiled face with less
+ * than a full gap of evidence stays in review only when its nearest face in
+ * another folder is in the folder it would move to. Duplicates: byte copies
  * and same-photo copies across folders; a group photo filed under each of
  * its people is not a mistake, and a same-photo copy inside one folder (not
  * identical bytes) is listed outside review (two photos of one pose look

@@ -58,6 +58,23 @@ static int fits_elsewhere(const rctx *r, uint32_t i)
            (s->own_med > s->ml || s->score >= 2 * REVIEW_MIN);
 }
 
+/* The folder of row i's nearest face in another folder (copies of its own
+ * photo aside), g when that face is a copy of a photo in g (a photo of g's
+ * person copied elsewhere); FA_NONE when its top-k list has none. */
+static uint32_t nearest_folder(rctx *r, uint32_t i, uint32_t g)
+{
+    const fa_knn *kn = r->kn;
+    uint32_t own = uf_find(r->uf, r->row_file[i]);
+    for (uint32_t t = 0; t < kn->count[i]; t++) {
+        uint32_t j = kn->nb[i * kn->k + t], root = uf_find(r->uf, r->row_file[j]);
+        if (root == own) continue;
+        for (size_t q = r->off[g]; q < r->off[g + 1] && r->grp[j] != g; q++)
+            if (uf_find(r->uf, r->row_file[r->idx[q]]) == root) return g;
+        return r->grp[j];
+    }
+    return FA_NONE;
+}
+
 static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)
 {
     const face_state *s = &r->fs[i];
@@ -72,6 +89,7 @@ static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)
     f->nearest = s->nearest; f->matches = s->matches; f->own_nearer = s->own_nearer;
     f->own_size = (uint32_t)gsize(r, f->folder); f->other_size = (uint32_t)gsize(r, s->best);
     f->decoy = s->decoy;
+    f->folder_nearest = nearest_folder(r, i, s->best);
     /* eligible; the decoy cut (fdr.h) decides */
     f->review = fits_elsewhere(r, i);
     return 0;

@@ -224,10 +224,22 @@ static int decoy_cut(rctx *r, fa_find_kind kind, float *cut)
     return 0;
 }
 
-/* The misfiled findings' decoy cut (run after stage 5; decoy_cut). */
+/* The misfiled findings' decoy cut (run after stage 5; decoy_cut). Then a
+ * face with less than a full gap of evidence stays in review only when its
+ * nearest face in another folder is in the folder it is said to belong to
+ * (folder_nearest, review_face.c): a face of that person finds them first;
+ * one in a crowded region, whose best folder by the medians is not where
+ * its nearest face is, is a judgement call between look-alikes. With a full
+ * gap, that it is not its own folder's person stands on its own. */
 int rv_misfiled_cut(rctx *r)
 {
-    return decoy_cut(r, FA_FIND_MISFILED, &r->a->review_cut_misfiled);
+    if (decoy_cut(r, FA_FIND_MISFILED, &r->a->review_cut_misfiled)) return -1;
+    for (size_t k = 0; k < r->n_out; k++) {
+        fa_finding *f = &r->out[k];
+        if (f->kind == FA_FIND_MISFILED && f->review && f->score < 2 * REVIEW_MIN && f->folder_nearest != f->other_folder)
+            f->review = 0;
+    }
+    return 0;
 }
 
 /* The same_identity findings eligible for review before the decoy cut, as

@@ -134,6 +134,11 @@ void frep_summary(fa_buf *b, const fa_report *o, const fa_finding *f)
                       fpath(o, f->file), fname(o, f->other_folder), f->dist, f->other_size, f->matches, f->own,
                       fname(o, f->other_folder), f->own_size - 1 - f->own_nearer, fname(o, f->folder),
                       f->own_size - 1);
+        /* the review rule for less than a full gap of evidence (review.h) */
+        if (f->folder_nearest == FA_NONE)
+            fa_buf_puts(b, "; none of its nearest faces is in another folder");
+        else if (f->folder_nearest != f->other_folder)
+            fa_buf_printf(b, "; its nearest face in another folder is in %s", fname(o, f->folder_nearest));
         break;
     case FA_FIND_SAME_IDENTITY:
         fa_buf_printf(b, "folders %s (%u faces) and %s (%u) look like one person (median distance across %.3f, "
