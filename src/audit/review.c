@@ -42,6 +42,20 @@ float rv_median_between(rctx *r, const uint32_t *P, size_t np, const uint32_t *Q
     return med;
 }
 
+/* See review_ctx.h. */
+uint32_t rv_nearest_other(rctx *r, size_t i, uint32_t *up, float *dist)
+{
+    const fa_knn *kn = r->kn;
+    uint32_t own = uf_find(r->uf, r->row_file[i]), G = up ? uf_find(up, r->grp[i]) : FA_NONE;
+    for (uint32_t t = 0; t < kn->count[i]; t++) {
+        uint32_t j = kn->nb[i * kn->k + t];
+        if (uf_find(r->uf, r->row_file[j]) == own || (up && uf_find(up, r->grp[j]) == G)) continue;
+        if (dist) *dist = kn->dist[i * kn->k + t];
+        return j;
+    }
+    return FA_NONE;
+}
+
 /* ---- findings storage -------------------------------------------------------- */
 
 void rv_finding_free(fa_finding *f)

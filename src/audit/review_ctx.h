@@ -62,8 +62,9 @@ typedef struct {
                                (calibration medians), their midpoint and gap */
     float Rmed;             /* median local scale over all faces */
     uint32_t *cand;         /* n x CAND_FOLDERS candidate other folders */
-    uint32_t *first;        /* per row: the folder of its face's nearest face in
-                               another folder, copies aside (stage 4) */
+    uint32_t *first;        /* per row: the row of its face's nearest face in
+                               another folder, copies aside (rv_nearest_other;
+                               FA_NONE: none in its top-k list; stage 4) */
     uint32_t *nearest;      /* per folder: the folder most of its rows find first,
                                the nearer on a tie, for the evidence (stage 4) */
     const fa_knn *kn;       /* the search's top-k lists (or own_kn) */
@@ -174,6 +175,11 @@ int rv_set_files(fa_finding *f, const uint32_t *files, uint32_t n);
 void rv_finding_free(fa_finding *f);
 /* Files fa and fb are one photo: one duplicate group (review_dup.c). */
 void rv_same_photo(rctx *r, uint32_t fa, uint32_t fb);
+/* Row i's nearest face in another folder by the top-k lists, a copy of its
+ * own photo aside (that is its duplicate finding), and with up (union-find
+ * over folders) also the faces of folders joined to i's: its row, and its
+ * distance in *dist (may be NULL); FA_NONE when the list has none. */
+uint32_t rv_nearest_other(rctx *r, size_t i, uint32_t *up, float *dist);
 /* Folders g and h are as near across as inside by sampled pairs
  * (as_near_across; review_merge.c). */
 int rv_one_person(rctx *r, uint32_t g, uint32_t h);

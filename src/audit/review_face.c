@@ -58,21 +58,17 @@ static int fits_elsewhere(const rctx *r, uint32_t i)
            (s->own_med > s->ml || s->score >= 2 * REVIEW_MIN);
 }
 
-/* The folder of row i's nearest face in another folder (copies of its own
- * photo aside), g when that face is a copy of a photo in g (a photo of g's
- * person copied elsewhere); FA_NONE when its top-k list has none. */
+/* The folder of row i's nearest face in another folder (rctx.first), g
+ * when that face is a copy of a photo in g (a photo of g's person copied
+ * elsewhere); FA_NONE when its top-k list has none. */
 static uint32_t nearest_folder(rctx *r, uint32_t i, uint32_t g)
 {
-    const fa_knn *kn = r->kn;
-    uint32_t own = uf_find(r->uf, r->row_file[i]);
-    for (uint32_t t = 0; t < kn->count[i]; t++) {
-        uint32_t j = kn->nb[i * kn->k + t], root = uf_find(r->uf, r->row_file[j]);
-        if (root == own) continue;
-        for (size_t q = r->off[g]; q < r->off[g + 1] && r->grp[j] != g; q++)
-            if (uf_find(r->uf, r->row_file[r->idx[q]]) == root) return g;
-        return r->grp[j];
-    }
-    return FA_NONE;
+    uint32_t j = r->first[i];
+    if (j == FA_NONE || r->grp[j] == g) return j == FA_NONE ? FA_NONE : g;
+    uint32_t root = uf_find(r->uf, r->row_file[j]);
+    for (size_t q = r->off[g]; q < r->off[g + 1]; q++)
+        if (uf_find(r->uf, r->row_file[r->idx[q]]) == root) return g;
+    return r->grp[j];
 }
 
 static int add_misfiled(rctx *r, uint32_t i, uint32_t near_row)

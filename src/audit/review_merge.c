@@ -15,7 +15,10 @@
 static uint32_t finds(const rctx *r, uint32_t ga, uint32_t gb)
 {
     uint32_t n = 0;
-    for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++) n += r->first[r->idx[q]] == gb;
+    for (size_t q = r->off[ga]; q < r->off[ga + 1]; q++) {
+        uint32_t j = r->first[r->idx[q]];
+        n += j != FA_NONE && r->grp[j] == gb;
+    }
     return n;
 }
 
@@ -270,26 +273,17 @@ static int vote_cmp(const void *x, const void *y)
     return (a->dist > b->dist) - (a->dist < b->dist);
 }
 
-/* The folder each of rows idx[from..to) finds first (rctx.first): that of
- * its nearest face in another folder by the top-k lists, a copy of its photo
- * aside (a photo copied into a folder is its duplicate finding). Returns the
- * folder most of them find first, the nearer on a tie (rctx.nearest). v:
- * room for to - from votes. */
+/* The nearest face in another folder of each of rows idx[from..to)
+ * (rctx.first, rv_nearest_other). Returns the folder most of them find
+ * first, the nearer on a tie (rctx.nearest). v: room for to - from votes. */
 static uint32_t folder_vote(rctx *r, size_t from, size_t to, vote *v)
 {
-    const fa_knn *kn = r->kn;
     size_t m = 0;
     for (size_t q = from; q < to; q++) {
         size_t i = r->idx[q];
-        uint32_t gi = uf_find(r->uf, r->row_file[i]);
-        r->first[i] = FA_NONE;
-        for (uint32_t t = 0; t < kn->count[i]; t++) {
-            uint32_t j = kn->nb[i * kn->k + t];
-            if (uf_find(r->uf, r->row_file[j]) == gi) continue;
-            v[m++] = (vote){ r->grp[j], kn->dist[i * kn->k + t] };
-            r->first[i] = r->grp[j];
-            break;
-        }
+        float d;
+        uint32_t j = r->first[i] = rv_nearest_other(r, i, NULL, &d);
+        if (j != FA_NONE) v[m++] = (vote){ r->grp[j], d };
     }
     qsort(v, m, sizeof *v, vote_cmp);
     uint32_t best = FA_NONE;

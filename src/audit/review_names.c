@@ -11,20 +11,13 @@
 
 /* Faces of folder g whose nearest face outside the names g is joined to
  * (up: union-find over folders, joined by merges in review) is in h or a
- * name joined to h, copies aside (as folder_vote). */
+ * name joined to h, copies aside (rv_nearest_other). */
 static uint32_t finds_outside(rctx *r, uint32_t *up, uint32_t g, uint32_t h)
 {
-    const fa_knn *kn = r->kn;
-    uint32_t n = 0, G = uf_find(up, g), H = uf_find(up, h);
+    uint32_t n = 0, H = uf_find(up, h);
     for (size_t q = r->off[g]; q < r->off[g + 1]; q++) {
-        size_t i = r->idx[q];
-        uint32_t gi = uf_find(r->uf, r->row_file[i]);
-        for (uint32_t t = 0; t < kn->count[i]; t++) {
-            uint32_t j = kn->nb[i * kn->k + t], gj = uf_find(up, r->grp[j]);
-            if (uf_find(r->uf, r->row_file[j]) == gi || gj == G) continue;
-            n += gj == H;
-            break;
-        }
+        uint32_t j = rv_nearest_other(r, r->idx[q], up, NULL);
+        n += j != FA_NONE && uf_find(up, r->grp[j]) == H;
     }
     return n;
 }
